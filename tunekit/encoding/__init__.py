@@ -1,0 +1,1 @@
+"""Turning read examples into model features."""

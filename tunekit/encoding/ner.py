@@ -1,0 +1,148 @@
+"""NER encoding: word pieces, labels on each word's first piece, and overlapping windows for long sentences.
+
+Every word is *owned* by exactly one window (the one where it has most context on both sides). Only the owner
+labels the word and reports its prediction, so training counts each word once and evaluation and the
+predictions file score exactly one label per word, however long the sentence.
+"""
+
+IGNORE = -100
+NOT_A_WORD = -1
+
+
+def continuation_label(label, label2id):
+    """The label for a word's later pieces under --label_all_tokens: B-X becomes I-X when I-X exists."""
+    if label.startswith("B-") and "I-" + label[2:] in label2id:
+        return label2id["I-" + label[2:]]
+    return label2id[label]
+
+
+def window_bounds(content_length, window, stride):
+    """[start, end) of each window over the content pieces; consecutive windows overlap by `stride` pieces."""
+    if content_length <= window:
+        return [(0, content_length)]
+    step = window - stride
+    bounds, start = [], 0
+    while True:
+        end = min(start + window, content_length)
+        bounds.append((start, end))
+        if end == content_length:
+            return bounds
+        start += step
+
+
+def owners(first_pieces, bounds):
+    """For each word (by its first piece position), the window where it has the most context on both sides."""
+    owner = {}
+    for word, position in first_pieces.items():
+        best, best_score = None, -1
+        for index, (start, end) in enumerate(bounds):
+            if start <= position < end:
+                score = min(position - start, end - 1 - position)
+                if score > best_score:
+                    best, best_score = index, score
+        owner[word] = best
+    return owner
+
+
+class NerEncoder:
+    """A picklable batched `Dataset.map` function turning {"tokens", "tags"} into model features."""
+
+    def __init__(self, tokenizer, label2id, max_length, stride, label_all_tokens):
+        self.tokenizer = tokenizer
+        self.label2id = label2id
+        self.label_all_tokens = label_all_tokens
+        special = tokenizer.num_special_tokens_to_add(pair=False)
+        self.window = max_length - special
+        if self.window < 2:
+            raise ValueError(f"max_seq_length {max_length} leaves no room for words")
+        self.stride = max(0, min(stride, self.window // 2))
+
+    def encode_words(self, batch_tokens):
+        """Tokenize pre-split words; a word that yields no piece (e.g. a zero-width space) is read as unknown."""
+        encoded = self.tokenizer(batch_tokens, is_split_into_words=True, truncation=False, verbose=False)
+        rows = []
+        for index, words in enumerate(batch_tokens):
+            word_ids = encoded.word_ids(index)
+            ids, types = encoded["input_ids"][index], encoded.get("token_type_ids")
+            types = types[index] if types is not None else None
+            if len(set(w for w in word_ids if w is not None)) < len(words):
+                present = set(word_ids)
+                fixed = [word if i in present else self.tokenizer.unk_token for i, word in enumerate(words)]
+                single = self.tokenizer(fixed, is_split_into_words=True, truncation=False, verbose=False)
+                word_ids, ids = single.word_ids(), single["input_ids"]
+                types = single.get("token_type_ids")
+            rows.append((ids, types, word_ids))
+        return rows
+
+    def __call__(self, batch, indices):
+        features = {"input_ids": [], "attention_mask": [], "labels": [], "word_index": [], "example_id": []}
+        with_types = None
+        for example_id, tags, (ids, types, word_ids) in zip(
+            indices, batch["tags"], self.encode_words(batch["tokens"])
+        ):
+            if with_types is None:
+                with_types = types is not None
+                if with_types:
+                    features["token_type_ids"] = []
+            for window in self.windows(ids, types, word_ids, tags):
+                for key, value in window.items():
+                    features[key].append(value)
+                features["example_id"].append(example_id)
+        features["length"] = [len(ids) for ids in features["input_ids"]]
+        return features
+
+    def windows(self, ids, types, word_ids, tags):
+        """Yield the features of each window of one sentence."""
+        prefix = next(i for i, w in enumerate(word_ids) if w is not None)
+        suffix = next(i for i, w in enumerate(reversed(word_ids)) if w is not None)
+        end_of_content = len(ids) - suffix
+        content_words = word_ids[prefix:end_of_content]
+        first_pieces = {}
+        for position, word in enumerate(content_words):
+            first_pieces.setdefault(word, position)
+        bounds = window_bounds(len(content_words), self.window, self.stride)
+        owner = owners(first_pieces, bounds)
+        label_ids = [self.label2id[tag] for tag in tags]
+        for index, (start, end) in enumerate(bounds):
+            word_index, labels = [NOT_A_WORD] * prefix, [IGNORE] * prefix
+            for position in range(start, end):
+                word = content_words[position]
+                owned = owner[word] == index
+                is_first = first_pieces[word] == position
+                word_index.append(word if owned and is_first else NOT_A_WORD)
+                labels.append(self.piece_label(label_ids, tags, word, owned, is_first))
+            word_index += [NOT_A_WORD] * suffix
+            labels += [IGNORE] * suffix
+            piece_ids = ids[:prefix] + ids[prefix + start : prefix + end] + ids[end_of_content:]
+            window = {
+                "input_ids": piece_ids,
+                "attention_mask": [1] * len(piece_ids),
+                "labels": labels,
+                "word_index": word_index,
+            }
+            if types is not None:
+                window["token_type_ids"] = types[:prefix] + types[prefix + start : prefix + end] + types[end_of_content:]
+            yield window
+
+    def piece_label(self, label_ids, tags, word, owned, is_first):
+        if not label_ids or not owned:
+            return IGNORE
+        if is_first:
+            return label_ids[word]
+        if self.label_all_tokens:
+            return continuation_label(tags[word], self.label2id)
+        return IGNORE
+
+
+def words_from_pieces(piece_predictions, example_ids, word_indices, word_counts, id2label):
+    """Gather one predicted label per word, in input order, from per-piece predictions of every window."""
+    sentences = [[None] * count for count in word_counts]
+    for row, example_id, word_index in zip(piece_predictions, example_ids, word_indices):
+        sentence = sentences[example_id]
+        for position, word in enumerate(word_index):
+            if word >= 0:
+                sentence[word] = id2label[int(row[position])]
+    missing = sum(label is None for sentence in sentences for label in sentence)
+    if missing:
+        raise RuntimeError(f"{missing} words got no prediction: the windows do not cover every word")
+    return sentences

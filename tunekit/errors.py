@@ -1,0 +1,28 @@
+"""One exception type for problems in the user's input, reported once at the entry point."""
+
+import sys
+from functools import wraps
+
+
+class UserError(Exception):
+    """Bad input from the user: shown as one line on stderr, exit code 2, no traceback."""
+
+
+def at(path, line, problem):
+    """A UserError that names the file and line, in the `file:line: problem` form editors understand."""
+    where = f"{path}:{line}" if line is not None else str(path)
+    return UserError(f"{where}: {problem}")
+
+
+def exits_cleanly_on_user_errors(main):
+    """Wrap a script's main so that a UserError ends the process with one line and exit code 2."""
+
+    @wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except UserError as error:
+            print(f"error: {error}", file=sys.stderr)
+            sys.exit(2)
+
+    return wrapper

@@ -1,0 +1,60 @@
+"""The label set of a run: from a label file, from a fine-tuned model's config, or from the training data."""
+
+from .errors import UserError, at
+from .readers.lines import read_lines
+
+
+def read_label_file(path):
+    """One label per line, in order; blank lines are ignored, a duplicate is an error naming its line."""
+    labels, seen = [], {}
+    for number, text in read_lines(path):
+        label = text.strip()
+        if not label:
+            continue
+        if label in seen:
+            raise at(path, number, f"label '{label}' is listed twice (first on line {seen[label]})")
+        seen[label] = number
+        labels.append(label)
+    if not labels:
+        raise at(path, 1, "the label file lists no labels")
+    return labels
+
+
+def choose_labels(train_labels, label_file, model_labels, order_data_labels):
+    """The ordered label list for the run.
+
+    train_labels: label -> (file, line) where training data first uses it (empty when not training).
+    A label file wins; else a fine-tuned model's own order is kept; else the data's labels, ordered by
+    order_data_labels. Training labels outside the chosen set are an error, never a silent remap.
+    """
+    if label_file:
+        labels, source = read_label_file(label_file), f"the label file {label_file}"
+    elif model_labels:
+        labels, source = model_labels, f"the fine-tuned model's labels ({', '.join(model_labels)})"
+    elif train_labels:
+        return order_data_labels(train_labels)
+    else:
+        raise UserError(
+            "no label set: evaluating or predicting without training needs a fine-tuned model or --label_file"
+        )
+    check_known(train_labels, labels, source)
+    return labels
+
+
+def check_known(occurrences, labels, source):
+    """Every label used in a split must be in the label set: name the first unknown one and where it is."""
+    known = set(labels)
+    for label, (path, line) in occurrences.items():
+        if label not in known:
+            raise at(path, line, f"label '{label}' is not in {source}")
+
+
+def first_occurrences(dataset, path, column):
+    """label -> (path, line) of its first use, for a dataset with a per-example `line` column."""
+    found = {}
+    for batch in dataset.iter(batch_size=2048):
+        for line, value in zip(batch["line"], batch[column]):
+            for label in value if isinstance(value, list) else [value]:
+                if label not in found:
+                    found[label] = (path, line)
+    return found

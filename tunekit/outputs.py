@@ -1,0 +1,47 @@
+"""Files the user keeps: results as JSON and `key = value` text, reports and predictions, all written atomically."""
+
+import json
+import os
+import tempfile
+
+# Which text file each split's results go to (seed 004's layout: eval_results.txt beside the model).
+TEXT_RESULTS = {"eval": "eval_results.txt", "predict": "test_results.txt"}
+
+
+def atomic_write(path, text):
+    """Write through a temporary file in the same folder and rename it, so a kill never leaves half a file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def write_json(path, value):
+    atomic_write(path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def key_value_lines(metrics):
+    return "".join(f"{key} = {value}\n" for key, value in sorted(metrics.items()))
+
+
+def save_results(output_dir, split, metrics):
+    """{split}_results.json, the merged all_results.json, and for eval/predict the `key = value` text file."""
+    write_json(os.path.join(output_dir, f"{split}_results.json"), metrics)
+    all_path = os.path.join(output_dir, "all_results.json")
+    merged = {}
+    if os.path.exists(all_path):
+        with open(all_path, encoding="utf-8") as stream:
+            merged = json.load(stream)
+    merged.update(metrics)
+    write_json(all_path, merged)
+    if split in TEXT_RESULTS:
+        atomic_write(os.path.join(output_dir, TEXT_RESULTS[split]), key_value_lines(metrics))

@@ -1,0 +1,41 @@
+"""Readers for token-level (NER) files: pick the format from the extension and content, then yield sentences."""
+
+from ..errors import UserError
+from .conll import read_conll
+from .csv_tokens import read_csv_tokens
+from .json_tokens import read_json_tokens
+from .lines import read_lines
+from .sentences import TokenReadOptions
+from .tagged_lines import read_tagged_lines
+
+TOKEN_READERS = {
+    "conll": read_conll,
+    "tsv": read_tagged_lines,
+    "json": read_json_tokens,
+    "jsonl": read_json_tokens,
+    "csv": read_csv_tokens,
+}
+
+
+def detect_token_format(path):
+    """json/csv by extension; otherwise line TSV when a line's label field holds several labels, else CoNLL."""
+    lowered = path.lower()
+    if lowered.endswith((".json", ".jsonl")):
+        return "json"
+    if lowered.endswith(".csv"):
+        return "csv"
+    for count, (_, text) in enumerate(read_lines(path)):
+        if count >= 200:
+            break
+        fields = text.split("\t")
+        if len(fields) == 2 and len(fields[1].split()) > 1:
+            return "tsv"
+    return "conll"
+
+
+def read_token_file(path, options):
+    """Yield {"tokens", "tags", "line"} records from a file in any supported token format."""
+    file_format = options.file_format or detect_token_format(path)
+    if file_format not in TOKEN_READERS:
+        raise UserError(f"unknown --file_format '{file_format}': choose one of {', '.join(TOKEN_READERS)}")
+    yield from TOKEN_READERS[file_format](path, options)

@@ -1,0 +1,134 @@
+"""Where each split comes from (a data folder, explicit files, or the Hub) and turning a reader into a Dataset."""
+
+import glob
+import os
+
+import datasets
+
+from .errors import UserError
+from .readers.lines import check_readable, file_signature
+
+SPLIT_FILE_STEMS = {
+    "train": ("train",),
+    "validation": ("dev", "valid", "validation"),
+    "test": ("test",),
+}
+# Files in a data folder that are never data splits.
+NOT_DATA = ("label", "labels", "readme", "source", "license")
+
+
+def names_split(filename, stems):
+    """train.txt, train.tsv and weiboNER_2nd_conll.train all name the train split."""
+    parts = filename.lower().split(".")
+    if parts[0] in NOT_DATA:
+        return False
+    return parts[0] in stems or (len(parts) > 1 and parts[-1] in stems)
+
+
+def find_split_files(data_dir):
+    """Map split name -> file for the train/dev/test files of a folder; two candidates for one split is an error."""
+    if not os.path.isdir(data_dir):
+        raise UserError(f"{data_dir}: --data_dir is not a folder")
+    found = {}
+    for split, stems in SPLIT_FILE_STEMS.items():
+        candidates = sorted(
+            path
+            for path in glob.glob(os.path.join(data_dir, "*"))
+            if os.path.isfile(path) and names_split(os.path.basename(path), stems)
+        )
+        if len(candidates) > 1:
+            names = ", ".join(os.path.basename(path) for path in candidates)
+            raise UserError(f"{data_dir}: several files could be the {split} split ({names}); pass it with --{flag(split)}")
+        if candidates:
+            found[split] = candidates[0]
+    if not found:
+        raise UserError(f"{data_dir}: no train.*, dev.* or test.* file in this folder")
+    return found
+
+
+def flag(split):
+    return {"train": "train_file", "validation": "validation_file", "test": "test_file"}[split]
+
+
+def resolve_split_files(data_args):
+    """Split name -> file: explicit --*_file flags win over what --data_dir holds."""
+    files = find_split_files(data_args.data_dir) if data_args.data_dir else {}
+    for split in SPLIT_FILE_STEMS:
+        explicit = getattr(data_args, flag(split))
+        if explicit:
+            files[split] = explicit
+    for path in files.values():
+        check_readable(path)
+    return files
+
+
+def required_splits(training_args):
+    """The splits this run reads: train for --do_train, validation for --do_eval, test for --do_predict."""
+    wanted = []
+    if training_args.do_train:
+        wanted.append("train")
+    if training_args.do_eval:
+        wanted.append("validation")
+    if training_args.do_predict:
+        wanted.append("test")
+    if not wanted:
+        raise UserError("nothing to do: pass --do_train, --do_eval and/or --do_predict")
+    return wanted
+
+
+def dataset_from_reader(reader, path, options, features):
+    """Build a memory-mapped Dataset from a reader; the cache key includes the file's size and mtime."""
+    try:
+        dataset = datasets.Dataset.from_generator(
+            generate_records,
+            features=features,
+            gen_kwargs={"reader": reader, "path": path, "options": options, "signature": file_signature(path)},
+        )
+    except datasets.exceptions.DatasetGenerationError as error:
+        if isinstance(error.__cause__, UserError):
+            raise error.__cause__ from None
+        raise
+    if len(dataset) == 0:
+        raise UserError(f"{path}: no examples found")
+    return dataset
+
+
+def generate_records(reader, path, options, signature):
+    del signature  # only part of the cache key
+    yield from reader(path, options)
+
+
+def load_hub_dataset(data_args, model_args):
+    """A Hub dataset, with one clear error when the Hub cannot be reached."""
+    try:
+        return datasets.load_dataset(
+            data_args.dataset_name,
+            data_args.dataset_config_name,
+            cache_dir=model_args.cache_dir,
+            token=model_args.token,
+        )
+    except (ConnectionError, OSError, FileNotFoundError, ValueError) as error:
+        raise UserError(
+            f"cannot load dataset '{data_args.dataset_name}' from the Hugging Face Hub ({str(error).splitlines()[0]}); "
+            "offline, use local files with --data_dir or --train_file/--validation_file/--test_file"
+        ) from None
+
+
+def hold_out_validation(train, percentage, seed):
+    """Split a seeded validation set off the training data when no validation file is given."""
+    if not 0 < percentage < 100:
+        raise UserError(
+            "no validation data: pass --validation_file, a dev.* file in --data_dir, "
+            "or a --validation_split_percentage between 1 and 99"
+        )
+    if len(train) < 2:
+        raise UserError("too few training examples to hold out a validation set")
+    parts = train.train_test_split(test_size=percentage / 100, seed=seed, shuffle=True)
+    return parts["train"], parts["test"]
+
+
+def first_samples(dataset, limit):
+    """The first `limit` examples (all when limit is None)."""
+    if limit is None or limit >= len(dataset):
+        return dataset
+    return dataset.select(range(limit))

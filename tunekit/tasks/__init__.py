@@ -1,0 +1,1 @@
+"""The two tasks: token classification (ner) and sequence classification (glue)."""

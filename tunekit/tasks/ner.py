@@ -1,0 +1,348 @@
+"""Token classification (NER, POS, chunking): arguments, data, training, evaluation and the predictions file."""
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+import datasets
+from seqeval.metrics import classification_report
+from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification, Trainer, set_seed
+
+from ..arguments import DataTrainingArguments, parse_arguments
+from ..encoding.ner import NerEncoder, words_from_pieces
+from ..errors import UserError
+from ..labels import check_known, choose_labels, first_occurrences
+from ..metrics import load_local_metric
+from ..metrics.seqeval.seqeval import SCHEMES
+from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, load_tokenizer
+from ..outputs import atomic_write, save_results
+from ..readers import TOKEN_READERS, TokenReadOptions, read_token_file
+from ..sources import (
+    dataset_from_reader,
+    first_samples,
+    flag,
+    hold_out_validation,
+    load_hub_dataset,
+    required_splits,
+    resolve_split_files,
+)
+from ..training import checkpoint_to_resume, save_run_arguments, setup_logging, train_and_save
+
+logger = logging.getLogger("tunekit")
+
+# CoNLL-2003 columns: token, POS, chunk, NER.
+TASK_COLUMNS = {"ner": -1, "pos": 1, "chunk": 2}
+SENTENCE_FEATURES = datasets.Features(
+    {
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "tags": datasets.Sequence(datasets.Value("string")),
+        "line": datasets.Value("int64"),
+    }
+)
+
+
+@dataclass
+class NerDataArguments(DataTrainingArguments):
+    """Data arguments of run_ner.py: the shared ones plus token-level options."""
+
+    task_name: Optional[str] = field(
+        default="ner", metadata={"help": "ner, pos or chunk: which CoNLL-2003 column (or Hub *_tags column) to learn."}
+    )
+    text_column_name: Optional[str] = field(
+        default=None, metadata={"help": "Name of the token column in JSON, CSV and Hub data (default: tokens)."}
+    )
+    label_column: Optional[int] = field(
+        default=None,
+        metadata={"help": "CoNLL files: index of the label column (0 is the token; default: last, or per task_name)."},
+    )
+    label_all_tokens: bool = field(
+        default=False,
+        metadata={"help": "Train on every word piece (B- becomes I- on later pieces), not only the first."},
+    )
+    return_entity_level_metrics: bool = field(
+        default=False, metadata={"help": "Report precision/recall/F1 for each entity type too."}
+    )
+    seqeval_mode: Optional[str] = field(
+        default=None, metadata={"help": "'strict' for exact scheme-aware entity matching (default: lenient CoNLL)."}
+    )
+    seqeval_scheme: Optional[str] = field(
+        default=None, metadata={"help": f"Tagging scheme for strict mode: {', '.join(SCHEMES)}."}
+    )
+    stride: int = field(
+        default=32,
+        metadata={"help": "Overlap in word pieces between windows of a sentence longer than max_seq_length."},
+    )
+    strip_token_suffix: Optional[str] = field(
+        default=None,
+        metadata={"help": "Regex removed from each token, or 'digits' for Weibo NER's `char+position` tokens."},
+    )
+
+    def __post_init__(self):
+        if self.task_name not in TASK_COLUMNS:
+            raise ValueError(f"--task_name must be one of {', '.join(TASK_COLUMNS)}, not {self.task_name}")
+        if self.file_format is not None and self.file_format not in TOKEN_READERS:
+            raise ValueError(f"--file_format must be one of {', '.join(TOKEN_READERS)}")
+        if self.seqeval_mode not in (None, "strict"):
+            raise ValueError("--seqeval_mode must be 'strict' or left out")
+        if self.seqeval_scheme is not None and self.seqeval_scheme not in SCHEMES:
+            raise ValueError(f"--seqeval_scheme must be one of {', '.join(SCHEMES)}")
+        if self.seqeval_mode == "strict" and self.seqeval_scheme is None:
+            self.seqeval_scheme = "IOB2"
+        if self.stride < 0:
+            raise ValueError("--stride must be zero or more")
+
+
+def read_options(data_args, split):
+    label_column = data_args.label_column
+    if label_column is None and data_args.task_name != "ner":
+        label_column = TASK_COLUMNS[data_args.task_name]
+    return TokenReadOptions(
+        file_format=data_args.file_format,
+        label_column=label_column,
+        text_field=data_args.text_column_name,
+        label_field=data_args.label_column_name,
+        strip_token_suffix=data_args.strip_token_suffix,
+        labels_required=split != "test",
+    )
+
+
+def load_sentences(data_args, model_args, training_args):
+    """split -> (Dataset of tokens/tags/line, where it came from) for the splits this run needs."""
+    wanted = required_splits(training_args)
+    if data_args.dataset_name:
+        splits = hub_sentences(data_args, model_args)
+    elif data_args.data_dir or data_args.train_file or data_args.validation_file or data_args.test_file:
+        files = resolve_split_files(data_args)
+        splits = {
+            split: (dataset_from_reader(read_token_file, path, read_options(data_args, split), SENTENCE_FEATURES), path)
+            for split, path in files.items()
+            if split in wanted or (split == "train" and "validation" in wanted and "validation" not in files)
+        }
+    else:
+        raise UserError("no data: pass --data_dir, --train_file/--validation_file/--test_file, or --dataset_name")
+    if "validation" in wanted and "validation" not in splits and "train" in splits:
+        train, source = splits["train"]
+        held_train, held_out = hold_out_validation(train, data_args.validation_split_percentage, training_args.seed)
+        splits["train"] = (held_train, source)
+        splits["validation"] = (held_out, f"{source} (held-out {data_args.validation_split_percentage}%)")
+    for split in wanted:
+        if split not in splits:
+            raise UserError(f"no {split} data: pass --{flag(split)} or a --data_dir holding it")
+    limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples, "test": data_args.max_predict_samples}
+    return {split: (first_samples(splits[split][0], limits[split]), splits[split][1]) for split in wanted}
+
+
+def hub_sentences(data_args, model_args):
+    """A Hub token-classification dataset converted to tokens/tags(strings)/line."""
+    loaded = load_hub_dataset(data_args, model_args)
+    token_column = data_args.text_column_name or "tokens"
+    tag_column = data_args.label_column_name or f"{data_args.task_name}_tags"
+    splits = {}
+    for split, dataset in loaded.items():
+        name = {"dev": "validation", "valid": "validation"}.get(split, split)
+        for column in (token_column, tag_column):
+            if column not in dataset.column_names:
+                raise UserError(
+                    f"{data_args.dataset_name}[{split}]: no column '{column}' (columns: {', '.join(dataset.column_names)})"
+                )
+        feature = dataset.features[tag_column]
+        names = getattr(getattr(feature, "feature", None), "names", None)
+
+        def convert(batch, indices, names=names):
+            tags = [[names[t] if names else str(t) for t in row] for row in batch[tag_column]]
+            return {"tokens": batch[token_column], "tags": tags, "line": [i + 1 for i in indices]}
+
+        converted = dataset.map(
+            convert, batched=True, with_indices=True, remove_columns=dataset.column_names, features=SENTENCE_FEATURES
+        )
+        splits[name] = (converted, f"{data_args.dataset_name}[{split}]")
+    return splits
+
+
+def order_ner_labels(occurrences):
+    """O first, then by entity type with B- before I-."""
+
+    def key(label):
+        prefix, _, kind = label.partition("-")
+        return (label != "O", kind or prefix, prefix)
+
+    return sorted(occurrences, key=key)
+
+
+def resolve_labels(sentences, data_args, config):
+    """The run's label list, checked against every split so an unseen dev/test label fails early."""
+    train_labels = first_occurrences(sentences["train"][0], sentences["train"][1], "tags") if "train" in sentences else {}
+    model_labels = fine_tuned_labels(config)
+    labels = choose_labels(train_labels, data_args.label_file, model_labels, order_ner_labels)
+    if model_labels and labels != model_labels:
+        raise UserError(
+            f"the label set ({', '.join(labels)}) disagrees with the fine-tuned model's labels "
+            f"({', '.join(model_labels)}); use a label file that matches the model, or start from a base model"
+        )
+    source = (
+        f"the label file {data_args.label_file}"
+        if data_args.label_file
+        else "the fine-tuned model's labels"
+        if model_labels
+        else f"the training data {sentences['train'][1]}"
+    )
+    for split in ("validation", "test"):
+        if split in sentences:
+            check_known(first_occurrences(sentences[split][0], sentences[split][1], "tags"), labels, source)
+    return labels
+
+
+class NerScorer:
+    """compute_metrics for one encoded split: maps piece predictions back to words and scores them with seqeval."""
+
+    def __init__(self, sentences, features, id2label, data_args):
+        self.gold = sentences["tags"]
+        self.word_counts = [len(tokens) for tokens in sentences["tokens"]]
+        self.example_ids = features["example_id"]
+        self.word_indices = features["word_index"]
+        self.id2label = id2label
+        self.data_args = data_args
+        self.metric = load_local_metric("seqeval")
+        self.predicted_words = None
+
+    def __call__(self, eval_prediction):
+        self.predicted_words = words_from_pieces(
+            eval_prediction.predictions, self.example_ids, self.word_indices, self.word_counts, self.id2label
+        )
+        if not any(self.gold):
+            return {}
+        scores = self.metric.compute(
+            predictions=self.predicted_words,
+            references=self.gold,
+            mode=self.data_args.seqeval_mode,
+            scheme=self.data_args.seqeval_scheme,
+        )
+        metrics = {key: value for key, value in scores.items() if key.startswith("overall_")}
+        metrics = {key.replace("overall_", ""): value for key, value in metrics.items()}
+        if self.data_args.return_entity_level_metrics:
+            for entity_type, values in scores.items():
+                if isinstance(values, dict):
+                    for name, value in values.items():
+                        metrics[f"{entity_type}_{name}"] = value
+        return metrics
+
+    def report(self):
+        """seqeval's per-type classification report of the last scoring, as text."""
+        return classification_report(
+            self.gold,
+            self.predicted_words,
+            digits=4,
+            mode=self.data_args.seqeval_mode,
+            scheme=SCHEMES.get(self.data_args.seqeval_scheme) if self.data_args.seqeval_scheme else None,
+            zero_division=0,
+        )
+
+
+def argmax_logits(logits, labels):
+    """Keep only the predicted label ids during evaluation, not the full logits."""
+    del labels
+    return logits.argmax(dim=-1)
+
+
+def conll_predictions(sentences, predicted_words):
+    """`word gold predicted` per word (or `word predicted` without gold), a blank line between sentences."""
+    lines = []
+    for tokens, gold, predicted in zip(sentences["tokens"], sentences["tags"], predicted_words):
+        for index, token in enumerate(tokens):
+            lines.append(f"{token} {gold[index]} {predicted[index]}" if gold else f"{token} {predicted[index]}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def encode_splits(sentences, tokenizer, label2id, max_length, data_args, training_args):
+    encoder = NerEncoder(tokenizer, label2id, max_length, data_args.stride, data_args.label_all_tokens)
+    encoded = {}
+    for split, (dataset, _) in sentences.items():
+        with training_args.main_process_first(desc=f"tokenizing {split}"):
+            encoded[split] = dataset.map(
+                encoder,
+                batched=True,
+                with_indices=True,
+                remove_columns=dataset.column_names,
+                num_proc=data_args.preprocessing_num_workers,
+                load_from_cache_file=not data_args.overwrite_cache,
+                desc=f"Tokenizing {split}",
+            )
+    return encoded
+
+
+def model_max_length(tokenizer, config, requested):
+    if requested is not None:
+        if requested < 4:
+            raise UserError(f"--max_seq_length {requested} is too small")
+        return requested
+    limits = [tokenizer.model_max_length, getattr(config, "max_position_embeddings", 512), 512]
+    return min(limit for limit in limits if limit)
+
+
+def evaluate_split(trainer, scorer, dataset, prefix):
+    """Run prediction on one split with its own scorer; returns metrics and the per-word predictions."""
+    trainer.compute_metrics = scorer
+    output = trainer.predict(dataset, metric_key_prefix=prefix)
+    return output.metrics, scorer.predicted_words
+
+
+def run(argv=None):
+    model_args, data_args, run_args, training_args = parse_arguments(NerDataArguments, argv)
+    setup_logging(training_args)
+    set_seed(training_args.seed)
+    checkpoint = checkpoint_to_resume(training_args, run_args)
+
+    sentences = load_sentences(data_args, model_args, training_args)
+    base_config = load_config(model_args)
+    labels = resolve_labels(sentences, data_args, base_config)
+    config = load_config(model_args, finetuning_task=data_args.task_name, **label_maps(labels))
+    tokenizer = load_tokenizer(model_args, config, words_pre_split=True)
+    tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
+    model = load_model(AutoModelForTokenClassification, model_args, config)
+    max_length = model_max_length(tokenizer, config, data_args.max_seq_length)
+    encoded = encode_splits(sentences, tokenizer, config.label2id, max_length, data_args, training_args)
+    scorers = {
+        split: NerScorer(sentences[split][0], encoded[split], config.id2label, data_args)
+        for split in ("validation", "test")
+        if split in encoded
+    }
+
+    collator = DataCollatorForTokenClassification(
+        tokenizer,
+        padding="max_length" if data_args.pad_to_max_length else True,
+        max_length=max_length if data_args.pad_to_max_length else None,
+        pad_to_multiple_of=8 if training_args.fp16 else None,
+    )
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=encoded.get("train"),
+        eval_dataset=encoded.get("validation"),
+        processing_class=tokenizer,
+        data_collator=collator,
+        compute_metrics=scorers.get("validation"),
+        preprocess_logits_for_metrics=argmax_logits,
+    )
+    output_dir = training_args.output_dir
+    if training_args.do_train:
+        if trainer.is_world_process_zero():
+            save_run_arguments(output_dir, "ner", data_args)
+        train_and_save(trainer, checkpoint, len(sentences["train"][0]))
+
+    for split, prefix, predictions_file in (("validation", "eval", None), ("test", "predict", "predictions.txt")):
+        if split not in scorers:
+            continue
+        metrics, predicted_words = evaluate_split(trainer, scorers[split], encoded[split], prefix)
+        metrics[f"{prefix}_samples"] = len(sentences[split][0])
+        trainer.log_metrics(prefix, metrics)
+        if not trainer.is_world_process_zero():
+            continue
+        save_results(output_dir, prefix, metrics)
+        if any(scorers[split].gold):
+            report_name = "eval_classification_report.txt" if prefix == "eval" else "test_classification_report.txt"
+            atomic_write(os.path.join(output_dir, report_name), scorers[split].report())
+        if predictions_file:
+            atomic_write(os.path.join(output_dir, predictions_file), conll_predictions(sentences[split][0], predicted_words))
+    return 0

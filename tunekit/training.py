@@ -1,0 +1,92 @@
+"""Glue around transformers' Trainer shared by both tasks: logging, the output folder, resuming, saving."""
+
+import dataclasses
+import glob
+import json
+import logging
+import os
+import shutil
+import sys
+
+import datasets
+import transformers
+from transformers.trainer_utils import get_last_checkpoint
+
+from .errors import UserError
+from .outputs import save_results, write_json
+
+logger = logging.getLogger("tunekit")
+RUN_ARGUMENTS_FILE = "tunekit_args.json"
+
+
+def setup_logging(training_args):
+    """Log on the main process at the chosen level; other processes only warn."""
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+        datefmt="%H:%M:%S",
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    level = training_args.get_process_log_level()
+    logger.setLevel(level)
+    datasets.utils.logging.set_verbosity(level)
+    transformers.utils.logging.set_verbosity(level)
+    logging.getLogger("tunekit").setLevel(logging.INFO if training_args.should_log else logging.WARNING)
+
+
+def checkpoint_to_resume(training_args, run_args):
+    """The checkpoint this run resumes from, or None; refuses a non-empty folder without checkpoints.
+
+    Every process decides before the main one deletes anything, so all processes agree.
+    """
+    if not training_args.do_train:
+        return None
+    if training_args.resume_from_checkpoint:
+        if not os.path.isdir(training_args.resume_from_checkpoint):
+            raise UserError(f"{training_args.resume_from_checkpoint}: --resume_from_checkpoint is not a folder")
+        return training_args.resume_from_checkpoint
+    output_dir = training_args.output_dir
+    if not os.path.isdir(output_dir) or not os.listdir(output_dir):
+        return None
+    if run_args.overwrite_output_dir:
+        with training_args.main_process_first(desc="clearing old checkpoints"):
+            if training_args.process_index == 0:
+                for stale in glob.glob(os.path.join(output_dir, "checkpoint-*")):
+                    shutil.rmtree(stale, ignore_errors=True)
+        return None
+    last = get_last_checkpoint(output_dir)
+    if last is None:
+        raise UserError(
+            f"{output_dir}: the output folder already holds files but no checkpoint to resume from; pass "
+            "--overwrite_output_dir to train afresh there, or choose another --output_dir"
+        )
+    logger.info("Resuming from %s (pass --overwrite_output_dir to start afresh)", last)
+    return last
+
+
+def train_and_save(trainer, checkpoint, train_samples):
+    """Train (resuming when asked), then save the model, tokenizer, state and train results."""
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.save_model()
+    metrics = dict(result.metrics, train_samples=train_samples)
+    if trainer.is_world_process_zero():
+        trainer.save_state()
+        save_results(trainer.args.output_dir, "train", metrics)
+    trainer.log_metrics("train", metrics)
+    return metrics
+
+
+def save_run_arguments(output_dir, task, data_args):
+    """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later."""
+    values = dataclasses.asdict(data_args)
+    for key in ("data_dir", "train_file", "validation_file", "test_file", "label_file"):
+        if values.get(key):
+            values[key] = os.path.abspath(values[key])
+    write_json(os.path.join(output_dir, RUN_ARGUMENTS_FILE), {"task": task, "data": values})
+
+
+def load_run_arguments(output_dir):
+    path = os.path.join(output_dir, RUN_ARGUMENTS_FILE)
+    if not os.path.exists(path):
+        raise UserError(f"{output_dir}: not an output folder of run_ner.py or run_glue.py (no {RUN_ARGUMENTS_FILE})")
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
