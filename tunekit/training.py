@@ -75,13 +75,13 @@ def train_and_save(trainer, checkpoint, train_samples):
     return metrics
 
 
-def save_run_arguments(output_dir, task, data_args):
+def save_run_arguments(output_dir, task, data_args, seed):
     """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later."""
     values = dataclasses.asdict(data_args)
     for key in ("data_dir", "train_file", "validation_file", "test_file", "label_file"):
         if values.get(key):
             values[key] = os.path.abspath(values[key])
-    write_json(os.path.join(output_dir, RUN_ARGUMENTS_FILE), {"task": task, "data": values})
+    write_json(os.path.join(output_dir, RUN_ARGUMENTS_FILE), {"task": task, "data": values, "seed": seed})
 
 
 def load_run_arguments(output_dir):

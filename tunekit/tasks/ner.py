@@ -161,13 +161,8 @@ def hub_sentences(data_args, model_args):
 
 
 def order_ner_labels(occurrences):
-    """O first, then by entity type with B- before I-."""
-
-    def key(label):
-        prefix, _, kind = label.partition("-")
-        return (label != "O", kind or prefix, prefix)
-
-    return sorted(occurrences, key=key)
+    """Sorted, as the official run_ner.py does, so label ids match when users switch scripts."""
+    return sorted(occurrences)
 
 
 def resolve_labels(sentences, data_args, config):
@@ -328,7 +323,7 @@ def run(argv=None):
     output_dir = training_args.output_dir
     if training_args.do_train:
         if trainer.is_world_process_zero():
-            save_run_arguments(output_dir, "ner", data_args)
+            save_run_arguments(output_dir, "ner", data_args, training_args.seed)
         train_and_save(trainer, checkpoint, len(sentences["train"][0]))
 
     for split, prefix, predictions_file in (("validation", "eval", None), ("test", "predict", "predictions.txt")):

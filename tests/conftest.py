@@ -1,0 +1,79 @@
+"""Shared fixtures: tiny random BERT and RoBERTa models built from configs, so tests run fast and offline."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLES = os.path.join(REPO, "data", "samples")
+NER_SAMPLE = os.path.join(REPO, "data", "ner_sample")
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def tiny_config(config_class, vocab_size, **extra):
+    return config_class(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        **extra,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    """A random 2-layer BERT with the offline MiniLM's WordPiece tokenizer (uncased)."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from tunekit.modeling import default_model_path
+
+    folder = str(tmp_path_factory.mktemp("tiny_bert"))
+    tokenizer = AutoTokenizer.from_pretrained(default_model_path())
+    BertModel(tiny_config(BertConfig, tokenizer.vocab_size)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_roberta(tmp_path_factory):
+    """A random 2-layer RoBERTa with a byte-level BPE tokenizer trained on the bundled sample."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
+
+    folder = str(tmp_path_factory.mktemp("tiny_roberta"))
+    bpe = ByteLevelBPETokenizer()
+    bpe.train(
+        [os.path.join(NER_SAMPLE, "train.txt")],
+        vocab_size=600,
+        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+    )
+    bpe.save_model(folder)
+    tokenizer = RobertaTokenizerFast(
+        vocab_file=os.path.join(folder, "vocab.json"), merges_file=os.path.join(folder, "merges.txt")
+    )
+    tokenizer.model_max_length = 126
+    config = tiny_config(RobertaConfig, len(tokenizer), pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    config.max_position_embeddings = 130
+    RobertaModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def run_script(*args, cwd=REPO, env=None):
+    """Run a command of the project as a user would, returning the completed process."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run(
+        [sys.executable, *args] if args[0].endswith(".py") or args[0] == "-m" else list(args),
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

@@ -1,0 +1,47 @@
+"""Flags or one JSON/YAML file, official argument names, and clear errors for unknown ones."""
+
+import json
+
+import pytest
+
+from tunekit.arguments import parse_arguments
+from tunekit.errors import UserError
+from tunekit.tasks.ner import NerDataArguments
+
+OFFICIAL_NER_FIELDS = [
+    "max_train_samples", "max_eval_samples", "max_predict_samples", "pad_to_max_length", "label_all_tokens",
+    "return_entity_level_metrics", "text_column_name", "label_column_name", "dataset_name",
+    "dataset_config_name", "train_file", "validation_file", "test_file", "max_seq_length", "task_name",
+    "overwrite_cache", "preprocessing_num_workers",
+]
+
+
+def test_official_run_ner_argument_names_are_all_accepted():
+    fields = NerDataArguments.__dataclass_fields__
+    assert all(name in fields for name in OFFICIAL_NER_FIELDS)
+    assert all(field.metadata.get("help") for field in fields.values())
+
+
+def test_flags_and_json_and_yaml_give_the_same_arguments(tmp_path):
+    flags = ["--output_dir", str(tmp_path / "o"), "--train_file", "t.txt", "--label_all_tokens", "--do_train"]
+    from_flags = parse_arguments(NerDataArguments, flags)
+    config = {"output_dir": str(tmp_path / "o"), "train_file": "t.txt", "label_all_tokens": True, "do_train": True}
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    (tmp_path / "c.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in config.items()))
+    for parsed in (parse_arguments(NerDataArguments, [str(tmp_path / "c.json")]),
+                   parse_arguments(NerDataArguments, [str(tmp_path / "c.yaml")])):
+        assert parsed[1] == from_flags[1]
+        assert parsed[3].do_train and parsed[3].output_dir == str(tmp_path / "o")
+
+
+def test_unknown_flags_and_keys_are_errors(tmp_path):
+    with pytest.raises(UserError, match="--no_such_flag"):
+        parse_arguments(NerDataArguments, ["--output_dir", "o", "--no_such_flag", "1"])
+    (tmp_path / "c.json").write_text(json.dumps({"output_dir": "o", "no_such_key": 1}))
+    with pytest.raises(UserError, match="no_such_key"):
+        parse_arguments(NerDataArguments, [str(tmp_path / "c.json")])
+
+
+def test_invalid_values_are_one_line_errors():
+    with pytest.raises(UserError, match="--task_name must be one of ner, pos, chunk"):
+        parse_arguments(NerDataArguments, ["--output_dir", "o", "--task_name", "srl"])

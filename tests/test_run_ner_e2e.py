@@ -1,0 +1,135 @@
+"""run_ner.py end to end on tiny random models: every output file, the predictions, reloading, eval.sh, resuming."""
+
+import json
+import os
+
+import pytest
+
+from conftest import NER_SAMPLE, REPO, run_script
+from tunekit.readers import TokenReadOptions, read_token_file
+
+pytestmark = pytest.mark.slow
+
+ENTITY_TYPES = {"PER", "ORG", "LOC", "MISC"}
+
+
+def train_flags(model, output_dir, *extra):
+    return [
+        "run_ner.py",
+        "--model_name_or_path", model,
+        "--data_dir", NER_SAMPLE,
+        "--output_dir", str(output_dir),
+        "--do_train", "--do_eval", "--do_predict",
+        "--max_train_samples", "600",
+        "--max_eval_samples", "60",
+        "--max_predict_samples", "80",
+        "--num_train_epochs", "2",
+        "--learning_rate", "3e-3",
+        "--per_device_train_batch_size", "16",
+        "--save_strategy", "epoch",
+        "--save_total_limit", "1",
+        "--report_to", "none",
+        "--disable_tqdm", "true",
+        *extra,
+    ]
+
+
+def key_values(path):
+    with open(path, encoding="utf-8") as stream:
+        pairs = [line.rstrip("\n").split(" = ") for line in stream]
+    assert all(len(pair) == 2 for pair in pairs)
+    return {key: float(value) for key, value in pairs}
+
+
+def prediction_sentences(path):
+    sentences, current = [], []
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                current.append(line.split())
+            elif current:
+                sentences.append(current)
+                current = []
+    return sentences
+
+
+@pytest.fixture(scope="module")
+def bert_run(tiny_bert, tmp_path_factory):
+    output_dir = tmp_path_factory.mktemp("ner_bert") / "out"
+    result = run_script(*train_flags(tiny_bert, output_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return output_dir
+
+
+def test_output_folder_holds_everything_a_user_keeps(bert_run):
+    names = set(os.listdir(bert_run))
+    for name in [
+        "model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "training_args.bin",
+        "trainer_state.json", "all_results.json", "train_results.json", "eval_results.json",
+        "predict_results.json", "eval_results.txt", "test_results.txt", "predictions.txt",
+        "eval_classification_report.txt", "test_classification_report.txt",
+    ]:
+        assert name in names, name
+    assert [name for name in names if name.startswith("checkpoint-")] == ["checkpoint-76"]  # save_total_limit 1
+    config = json.load(open(bert_run / "config.json"))
+    assert set(config["id2label"].values()) == {"O"} | {f"{p}-{t}" for p in "BI" for t in ENTITY_TYPES}
+    assert config["label2id"]["B-LOC"] == 0 and config["label2id"]["O"] == 8
+    evaluation = key_values(bert_run / "eval_results.txt")
+    assert {"eval_f1", "eval_precision", "eval_recall", "eval_accuracy"} <= set(evaluation)
+    assert evaluation["eval_samples"] == 60
+    assert key_values(bert_run / "test_results.txt")["predict_samples"] == 80
+    assert "PER" in (bert_run / "test_classification_report.txt").read_text()
+    all_results = json.load(open(bert_run / "all_results.json"))
+    assert {"train_loss", "eval_f1", "predict_f1"} <= set(all_results)
+
+
+def test_predictions_hold_exactly_the_test_words(bert_run):
+    expected = list(read_token_file(os.path.join(NER_SAMPLE, "test.txt"), TokenReadOptions()))[:80]
+    predicted = prediction_sentences(bert_run / "predictions.txt")
+    assert [[row[0] for row in sentence] for sentence in predicted] == [r["tokens"] for r in expected]
+    assert [[row[1] for row in sentence] for sentence in predicted] == [r["tags"] for r in expected]
+    labels = {row[2] for sentence in predicted for row in sentence}
+    assert labels <= {"O"} | {f"{p}-{t}" for p in "BI" for t in ENTITY_TYPES}
+
+
+def test_saved_folder_reloads_and_the_pipeline_names_entities(bert_run):
+    from transformers import AutoModelForTokenClassification, pipeline
+
+    model = AutoModelForTokenClassification.from_pretrained(str(bert_run))
+    assert model.config.id2label[8] == "O"
+    tagger = pipeline("token-classification", model=str(bert_run), aggregation_strategy="simple")
+    entities = tagger("Anna Kowalski joined Helix Motors in Oslo last year .")
+    assert entities, "the trained tiny model should find some entity"
+    assert {entity["entity_group"] for entity in entities} <= ENTITY_TYPES
+
+
+def test_eval_script_rescores_the_saved_folder(bert_run, tmp_path):
+    before = key_values(bert_run / "eval_results.txt")
+    result = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(bert_run), cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = key_values(bert_run / "eval_results.txt")
+    assert after["eval_f1"] == pytest.approx(before["eval_f1"])
+    assert after["eval_samples"] == 60
+    assert key_values(bert_run / "test_results.txt")["predict_samples"] == 80
+
+
+def test_rerun_resumes_and_a_folder_without_checkpoints_is_refused(bert_run, tiny_bert, tmp_path):
+    result = run_script(*train_flags(tiny_bert, bert_run))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Resuming from" in result.stdout + result.stderr
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "notes.txt").write_text("mine")
+    refused = run_script(*train_flags(tiny_bert, occupied))
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].startswith(f"error: {occupied}: the output folder already holds")
+    assert (occupied / "notes.txt").read_text() == "mine"
+
+
+def test_roberta_with_prefix_space_trains_and_predicts_every_word(tiny_roberta, tmp_path):
+    output_dir = tmp_path / "out"
+    result = run_script(*train_flags(tiny_roberta, output_dir, "--max_seq_length", "24", "--save_strategy", "no"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    expected = list(read_token_file(os.path.join(NER_SAMPLE, "test.txt"), TokenReadOptions()))[:80]
+    predicted = prediction_sentences(output_dir / "predictions.txt")
+    assert [len(sentence) for sentence in predicted] == [len(record["tokens"]) for record in expected]
