@@ -1,14 +1,19 @@
 """The label set of a run: from a label file, from a fine-tuned model's config, or from the training data."""
 
+import json
+
 from .errors import UserError, at
 from .readers.lines import read_lines
 
 
 def read_label_file(path):
-    """One label per line, in order; blank lines are ignored, a duplicate is an error naming its line."""
+    """One label per line, in order; blank lines are ignored, a duplicate is an error naming its line.
+
+    CLUE's labels.json (JSON lines with a "label" field) is read the same way.
+    """
     labels, seen = [], {}
     for number, text in read_lines(path):
-        label = text.strip()
+        label = label_on_line(text.strip())
         if not label:
             continue
         if label in seen:
@@ -58,3 +63,15 @@ def first_occurrences(dataset, path, column):
                 if label not in found:
                     found[label] = (path, line)
     return found
+
+
+def label_on_line(text):
+    """The label a label-file line names: the line itself, or the "label" field of a JSON object."""
+    if text.startswith("{"):
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            return text
+        if isinstance(record, dict) and "label" in record:
+            return str(record["label"])
+    return text

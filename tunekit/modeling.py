@@ -114,3 +114,13 @@ def label_maps(label_list):
         "id2label": dict(enumerate(label_list)),
         "label2id": {label: index for index, label in enumerate(label_list)},
     }
+
+
+def model_max_length(tokenizer, config, requested):
+    """--max_seq_length, or the longest input the model takes (at most 512)."""
+    if requested is not None:
+        if requested < 4:
+            raise UserError(f"--max_seq_length {requested} is too small")
+        return requested
+    limits = [tokenizer.model_max_length, getattr(config, "max_position_embeddings", 512), 512]
+    return min(limit for limit in limits if limit)

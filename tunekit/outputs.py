@@ -5,7 +5,7 @@ import os
 import tempfile
 
 # Which text file each split's results go to (seed 004's layout: eval_results.txt beside the model).
-TEXT_RESULTS = {"eval": "eval_results.txt", "predict": "test_results.txt"}
+TEXT_RESULTS = {"eval": "eval_results.txt", "eval_mm": "eval_mm_results.txt", "predict": "test_results.txt"}
 
 
 def atomic_write(path, text):

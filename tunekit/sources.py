@@ -127,6 +127,44 @@ def hold_out_validation(train, percentage, seed):
     return parts["train"], parts["test"]
 
 
+def load_splits(data_args, training_args, read_file, options_for, features, hub_splits, files=None):
+    """split -> (Dataset, where it came from) for the splits this run needs.
+
+    Data comes from the Hub (hub_splits()), from `files` (split -> path) or from --data_dir / --*_file.
+    Splits beyond train/validation/test (MNLI's mismatched dev set) are evaluated with --do_eval.
+    Without a validation split, one is held out of the training data.
+    """
+    wanted = required_splits(training_args)
+    if data_args.dataset_name:
+        splits = hub_splits()
+    else:
+        if files is None:
+            if not (data_args.data_dir or data_args.train_file or data_args.validation_file or data_args.test_file):
+                raise UserError("no data: pass --data_dir, --train_file/--validation_file/--test_file, or --dataset_name")
+            files = resolve_split_files(data_args)
+        if "validation" in wanted:
+            wanted += [split for split in files if split not in SPLIT_FILE_STEMS]
+        needs_train = "train" in wanted or ("validation" in wanted and "validation" not in files)
+        splits = {
+            split: (dataset_from_reader(read_file, path, options_for(split), features), path)
+            for split, path in files.items()
+            if split in wanted or (split == "train" and needs_train)
+        }
+    if "validation" in wanted and "validation" not in splits and "train" in splits:
+        train, source = splits["train"]
+        held_train, held_out = hold_out_validation(train, data_args.validation_split_percentage, training_args.seed)
+        splits["train"] = (held_train, source)
+        splits["validation"] = (held_out, f"{source} (held-out {data_args.validation_split_percentage}%)")
+    for split in wanted:
+        if split not in splits:
+            raise UserError(f"no {split} data: pass --{flag(split)} or a --data_dir holding it")
+    limits = {"train": data_args.max_train_samples, "test": data_args.max_predict_samples}
+    return {
+        split: (first_samples(splits[split][0], limits.get(split, data_args.max_eval_samples)), splits[split][1])
+        for split in wanted
+    }
+
+
 def first_samples(dataset, limit):
     """The first `limit` examples (all when limit is None)."""
     if limit is None or limit >= len(dataset):

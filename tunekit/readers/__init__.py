@@ -8,6 +8,8 @@ from .lines import read_lines
 from .sentences import TokenReadOptions
 from .tagged_lines import read_tagged_lines
 
+__all__ = ["TOKEN_READERS", "TokenReadOptions", "detect_token_format", "read_token_file"]
+
 TOKEN_READERS = {
     "conll": read_conll,
     "tsv": read_tagged_lines,

@@ -1,35 +1,28 @@
 """CSV token files with a header: one sentence per row, tokens and tags as space-separated strings or JSON lists."""
 
-import csv
 import json
 
 from ..errors import at
 from .fields import record_sentence
-from .lines import read_lines
+from .table import csv_rows
 
 
 def parse_cell(value):
     """A cell holding a JSON list is read as that list, anything else as a space-separated string."""
-    stripped = value.strip()
-    if stripped.startswith("["):
+    if value.startswith("["):
         try:
-            return json.loads(stripped)
+            return json.loads(value)
         except json.JSONDecodeError:
             pass
     return value
 
 
-def read_csv_tokens(path, options, delimiter=","):
+def read_csv_tokens(path, options):
     pattern = options.suffix_pattern()
-    numbered = list(read_lines(path))
-    rows = csv.reader((text for _, text in numbered), delimiter=delimiter)
     header = None
-    for row in rows:
-        number = numbered[rows.line_num - 1][0]
-        if not any(cell.strip() for cell in row):
-            continue
+    for number, row in csv_rows(path):
         if header is None:
-            header = [cell.strip() for cell in row]
+            header = row
             continue
         if len(row) != len(header):
             raise at(path, number, f"expected {len(header)} columns like the header, found {len(row)}")

@@ -7,27 +7,20 @@ from typing import Optional
 
 import datasets
 from seqeval.metrics import classification_report
-from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification, Trainer, set_seed
+from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification, Trainer
 
-from ..arguments import DataTrainingArguments, parse_arguments
+from ..arguments import DataTrainingArguments
 from ..encoding.ner import NerEncoder, words_from_pieces
 from ..errors import UserError
 from ..labels import check_known, choose_labels, first_occurrences
 from ..metrics import load_local_metric
 from ..metrics.seqeval.seqeval import SCHEMES
-from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, load_tokenizer
-from ..outputs import atomic_write, save_results
+from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, load_tokenizer, model_max_length
+from ..outputs import atomic_write
 from ..readers import TOKEN_READERS, TokenReadOptions, read_token_file
-from ..sources import (
-    dataset_from_reader,
-    first_samples,
-    flag,
-    hold_out_validation,
-    load_hub_dataset,
-    required_splits,
-    resolve_split_files,
-)
-from ..training import checkpoint_to_resume, save_run_arguments, setup_logging, train_and_save
+from ..sources import load_hub_dataset, load_splits
+from ..runner import Evaluation, run_evaluations, start_run, tokenize_splits
+from ..training import save_run_arguments, train_and_save
 
 logger = logging.getLogger("tunekit")
 
@@ -109,28 +102,14 @@ def read_options(data_args, split):
 
 def load_sentences(data_args, model_args, training_args):
     """split -> (Dataset of tokens/tags/line, where it came from) for the splits this run needs."""
-    wanted = required_splits(training_args)
-    if data_args.dataset_name:
-        splits = hub_sentences(data_args, model_args)
-    elif data_args.data_dir or data_args.train_file or data_args.validation_file or data_args.test_file:
-        files = resolve_split_files(data_args)
-        splits = {
-            split: (dataset_from_reader(read_token_file, path, read_options(data_args, split), SENTENCE_FEATURES), path)
-            for split, path in files.items()
-            if split in wanted or (split == "train" and "validation" in wanted and "validation" not in files)
-        }
-    else:
-        raise UserError("no data: pass --data_dir, --train_file/--validation_file/--test_file, or --dataset_name")
-    if "validation" in wanted and "validation" not in splits and "train" in splits:
-        train, source = splits["train"]
-        held_train, held_out = hold_out_validation(train, data_args.validation_split_percentage, training_args.seed)
-        splits["train"] = (held_train, source)
-        splits["validation"] = (held_out, f"{source} (held-out {data_args.validation_split_percentage}%)")
-    for split in wanted:
-        if split not in splits:
-            raise UserError(f"no {split} data: pass --{flag(split)} or a --data_dir holding it")
-    limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples, "test": data_args.max_predict_samples}
-    return {split: (first_samples(splits[split][0], limits[split]), splits[split][1]) for split in wanted}
+    return load_splits(
+        data_args,
+        training_args,
+        read_token_file,
+        lambda split: read_options(data_args, split),
+        SENTENCE_FEATURES,
+        lambda: hub_sentences(data_args, model_args),
+    )
 
 
 def hub_sentences(data_args, model_args):
@@ -250,60 +229,22 @@ def conll_predictions(sentences, predicted_words):
     return "\n".join(lines) + "\n"
 
 
-def encode_splits(sentences, tokenizer, label2id, max_length, data_args, training_args):
-    encoder = NerEncoder(tokenizer, label2id, max_length, data_args.stride, data_args.label_all_tokens)
-    encoded = {}
-    for split, (dataset, _) in sentences.items():
-        with training_args.main_process_first(desc=f"tokenizing {split}"):
-            encoded[split] = dataset.map(
-                encoder,
-                batched=True,
-                with_indices=True,
-                remove_columns=dataset.column_names,
-                num_proc=data_args.preprocessing_num_workers,
-                load_from_cache_file=not data_args.overwrite_cache,
-                desc=f"Tokenizing {split}",
-            )
-    return encoded
-
-
-def model_max_length(tokenizer, config, requested):
-    if requested is not None:
-        if requested < 4:
-            raise UserError(f"--max_seq_length {requested} is too small")
-        return requested
-    limits = [tokenizer.model_max_length, getattr(config, "max_position_embeddings", 512), 512]
-    return min(limit for limit in limits if limit)
-
-
-def evaluate_split(trainer, scorer, dataset, prefix):
-    """Run prediction on one split with its own scorer; returns metrics and the per-word predictions."""
-    trainer.compute_metrics = scorer
-    output = trainer.predict(dataset, metric_key_prefix=prefix)
-    return output.metrics, scorer.predicted_words
-
-
 def run(argv=None):
-    model_args, data_args, run_args, training_args = parse_arguments(NerDataArguments, argv)
-    setup_logging(training_args)
-    set_seed(training_args.seed)
-    checkpoint = checkpoint_to_resume(training_args, run_args)
-
+    model_args, data_args, training_args, checkpoint = start_run(NerDataArguments, argv)
     sentences = load_sentences(data_args, model_args, training_args)
-    base_config = load_config(model_args)
-    labels = resolve_labels(sentences, data_args, base_config)
+    labels = resolve_labels(sentences, data_args, load_config(model_args))
     config = load_config(model_args, finetuning_task=data_args.task_name, **label_maps(labels))
     tokenizer = load_tokenizer(model_args, config, words_pre_split=True)
     tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
     model = load_model(AutoModelForTokenClassification, model_args, config)
     max_length = model_max_length(tokenizer, config, data_args.max_seq_length)
-    encoded = encode_splits(sentences, tokenizer, config.label2id, max_length, data_args, training_args)
+    encoder = NerEncoder(tokenizer, config.label2id, max_length, data_args.stride, data_args.label_all_tokens)
+    encoded = tokenize_splits(sentences, encoder, data_args, training_args, with_indices=True)
     scorers = {
         split: NerScorer(sentences[split][0], encoded[split], config.id2label, data_args)
         for split in ("validation", "test")
         if split in encoded
     }
-
     collator = DataCollatorForTokenClassification(
         tokenizer,
         padding="max_length" if data_args.pad_to_max_length else True,
@@ -320,24 +261,25 @@ def run(argv=None):
         compute_metrics=scorers.get("validation"),
         preprocess_logits_for_metrics=argmax_logits,
     )
-    output_dir = training_args.output_dir
     if training_args.do_train:
         if trainer.is_world_process_zero():
-            save_run_arguments(output_dir, "ner", data_args, training_args.seed)
+            save_run_arguments(training_args.output_dir, "ner", data_args, training_args.seed)
         train_and_save(trainer, checkpoint, len(sentences["train"][0]))
-
-    for split, prefix, predictions_file in (("validation", "eval", None), ("test", "predict", "predictions.txt")):
-        if split not in scorers:
-            continue
-        metrics, predicted_words = evaluate_split(trainer, scorers[split], encoded[split], prefix)
-        metrics[f"{prefix}_samples"] = len(sentences[split][0])
-        trainer.log_metrics(prefix, metrics)
-        if not trainer.is_world_process_zero():
-            continue
-        save_results(output_dir, prefix, metrics)
-        if any(scorers[split].gold):
-            report_name = "eval_classification_report.txt" if prefix == "eval" else "test_classification_report.txt"
-            atomic_write(os.path.join(output_dir, report_name), scorers[split].report())
-        if predictions_file:
-            atomic_write(os.path.join(output_dir, predictions_file), conll_predictions(sentences[split][0], predicted_words))
+    run_evaluations(trainer, [evaluation(split, sentences, encoded, scorers) for split in scorers])
     return 0
+
+
+def evaluation(split, sentences, encoded, scorers):
+    """What to score for one split, and the files it writes beside its results."""
+    prefix = "eval" if split == "validation" else "predict"
+    scorer = scorers[split]
+
+    def write_outputs(output_dir, _):
+        if any(scorer.gold):
+            report_name = "eval_classification_report.txt" if prefix == "eval" else "test_classification_report.txt"
+            atomic_write(os.path.join(output_dir, report_name), scorer.report())
+        if split == "test":
+            text = conll_predictions(sentences[split][0], scorer.predicted_words)
+            atomic_write(os.path.join(output_dir, "predictions.txt"), text)
+
+    return Evaluation(prefix, encoded[split], scorer, len(sentences[split][0]), write_outputs)

@@ -1,0 +1,310 @@
+"""Sequence classification (single texts, pairs, regression, multi-label): GLUE tasks and the user's own files."""
+
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+import datasets
+import numpy as np
+from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer
+
+from ..arguments import DataTrainingArguments
+from ..encoding.classification import MULTI_LABEL, REGRESSION, SINGLE, TRUNCATION_SIDES, ClassificationEncoder
+from ..errors import UserError, at
+from ..labels import check_known, choose_labels, first_occurrences
+from ..metrics import load_local_metric
+from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, load_tokenizer, model_max_length
+from ..outputs import atomic_write
+from ..readers.classification import ExampleReadOptions, read_classification_file
+from ..readers.table import TABLE_FORMATS
+from ..runner import Evaluation, run_evaluations, start_run, tokenize_splits
+from ..sources import find_split_files, load_hub_dataset, load_splits, resolve_split_files
+from ..training import save_run_arguments, train_and_save
+from .glue_tasks import EVAL_PREFIXES, GLUE_TASKS, HUB_SPLITS
+
+EXAMPLE_FEATURES = datasets.Features(
+    {
+        "text_a": datasets.Value("string"),
+        "text_b": datasets.Value("string"),
+        "labels": datasets.Sequence(datasets.Value("string")),
+        "label_list": datasets.Value("bool"),
+        "line": datasets.Value("int64"),
+    }
+)
+
+
+@dataclass
+class GlueDataArguments(DataTrainingArguments):
+    """Data arguments of run_glue.py: the shared ones plus classification options."""
+
+    task_name: Optional[str] = field(
+        default=None,
+        metadata={"help": f"A GLUE task ({', '.join(GLUE_TASKS)}): its Hub data, or its TSV layout with --data_dir."},
+    )
+    text_column_names: Optional[str] = field(
+        default=None,
+        metadata={"help": "Text column(s), by name or 0-based index, comma-separated: one for single texts, two for pairs."},
+    )
+    has_header: Optional[bool] = field(
+        default=None, metadata={"help": "Whether TSV/CSV files start with a header (default: detected)."}
+    )
+    do_regression: bool = field(
+        default=False, metadata={"help": "Treat labels as numbers and train a single-output regression head."}
+    )
+    truncation_side: str = field(
+        default="head",
+        metadata={"help": "Single texts longer than max_seq_length keep their head, tail, or head_tail (pairs: longest first)."},
+    )
+    head_tokens: int = field(
+        default=128,
+        metadata={"help": "With --truncation_side head_tail: word pieces kept from the head; the rest come from the tail."},
+    )
+
+    def __post_init__(self):
+        if self.task_name is not None:
+            self.task_name = self.task_name.lower().replace("-", "")
+            if self.task_name not in GLUE_TASKS:
+                raise ValueError(f"--task_name must be one of {', '.join(GLUE_TASKS)}, not {self.task_name}")
+        if self.truncation_side not in TRUNCATION_SIDES:
+            raise ValueError(f"--truncation_side must be one of {', '.join(TRUNCATION_SIDES)}")
+        if self.file_format is not None and self.file_format not in TABLE_FORMATS:
+            raise ValueError(f"--file_format must be one of {', '.join(TABLE_FORMATS)}")
+        if self.head_tokens < 0:
+            raise ValueError("--head_tokens must be zero or more")
+
+    @property
+    def glue_task(self):
+        return GLUE_TASKS.get(self.task_name) if self.task_name else None
+
+    @property
+    def output_name(self):
+        return self.task_name or "classification"
+
+
+def read_options(data_args, split):
+    task = data_args.glue_task
+    columns = data_args.text_column_names.split(",") if data_args.text_column_names else None
+    options = ExampleReadOptions(
+        file_format=data_args.file_format,
+        text_columns=[c.strip() for c in columns] if columns else None,
+        label_column=data_args.label_column_name,
+        has_header=data_args.has_header,
+        labels_required=split != "test",
+    )
+    if task is not None and not data_args.text_column_names and (data_args.data_dir or data_args.train_file):
+        is_test = split == "test"
+        options.text_columns = list(task.test_text_columns or task.text_columns) if is_test else list(task.text_columns)
+        options.label_column = None if is_test and task.test_text_columns else task.label_column
+        options.has_header = True if is_test else task.has_header
+    return options
+
+
+def split_files(data_args):
+    """GLUE folders name MNLI's dev sets dev_matched/dev_mismatched; everything else is found as usual."""
+    task = data_args.glue_task
+    if task is None or not data_args.data_dir or len(task.dev_files) == 1:
+        return None
+    files = {k: v for k, v in find_split_files(data_args.data_dir).items() if k != "validation"}
+    for split, name in task.dev_files:
+        path = os.path.join(data_args.data_dir, name)
+        if os.path.exists(path):
+            files[split] = path
+    files.update({k: v for k, v in resolve_split_files(data_args).items() if k != "validation" or data_args.validation_file})
+    return files
+
+
+def load_examples(data_args, model_args, training_args):
+    if data_args.glue_task is not None and not data_args.dataset_name and not (
+        data_args.data_dir or data_args.train_file or data_args.validation_file or data_args.test_file
+    ):
+        data_args.dataset_name, data_args.dataset_config_name = "nyu-mll/glue", data_args.task_name
+    return load_splits(
+        data_args,
+        training_args,
+        read_classification_file,
+        lambda split: read_options(data_args, split),
+        EXAMPLE_FEATURES,
+        lambda: hub_examples(data_args, model_args),
+        files=split_files(data_args),
+    )
+
+
+def hub_examples(data_args, model_args):
+    """A Hub classification dataset converted to text_a/text_b/labels/line."""
+    loaded = load_hub_dataset(data_args, model_args)
+    task = data_args.glue_task
+    if data_args.text_column_names:
+        text_columns = [c.strip() for c in data_args.text_column_names.split(",")]
+    else:
+        text_columns = list(task.hub_text_columns) if task else ["sentence"]
+    label_column = data_args.label_column_name or "label"
+    splits = {}
+    for split, dataset in loaded.items():
+        missing = [c for c in text_columns + [label_column] if c not in dataset.column_names]
+        if missing:
+            raise UserError(f"{data_args.dataset_name}[{split}]: no column {missing[0]} (columns: {', '.join(dataset.column_names)})")
+        names = getattr(dataset.features[label_column], "names", None)
+
+        def convert(batch, indices, names=names):
+            labels = [[] if (names and value < 0) else [names[value] if names else str(value)] for value in batch[label_column]]
+            return {
+                "text_a": batch[text_columns[0]],
+                "text_b": batch[text_columns[1]] if len(text_columns) > 1 else [None] * len(indices),
+                "labels": labels,
+                "label_list": [False] * len(indices),
+                "line": [i + 1 for i in indices],
+            }
+
+        converted = dataset.map(convert, batched=True, with_indices=True, remove_columns=dataset.column_names, features=EXAMPLE_FEATURES)
+        splits[HUB_SPLITS.get(split, split)] = (converted, f"{data_args.dataset_name}[{split}]")
+    return splits
+
+
+def is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def problem_type_of(examples, data_args, config):
+    """Regression (asked for, STS-B, or float labels), multi-label (list labels), or single-label."""
+    task = data_args.glue_task
+    if data_args.do_regression or (task and task.regression):
+        return REGRESSION
+    if "train" not in examples:
+        return getattr(config, "problem_type", None) or SINGLE
+    train = examples["train"][0]
+    if any(train["label_list"]):
+        return MULTI_LABEL
+    labels = set(first_occurrences(train, examples["train"][1], "labels"))
+    if labels and all(is_number(label) for label in labels) and any("." in label for label in labels):
+        return REGRESSION
+    return SINGLE
+
+
+def check_numeric_labels(examples):
+    for split, (dataset, source) in examples.items():
+        for label, (path, line) in first_occurrences(dataset, source, "labels").items():
+            if not is_number(label):
+                raise at(path, line, f"label '{label}' is not a number, and this is a regression task")
+
+
+def order_labels(occurrences):
+    """Numeric labels in numeric order (2 before 10), others sorted as strings."""
+    labels = list(occurrences)
+    return sorted(labels, key=float) if all(is_number(label) for label in labels) else sorted(labels)
+
+
+def resolve_labels(examples, data_args, config, problem_type):
+    """The label list (None for regression), checked against every split."""
+    if problem_type == REGRESSION:
+        check_numeric_labels(examples)
+        return None
+    train_labels = first_occurrences(examples["train"][0], examples["train"][1], "labels") if "train" in examples else {}
+    model_labels = fine_tuned_labels(config)
+    labels = choose_labels(train_labels, data_args.label_file, model_labels, order_labels)
+    if model_labels and labels != model_labels:
+        raise UserError(
+            f"the label set ({', '.join(labels)}) disagrees with the fine-tuned model's labels ({', '.join(model_labels)})"
+        )
+    source = f"the label file {data_args.label_file}" if data_args.label_file else (
+        "the fine-tuned model's labels" if model_labels else f"the training data {examples['train'][1]}"
+    )
+    for split, (dataset, where) in examples.items():
+        if split != "train":
+            check_known(first_occurrences(dataset, where, "labels"), labels, source)
+    return labels
+
+
+class ClassificationScorer:
+    """compute_metrics for classification, regression or multi-label logits."""
+
+    def __init__(self, problem_type, num_labels):
+        self.problem_type = problem_type
+        self.num_labels = num_labels
+        module = {SINGLE: "classification", REGRESSION: "regression", MULTI_LABEL: "multilabel"}[problem_type]
+        self.metric = load_local_metric(module)
+
+    def __call__(self, eval_prediction):
+        logits, references = eval_prediction.predictions, eval_prediction.label_ids
+        if self.problem_type == REGRESSION:
+            return self.metric.compute(predictions=logits[:, 0], references=references)
+        if self.problem_type == MULTI_LABEL:
+            return self.metric.compute(predictions=(logits > 0).astype(int), references=references.astype(int))
+        return self.metric.compute(predictions=logits.argmax(-1), references=references, num_labels=self.num_labels)
+
+
+def prediction_lines(logits, problem_type, id2label):
+    """predict_results_<task>.txt: index, predicted label name (or value), and the class probabilities."""
+    if problem_type == REGRESSION:
+        return ["index\tprediction"] + [f"{i}\t{value:.6f}" for i, value in enumerate(logits[:, 0])]
+    names = [id2label[i] for i in range(logits.shape[1])]
+    header = "index\tprediction\t" + "\t".join(f"prob_{name}" for name in names)
+    if problem_type == MULTI_LABEL:
+        probabilities = 1 / (1 + np.exp(-logits))
+        chosen = [",".join(n for n, p in zip(names, row) if p > 0.5) for row in probabilities]
+    else:
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        chosen = [names[int(i)] for i in probabilities.argmax(axis=1)]
+    rows = [
+        f"{i}\t{label}\t" + "\t".join(f"{p:.6f}" for p in row) for i, (label, row) in enumerate(zip(chosen, probabilities))
+    ]
+    return [header] + rows
+
+
+def run(argv=None):
+    model_args, data_args, training_args, checkpoint = start_run(GlueDataArguments, argv)
+    examples = load_examples(data_args, model_args, training_args)
+    base_config = load_config(model_args)
+    problem_type = problem_type_of(examples, data_args, base_config)
+    labels = resolve_labels(examples, data_args, base_config, problem_type)
+    maps = label_maps(labels) if labels is not None else {"num_labels": 1}
+    config = load_config(model_args, finetuning_task=data_args.output_name, problem_type=problem_type, **maps)
+    tokenizer = load_tokenizer(model_args, config)
+    model = load_model(AutoModelForSequenceClassification, model_args, config)
+    max_length = model_max_length(tokenizer, config, data_args.max_seq_length)
+
+    encoded = {}
+    for split, (dataset, source) in examples.items():
+        with_labels = any(len(labels) for labels in dataset["labels"])
+        encoder = ClassificationEncoder(
+            tokenizer, max_length, data_args.truncation_side, data_args.head_tokens, problem_type, config.label2id, with_labels
+        )
+        encoded.update(tokenize_splits({split: (dataset, source)}, encoder, data_args, training_args))
+    scorer = ClassificationScorer(problem_type, config.num_labels)
+    collator = DataCollatorWithPadding(
+        tokenizer,
+        padding="max_length" if data_args.pad_to_max_length else True,
+        max_length=max_length if data_args.pad_to_max_length else None,
+        pad_to_multiple_of=8 if training_args.fp16 else None,
+    )
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=encoded.get("train"),
+        eval_dataset=encoded.get("validation"),
+        processing_class=tokenizer,
+        data_collator=collator,
+        compute_metrics=scorer,
+    )
+    if training_args.do_train:
+        if trainer.is_world_process_zero():
+            save_run_arguments(training_args.output_dir, "glue", data_args, training_args.seed)
+        train_and_save(trainer, checkpoint, len(examples["train"][0]))
+
+    def write_predictions(output_dir, output):
+        lines = prediction_lines(output.predictions, problem_type, config.id2label)
+        atomic_write(os.path.join(output_dir, f"predict_results_{data_args.output_name}.txt"), "\n".join(lines) + "\n")
+
+    evaluations = [
+        Evaluation(EVAL_PREFIXES.get(split, split), encoded[split], scorer, len(examples[split][0]))
+        for split in examples
+        if split not in ("train", "test")
+    ]
+    if "test" in examples:
+        evaluations.append(Evaluation("predict", encoded["test"], scorer, len(examples["test"][0]), write_predictions))
+    run_evaluations(trainer, evaluations)
+    return 0
