@@ -1,11 +1,13 @@
 #!/bin/sh
 # Fine-tune and write everything into <task_output>:
-#   sh scripts/train.sh <task_output> [flags for run_ner.py]
-# Without data flags it trains on the bundled English NER sample (data/ner_sample) with the offline MiniLM.
-# Flags given here come last and so override the defaults below. Works from any working directory.
+#   sh scripts/train.sh <task_output> [ner|glue] [flags for run_ner.py / run_glue.py]
+# The task is NER unless `glue` is given or --task_name names a GLUE task (cola, sst2, mrpc, qqp, stsb,
+# mnli, qnli, rte, wnli). Without data flags, NER trains on the bundled English sample (data/ner_sample).
+# The offline MiniLM is the default model. Flags given here come last and so override the defaults below.
+# Works from any working directory; set PYTHON to choose the interpreter.
 set -eu
 if [ "$#" -lt 1 ]; then
-    echo "usage: sh scripts/train.sh <task_output> [flags...]" >&2
+    echo "usage: sh scripts/train.sh <task_output> [ner|glue] [flags...]" >&2
     exit 2
 fi
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
@@ -13,20 +15,39 @@ OUTPUT=$1
 shift
 PYTHON=${PYTHON:-python}
 
+TASK=ner
+case ${1:-} in
+    ner | glue) TASK=$1; shift ;;
+esac
 user_data=no
+previous=
 for arg in "$@"; do
     case $arg in
         --data_dir | --data_dir=* | --train_file | --train_file=* | --dataset_name | --dataset_name=*) user_data=yes ;;
+        --task_name=cola | --task_name=sst2 | --task_name=mrpc | --task_name=qqp | --task_name=stsb | \
+        --task_name=mnli | --task_name=qnli | --task_name=rte | --task_name=wnli) TASK=glue ;;
     esac
+    if [ "$previous" = --task_name ]; then
+        case $arg in cola | sst2 | mrpc | qqp | stsb | mnli | qnli | rte | wnli) TASK=glue ;; esac
+    fi
+    previous=$arg
 done
-if [ "$user_data" = no ]; then
-    set -- --data_dir "$ROOT/data/ner_sample" --do_predict "$@"
+
+if [ "$TASK" = ner ]; then
+    SCRIPT=run_ner.py
+    EPOCHS=2
+    if [ "$user_data" = no ]; then
+        set -- --data_dir "$ROOT/data/ner_sample" --do_predict "$@"
+    fi
+else
+    SCRIPT=run_glue.py
+    EPOCHS=3
 fi
 
-exec "$PYTHON" "$ROOT/run_ner.py" \
+exec "$PYTHON" "$ROOT/$SCRIPT" \
     --output_dir "$OUTPUT" \
     --do_train --do_eval \
-    --num_train_epochs 2 \
+    --num_train_epochs "$EPOCHS" \
     --per_device_train_batch_size 32 \
     --per_device_eval_batch_size 64 \
     --learning_rate 5e-5 \

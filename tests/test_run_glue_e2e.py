@@ -1,0 +1,152 @@
+"""run_glue.py end to end on a tiny random BERT, one run per problem type: outputs, predictions, reloading."""
+
+import json
+import os
+import random
+
+import pytest
+
+from conftest import REPO, run_script
+
+pytestmark = pytest.mark.slow
+
+POSITIVE = ["good", "great", "fine", "lovely", "superb"]
+NEGATIVE = ["bad", "awful", "poor", "dull", "boring"]
+FILLER = ["the", "film", "was", "really", "a", "plot", "cast", "very"]
+
+
+def sentence(rng, words):
+    return " ".join(rng.sample(FILLER, 3) + [rng.choice(words)] + rng.sample(FILLER, 2))
+
+
+def write_single(folder, rng):
+    """Own TSV files with a header and label names."""
+    for name, count in (("train.tsv", 160), ("dev.tsv", 40), ("test.tsv", 30)):
+        rows = ["sentence\tlabel"]
+        for _ in range(count):
+            positive = rng.random() < 0.5
+            rows.append(f"{sentence(rng, POSITIVE if positive else NEGATIVE)}\t{'positive' if positive else 'negative'}")
+        (folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def write_mrpc(folder, rng):
+    """A GLUE MRPC-format folder: BOM, five columns, bare quotes."""
+    for name, count in (("train.tsv", 120), ("dev.tsv", 30)):
+        rows = ["\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String"]
+        for index in range(count):
+            same = rng.random() < 0.5
+            first = sentence(rng, POSITIVE)
+            second = first if same else sentence(rng, NEGATIVE)
+            rows.append(f'{int(same)}\t{index}\t{index + 1}\t" {first} "\t{second}')
+        (folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def write_stsb(folder, rng):
+    header = "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore"
+    for name, count in (("train.tsv", 120), ("dev.tsv", 30)):
+        rows = [header]
+        for index in range(count):
+            score = rng.uniform(0, 5)
+            rows.append(f"{index}\tg\tf\t2012\t{index}\tn\tn\t{sentence(rng, POSITIVE)}\t{sentence(rng, NEGATIVE)}\t{score:.3f}")
+        (folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def write_multilabel(folder, rng):
+    for name, count in (("train.jsonl", 160), ("dev.jsonl", 40)):
+        with open(folder / name, "w", encoding="utf-8") as stream:
+            for _ in range(count):
+                labels = sorted(rng.sample(["rain", "sun", "wind"], rng.randint(1, 2)))
+                stream.write(json.dumps({"text": " ".join(labels + rng.sample(FILLER, 3)), "labels": labels}) + "\n")
+
+
+def train(model, output_dir, *flags):
+    result = run_script(
+        "run_glue.py",
+        "--model_name_or_path", model,
+        "--output_dir", str(output_dir),
+        "--do_train", "--do_eval",
+        "--num_train_epochs", "2",
+        "--learning_rate", "3e-3",
+        "--per_device_train_batch_size", "16",
+        "--max_seq_length", "32",
+        "--save_strategy", "no",
+        "--report_to", "none",
+        "--disable_tqdm", "true",
+        *flags,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return output_dir
+
+
+def key_values(path):
+    with open(path, encoding="utf-8") as stream:
+        return {key: float(value) for key, value in (line.rstrip("\n").split(" = ") for line in stream)}
+
+
+def test_single_texts_keep_label_names_and_predict_in_input_order(tiny_bert, tmp_path):
+    rng = random.Random(1)
+    write_single(tmp_path, rng)
+    output = train(tiny_bert, tmp_path / "out", "--data_dir", str(tmp_path), "--do_predict")
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "eval_results.txt", "test_results.txt",
+                 "all_results.json", "train_results.json", "predict_results.json"):
+        assert (output / name).exists(), name
+    config = json.load(open(output / "config.json"))
+    assert config["id2label"] == {"0": "negative", "1": "positive"}
+    results = key_values(output / "eval_results.txt")
+    assert {"eval_accuracy", "eval_f1", "eval_f1_macro", "eval_f1_weighted", "eval_matthews_correlation"} <= set(results)
+    lines = (output / "predict_results_classification.txt").read_text().splitlines()
+    assert lines[0] == "index\tprediction\tprob_negative\tprob_positive"
+    assert len(lines) == 31
+    for expected_index, line in enumerate(lines[1:]):
+        index, label, *probabilities = line.split("\t")
+        assert int(index) == expected_index and label in {"negative", "positive"}
+        assert sum(map(float, probabilities)) == pytest.approx(1.0, abs=1e-4)
+
+    from transformers import pipeline
+
+    classifier = pipeline("text-classification", model=str(output))
+    assert classifier("the film was superb")[0]["label"] in {"negative", "positive"}
+
+
+def test_glue_pair_task_from_a_local_folder(tiny_bert, tmp_path):
+    write_mrpc(tmp_path, random.Random(2))
+    output = train(tiny_bert, tmp_path / "out", "--task_name", "mrpc", "--data_dir", str(tmp_path))
+    results = key_values(output / "eval_results.txt")
+    assert results["eval_samples"] == 30
+    assert {"eval_accuracy", "eval_f1"} <= set(results)
+    assert json.load(open(output / "tunekit_args.json"))["data"]["task_name"] == "mrpc"
+
+
+def test_regression_has_one_output_and_correlations(tiny_bert, tmp_path):
+    write_stsb(tmp_path, random.Random(3))
+    output = train(tiny_bert, tmp_path / "out", "--task_name", "stsb", "--data_dir", str(tmp_path))
+    config = json.load(open(output / "config.json"))
+    assert config["problem_type"] == "regression" and len(config["id2label"]) == 1
+    assert {"eval_pearson", "eval_spearmanr", "eval_mse"} <= set(key_values(output / "eval_results.txt"))
+
+
+def test_multi_label_from_json_lists(tiny_bert, tmp_path):
+    write_multilabel(tmp_path, random.Random(4))
+    output = train(
+        tiny_bert, tmp_path / "out",
+        "--train_file", str(tmp_path / "train.jsonl"), "--validation_file", str(tmp_path / "dev.jsonl"),
+    )
+    config = json.load(open(output / "config.json"))
+    assert config["problem_type"] == "multi_label_classification"
+    assert sorted(config["id2label"].values()) == ["rain", "sun", "wind"]
+    assert {"eval_accuracy", "eval_f1", "eval_f1_macro"} <= set(key_values(output / "eval_results.txt"))
+
+
+def test_train_and_eval_scripts_drive_glue(tiny_bert, tmp_path):
+    write_mrpc(tmp_path, random.Random(5))
+    output = tmp_path / "out"
+    trained = run_script(
+        "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), "--task_name", "mrpc", "--data_dir", str(tmp_path),
+        "--model_name_or_path", tiny_bert, "--num_train_epochs", "1", "--max_seq_length", "32",
+        cwd=str(tmp_path),
+    )
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    before = key_values(output / "eval_results.txt")
+    evaluated = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output), cwd=str(tmp_path))
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert key_values(output / "eval_results.txt")["eval_accuracy"] == pytest.approx(before["eval_accuracy"])
