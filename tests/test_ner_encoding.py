@@ -3,7 +3,8 @@
 import pytest
 from transformers import AutoTokenizer
 
-from tunekit.encoding.ner import IGNORE, NerEncoder, owners, window_bounds, words_from_pieces
+from tunekit.encoding.ner import IGNORE, NerEncoder, owners, words_from_pieces
+from tunekit.encoding.windows import window_bounds
 from tunekit.modeling import default_model_path
 
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]

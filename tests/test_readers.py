@@ -91,7 +91,7 @@ def test_unlabelled_test_file_reads_without_tags(tmp_path):
     [
         ("mismatch.tsv", "Anna visited\tB-PER O O\n", {}, "mismatch.tsv:1: 2 tokens but 3 labels"),
         ("columns.txt", "Anna B-PER\nvisited\n", {}, "columns.txt:2: expected 2 columns like the first token line, found 1"),
-        ("empty.txt", "", {}, "empty.txt: the file is empty"),
+        ("empty.txt", "", {}, "empty.txt:1: the file is empty"),
         ("docstart.txt", "-DOCSTART- -X- -X- O\n\n", {}, "docstart.txt:1: no sentences found"),
         ("latin1.txt", b"Anna B-PER\nM\xfcnchen B-LOC\n", {}, "latin1.txt:2: bytes that are not UTF-8"),
         ("array.jsonl", '{"tokens": ["a"], "ner_tags": ["O"]}\n[1, 2]\n', {}, "array.jsonl:2: a JSON line must be an object"),

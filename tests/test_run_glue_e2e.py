@@ -119,10 +119,18 @@ def test_glue_pair_task_from_a_local_folder(tiny_bert, tmp_path):
 
 def test_regression_has_one_output_and_correlations(tiny_bert, tmp_path):
     write_stsb(tmp_path, random.Random(3))
-    output = train(tiny_bert, tmp_path / "out", "--task_name", "stsb", "--data_dir", str(tmp_path))
+    output = train(
+        tiny_bert, tmp_path / "out", "--task_name", "stsb", "--data_dir", str(tmp_path),
+        "--eval_strategy", "epoch", "--save_strategy", "epoch", "--load_best_model_at_end",
+        "--metric_for_best_model", "pearson",
+    )
     config = json.load(open(output / "config.json"))
     assert config["problem_type"] == "regression" and len(config["id2label"]) == 1
-    assert {"eval_pearson", "eval_spearmanr", "eval_mse"} <= set(key_values(output / "eval_results.txt"))
+    results = key_values(output / "eval_results.txt")
+    assert {"eval_pearson", "eval_spearmanr", "eval_mse"} <= set(results)
+    state = json.load(open(output / "trainer_state.json"))
+    pearsons = [entry["eval_pearson"] for entry in state["log_history"] if "eval_pearson" in entry]
+    assert state["best_metric"] == pytest.approx(max(pearsons))
 
 
 def test_multi_label_from_json_lists(tiny_bert, tmp_path):
@@ -142,7 +150,8 @@ def test_train_and_eval_scripts_drive_glue(tiny_bert, tmp_path):
     output = tmp_path / "out"
     trained = run_script(
         "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), "--task_name", "mrpc", "--data_dir", str(tmp_path),
-        "--model_name_or_path", tiny_bert, "--num_train_epochs", "1", "--max_seq_length", "32",
+        "--model_name_or_path", tiny_bert, "--num_train_epochs", "2", "--max_seq_length", "32",
+        "--load_best_model_at_end", "--metric_for_best_model", "matthews_correlation",
         cwd=str(tmp_path),
     )
     assert trained.returncode == 0, trained.stderr[-3000:]

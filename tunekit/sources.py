@@ -88,6 +88,10 @@ def dataset_from_reader(reader, path, options, features):
         if isinstance(error.__cause__, UserError):
             raise error.__cause__ from None
         raise
+    except ValueError as error:
+        if "corresponds to no data" in str(error):  # the reader yielded nothing
+            raise UserError(f"{path}: no examples found") from None
+        raise
     if len(dataset) == 0:
         raise UserError(f"{path}: no examples found")
     return dataset
@@ -154,10 +158,11 @@ def load_splits(data_args, training_args, read_file, options_for, features, hub_
         train, source = splits["train"]
         held_train, held_out = hold_out_validation(train, data_args.validation_split_percentage, training_args.seed)
         splits["train"] = (held_train, source)
-        splits["validation"] = (held_out, f"{source} (held-out {data_args.validation_split_percentage}%)")
+        splits["validation"] = (held_out, source)  # its line numbers are lines of the training file
     for split in wanted:
         if split not in splits:
-            raise UserError(f"no {split} data: pass --{flag(split)} or a --data_dir holding it")
+            where = f"{data_args.data_dir}: no {split} file in this folder" if data_args.data_dir else f"no {split} data"
+            raise UserError(f"{where}; pass --{flag(split)}" + ("" if split == "test" else " or a folder holding one"))
     limits = {"train": data_args.max_train_samples, "test": data_args.max_predict_samples}
     return {
         split: (first_samples(splits[split][0], limits.get(split, data_args.max_eval_samples)), splits[split][1])

@@ -10,7 +10,7 @@ import sys
 
 import datasets
 import transformers
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from .errors import UserError
 from .outputs import save_results, write_json
@@ -53,7 +53,7 @@ def checkpoint_to_resume(training_args, run_args):
                 for stale in glob.glob(os.path.join(output_dir, "checkpoint-*")):
                     shutil.rmtree(stale, ignore_errors=True)
         return None
-    last = get_last_checkpoint(output_dir)
+    last = last_complete_checkpoint(output_dir)
     if last is None:
         raise UserError(
             f"{output_dir}: the output folder already holds files but no checkpoint to resume from; pass "
@@ -63,10 +63,37 @@ def checkpoint_to_resume(training_args, run_args):
     return last
 
 
+def last_complete_checkpoint(output_dir):
+    """The newest checkpoint-N whose trainer_state.json (written last) exists; a run killed while saving
+    leaves an incomplete folder, which is skipped with a warning."""
+    steps = []
+    for path in glob.glob(os.path.join(output_dir, f"{PREFIX_CHECKPOINT_DIR}-*")):
+        suffix = os.path.basename(path)[len(PREFIX_CHECKPOINT_DIR) + 1 :]
+        if suffix.isdigit() and os.path.isdir(path):
+            steps.append((int(suffix), path))
+    for _, path in sorted(steps, reverse=True):
+        if os.path.exists(os.path.join(path, "trainer_state.json")):
+            return path
+        logger.warning("Skipping %s: it was not completely saved (the run was probably killed while saving)", path)
+    return None
+
+
+def save_model_atomically(trainer):
+    """Save the final model into a temporary folder, then move each file into place with an atomic rename,
+    so a kill never leaves a truncated model.safetensors or config.json in the output folder."""
+    output_dir = trainer.args.output_dir
+    staging = os.path.join(output_dir, ".tmp-final-model")
+    trainer.save_model(staging)
+    if trainer.is_world_process_zero():
+        for name in os.listdir(staging):
+            os.replace(os.path.join(staging, name), os.path.join(output_dir, name))
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def train_and_save(trainer, checkpoint, train_samples):
     """Train (resuming when asked), then save the model, tokenizer, state and train results."""
     result = trainer.train(resume_from_checkpoint=checkpoint)
-    trainer.save_model()
+    save_model_atomically(trainer)
     metrics = dict(result.metrics, train_samples=train_samples)
     if trainer.is_world_process_zero():
         trainer.save_state()

@@ -1,10 +1,16 @@
-"""Classification encoding: single texts or real sentence pairs, truncation sides, and label tensors.
+"""Classification encoding: single texts or real sentence pairs, truncation sides or chunks, and label tensors.
 
 Pairs go to the tokenizer as two sequences (token_type_ids where the model has them), truncated longest
-first. Single texts are cut by --truncation_side: keep the head, the tail, or the head and the tail (seed 002).
+first. Single texts are cut by --truncation_side: keep the head, the tail, or the head and the tail (seed 002),
+or, with --long_text chunks, split into overlapping windows whose logits are pooled into one prediction.
 """
 
+import numpy as np
+
+from .windows import window_bounds
+
 TRUNCATION_SIDES = ("head", "tail", "head_tail")
+LONG_TEXT_MODES = ("truncate", "chunks")
 SINGLE, REGRESSION, MULTI_LABEL = "single_label_classification", "regression", "multi_label_classification"
 
 
@@ -24,8 +30,13 @@ def keep_pieces(content, budget, side, head_pieces):
 class ClassificationEncoder:
     """A picklable batched `Dataset.map` function turning text_a/text_b/labels into model features."""
 
-    def __init__(self, tokenizer, max_length, truncation_side, head_pieces, problem_type, label2id, with_labels):
+    def __init__(
+        self, tokenizer, max_length, truncation_side, head_pieces, problem_type, label2id, with_labels, chunk_stride=None
+    ):
+        """chunk_stride=None truncates long single texts; a number splits them into windows overlapping by that
+        many pieces, one feature per window, all carrying the text's example_id and label."""
         self.tokenizer = tokenizer
+        self.chunk_stride = chunk_stride
         self.max_length = max_length
         self.truncation_side = truncation_side
         self.head_pieces = head_pieces
@@ -34,29 +45,42 @@ class ClassificationEncoder:
         self.with_labels = with_labels
         self.budget = max_length - tokenizer.num_special_tokens_to_add(pair=False)
 
-    def __call__(self, batch):
+    def __call__(self, batch, indices):
         if batch["text_b"][0] is not None:
             features = dict(
                 self.tokenizer(batch["text_a"], batch["text_b"], truncation="longest_first", max_length=self.max_length)
             )
+            features["example_id"] = list(indices)
         else:
-            features = self.encode_single(batch["text_a"])
+            features = self.encode_single(batch["text_a"], indices)
         if self.with_labels:
-            features["labels"] = [self.label_value(labels) for labels in batch["labels"]]
+            values = {index: self.label_value(labels) for index, labels in zip(indices, batch["labels"])}
+            features["labels"] = [values[index] for index in features["example_id"]]
         features["length"] = [len(ids) for ids in features["input_ids"]]
         return features
 
-    def encode_single(self, texts):
+    def encode_single(self, texts, indices):
         encoded = self.tokenizer(texts, truncation=False, verbose=False)
         features = {key: [] for key in encoded.keys()}
-        for index in range(len(texts)):
+        features["example_id"] = []
+        for index, example_id in enumerate(indices):
             sequence = encoded.sequence_ids(index)  # None on special tokens
             prefix = next((i for i, s in enumerate(sequence) if s is not None), len(sequence))
             end = len(sequence) - next((i for i, s in enumerate(reversed(sequence)) if s is not None), 0)
-            for key in encoded.keys():
-                values = encoded[key][index]
-                kept = keep_pieces(values[prefix:end], self.budget, self.truncation_side, self.head_pieces)
-                features[key].append(values[:prefix] + kept + values[end:])
+            if self.chunk_stride is None:
+                spans = [None]
+            else:
+                spans = window_bounds(end - prefix, self.budget, min(self.chunk_stride, self.budget // 2))
+            for span in spans:
+                for key in encoded.keys():
+                    values = encoded[key][index]
+                    content = values[prefix:end]
+                    if span is None:
+                        kept = keep_pieces(content, self.budget, self.truncation_side, self.head_pieces)
+                    else:
+                        kept = content[span[0] : span[1]]
+                    features[key].append(values[:prefix] + kept + values[end:])
+                features["example_id"].append(example_id)
         return features
 
     def label_value(self, labels):
@@ -68,3 +92,13 @@ class ClassificationEncoder:
                 vector[self.label2id[label]] = 1.0
             return vector
         return self.label2id[labels[0]]
+
+
+def pool_chunks(logits, example_ids, how):
+    """One row per example from the rows of its chunks (their mean or max); chunks of an example are adjacent."""
+    example_ids = np.asarray(example_ids)
+    starts = np.flatnonzero(np.r_[True, example_ids[1:] != example_ids[:-1]])
+    if how == "max":
+        return np.maximum.reduceat(logits, starts, axis=0), starts
+    counts = np.diff(np.r_[starts, len(example_ids)])
+    return np.add.reduceat(logits, starts, axis=0) / counts[:, None], starts

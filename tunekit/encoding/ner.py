@@ -5,8 +5,27 @@ labels the word and reports its prediction, so training counts each word once an
 predictions file score exactly one label per word, however long the sentence.
 """
 
+from .windows import window_bounds
+
 IGNORE = -100
 NOT_A_WORD = -1
+
+
+def starts_inside(tags, index):
+    """An I-X tag that does not continue an entity of type X (it follows O, another type, or nothing)."""
+    tag = tags[index]
+    if not tag.startswith("I-"):
+        return False
+    previous = tags[index - 1] if index > 0 else "O"
+    return previous[2:] != tag[2:] or previous == "O"
+
+
+def repaired_tags(tags, label2id):
+    """Training tags with each entity that starts with I-X begun as B-X instead (when B-X is a label)."""
+    return [
+        "B-" + tag[2:] if starts_inside(tags, index) and "B-" + tag[2:] in label2id else tag
+        for index, tag in enumerate(tags)
+    ]
 
 
 def continuation_label(label, label2id):
@@ -14,20 +33,6 @@ def continuation_label(label, label2id):
     if label.startswith("B-") and "I-" + label[2:] in label2id:
         return label2id["I-" + label[2:]]
     return label2id[label]
-
-
-def window_bounds(content_length, window, stride):
-    """[start, end) of each window over the content pieces; consecutive windows overlap by `stride` pieces."""
-    if content_length <= window:
-        return [(0, content_length)]
-    step = window - stride
-    bounds, start = [], 0
-    while True:
-        end = min(start + window, content_length)
-        bounds.append((start, end))
-        if end == content_length:
-            return bounds
-        start += step
 
 
 def owners(first_pieces, bounds):
@@ -47,8 +52,9 @@ def owners(first_pieces, bounds):
 class NerEncoder:
     """A picklable batched `Dataset.map` function turning {"tokens", "tags"} into model features."""
 
-    def __init__(self, tokenizer, label2id, max_length, stride, label_all_tokens):
+    def __init__(self, tokenizer, label2id, max_length, stride, label_all_tokens, repair_entity_starts=False):
         self.tokenizer = tokenizer
+        self.repair_entity_starts = repair_entity_starts
         self.label2id = label2id
         self.label_all_tokens = label_all_tokens
         special = tokenizer.num_special_tokens_to_add(pair=False)
@@ -102,6 +108,8 @@ class NerEncoder:
             first_pieces.setdefault(word, position)
         bounds = window_bounds(len(content_words), self.window, self.stride)
         owner = owners(first_pieces, bounds)
+        if self.repair_entity_starts:
+            tags = repaired_tags(tags, self.label2id)
         label_ids = [self.label2id[tag] for tag in tags]
         for index, (start, end) in enumerate(bounds):
             word_index, labels = [NOT_A_WORD] * prefix, [IGNORE] * prefix

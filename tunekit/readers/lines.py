@@ -15,7 +15,7 @@ def check_readable(path):
     if os.path.isdir(path):
         raise UserError(f"{path}: is a folder, expected a file")
     if os.path.getsize(path) == 0:
-        raise UserError(f"{path}: the file is empty")
+        raise at(path, 1, "the file is empty")
 
 
 def read_lines(path):

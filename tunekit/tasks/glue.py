@@ -9,7 +9,15 @@ import numpy as np
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer
 
 from ..arguments import DataTrainingArguments
-from ..encoding.classification import MULTI_LABEL, REGRESSION, SINGLE, TRUNCATION_SIDES, ClassificationEncoder
+from ..encoding.classification import (
+    LONG_TEXT_MODES,
+    MULTI_LABEL,
+    REGRESSION,
+    SINGLE,
+    TRUNCATION_SIDES,
+    ClassificationEncoder,
+    pool_chunks,
+)
 from ..errors import UserError, at
 from ..labels import check_known, choose_labels, first_occurrences
 from ..metrics import load_local_metric
@@ -59,6 +67,13 @@ class GlueDataArguments(DataTrainingArguments):
         default=128,
         metadata={"help": "With --truncation_side head_tail: word pieces kept from the head; the rest come from the tail."},
     )
+    long_text: str = field(
+        default="truncate",
+        metadata={"help": "Single texts longer than max_seq_length: 'truncate' (see --truncation_side) or 'chunks': "
+                  "overlapping windows whose logits are pooled into one prediction."},
+    )
+    chunk_pooling: str = field(default="mean", metadata={"help": "How chunk logits are pooled: mean or max."})
+    chunk_stride: int = field(default=32, metadata={"help": "Overlap in word pieces between chunks of a long text."})
 
     def __post_init__(self):
         if self.task_name is not None:
@@ -71,6 +86,12 @@ class GlueDataArguments(DataTrainingArguments):
             raise ValueError(f"--file_format must be one of {', '.join(TABLE_FORMATS)}")
         if self.head_tokens < 0:
             raise ValueError("--head_tokens must be zero or more")
+        if self.long_text not in LONG_TEXT_MODES:
+            raise ValueError(f"--long_text must be one of {', '.join(LONG_TEXT_MODES)}")
+        if self.chunk_pooling not in ("mean", "max"):
+            raise ValueError("--chunk_pooling must be mean or max")
+        if self.chunk_stride < 0:
+            raise ValueError("--chunk_stride must be zero or more")
 
     @property
     def glue_task(self):
@@ -168,6 +189,17 @@ def is_number(text):
     return True
 
 
+def check_same_shape(examples):
+    """Every split holds single texts, or every split holds pairs: a test file with another layout is an error."""
+    shapes = {split: dataset[0]["text_b"] is not None for split, (dataset, _) in examples.items()}
+    reference = "train" if "train" in shapes else next(iter(shapes))
+    for split, (dataset, source) in examples.items():
+        if shapes[split] != shapes[reference]:
+            kind = "sentence pairs" if shapes[split] else "single texts"
+            other = "pairs" if shapes[reference] else "single texts"
+            raise at(source, dataset[0]["line"], f"{kind}, but the {reference} data has {other}")
+
+
 def problem_type_of(examples, data_args, config):
     """Regression (asked for, STS-B, or float labels), multi-label (list labels), or single-label."""
     task = data_args.glue_task
@@ -219,16 +251,28 @@ def resolve_labels(examples, data_args, config, problem_type):
 
 
 class ClassificationScorer:
-    """compute_metrics for classification, regression or multi-label logits."""
+    """compute_metrics for one split's classification, regression or multi-label logits.
 
-    def __init__(self, problem_type, num_labels):
+    When a split was cut into chunks, the logits of each text's chunks are pooled first.
+    """
+
+    def __init__(self, problem_type, num_labels, example_ids, pooling):
         self.problem_type = problem_type
         self.num_labels = num_labels
+        self.example_ids = example_ids
+        self.pooling = pooling
         module = {SINGLE: "classification", REGRESSION: "regression", MULTI_LABEL: "multilabel"}[problem_type]
         self.metric = load_local_metric(module)
 
+    def per_example(self, logits, label_ids=None):
+        """Logits (and labels) with one row per input example, in input order."""
+        if len(self.example_ids) == len(set(self.example_ids)):
+            return logits, label_ids
+        pooled, starts = pool_chunks(logits, self.example_ids, self.pooling)
+        return pooled, (label_ids[starts] if label_ids is not None else None)
+
     def __call__(self, eval_prediction):
-        logits, references = eval_prediction.predictions, eval_prediction.label_ids
+        logits, references = self.per_example(eval_prediction.predictions, eval_prediction.label_ids)
         if self.problem_type == REGRESSION:
             return self.metric.compute(predictions=logits[:, 0], references=references)
         if self.problem_type == MULTI_LABEL:
@@ -258,6 +302,7 @@ def prediction_lines(logits, problem_type, id2label):
 def run(argv=None):
     model_args, data_args, training_args, checkpoint = start_run(GlueDataArguments, argv)
     examples = load_examples(data_args, model_args, training_args)
+    check_same_shape(examples)
     base_config = load_config(model_args)
     problem_type = problem_type_of(examples, data_args, base_config)
     labels = resolve_labels(examples, data_args, base_config, problem_type)
@@ -267,14 +312,20 @@ def run(argv=None):
     model = load_model(AutoModelForSequenceClassification, model_args, config)
     max_length = model_max_length(tokenizer, config, data_args.max_seq_length)
 
-    encoded = {}
+    chunk_stride = data_args.chunk_stride if data_args.long_text == "chunks" else None
+    encoded, scorers = {}, {}
     for split, (dataset, source) in examples.items():
+        if chunk_stride is not None and dataset[0]["text_b"] is not None:
+            raise UserError(f"{source}: --long_text chunks is for single texts; sentence pairs are truncated longest-first")
         with_labels = any(len(labels) for labels in dataset["labels"])
         encoder = ClassificationEncoder(
-            tokenizer, max_length, data_args.truncation_side, data_args.head_tokens, problem_type, config.label2id, with_labels
+            tokenizer, max_length, data_args.truncation_side, data_args.head_tokens, problem_type, config.label2id,
+            with_labels, chunk_stride,
         )
-        encoded.update(tokenize_splits({split: (dataset, source)}, encoder, data_args, training_args))
-    scorer = ClassificationScorer(problem_type, config.num_labels)
+        encoded.update(tokenize_splits({split: (dataset, source)}, encoder, data_args, training_args, with_indices=True))
+        scorers[split] = ClassificationScorer(
+            problem_type, config.num_labels, encoded[split]["example_id"], data_args.chunk_pooling
+        )
     collator = DataCollatorWithPadding(
         tokenizer,
         padding="max_length" if data_args.pad_to_max_length else True,
@@ -288,7 +339,7 @@ def run(argv=None):
         eval_dataset=encoded.get("validation"),
         processing_class=tokenizer,
         data_collator=collator,
-        compute_metrics=scorer,
+        compute_metrics=scorers.get("validation"),
     )
     if training_args.do_train:
         if trainer.is_world_process_zero():
@@ -296,15 +347,18 @@ def run(argv=None):
         train_and_save(trainer, checkpoint, len(examples["train"][0]))
 
     def write_predictions(output_dir, output):
-        lines = prediction_lines(output.predictions, problem_type, config.id2label)
+        logits, _ = scorers["test"].per_example(output.predictions)
+        lines = prediction_lines(logits, problem_type, config.id2label)
         atomic_write(os.path.join(output_dir, f"predict_results_{data_args.output_name}.txt"), "\n".join(lines) + "\n")
 
     evaluations = [
-        Evaluation(EVAL_PREFIXES.get(split, split), encoded[split], scorer, len(examples[split][0]))
+        Evaluation(EVAL_PREFIXES.get(split, split), encoded[split], scorers[split], len(examples[split][0]))
         for split in examples
         if split not in ("train", "test")
     ]
     if "test" in examples:
-        evaluations.append(Evaluation("predict", encoded["test"], scorer, len(examples["test"][0]), write_predictions))
+        evaluations.append(
+            Evaluation("predict", encoded["test"], scorers["test"], len(examples["test"][0]), write_predictions)
+        )
     run_evaluations(trainer, evaluations)
     return 0

@@ -10,7 +10,7 @@ from seqeval.metrics import classification_report
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification, Trainer
 
 from ..arguments import DataTrainingArguments
-from ..encoding.ner import NerEncoder, words_from_pieces
+from ..encoding.ner import NerEncoder, starts_inside, words_from_pieces
 from ..errors import UserError
 from ..labels import check_known, choose_labels, first_occurrences
 from ..metrics import load_local_metric
@@ -167,6 +167,24 @@ def resolve_labels(sentences, data_args, config):
     return labels
 
 
+def warn_about_entity_starts(train, label2id):
+    """Count training entities that start with I- (safe to train as B-) and warn once; True when any exist."""
+    dataset, source = train
+    count, first_line = 0, None
+    for batch in dataset.iter(batch_size=2048):
+        for line, tags in zip(batch["line"], batch["tags"]):
+            starts = sum(starts_inside(tags, i) and "B-" + tags[i][2:] in label2id for i in range(len(tags)))
+            if starts and first_line is None:
+                first_line = line
+            count += starts
+    if count:
+        logger.warning(
+            "%s: %d entities start with an I- tag (first in the sentence at line %d); they are trained as B-. "
+            "Gold labels used for scoring are not changed.", source, count, first_line,
+        )
+    return count > 0
+
+
 class NerScorer:
     """compute_metrics for one encoded split: maps piece predictions back to words and scores them with seqeval."""
 
@@ -238,8 +256,11 @@ def run(argv=None):
     tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
     model = load_model(AutoModelForTokenClassification, model_args, config)
     max_length = model_max_length(tokenizer, config, data_args.max_seq_length)
-    encoder = NerEncoder(tokenizer, config.label2id, max_length, data_args.stride, data_args.label_all_tokens)
-    encoded = tokenize_splits(sentences, encoder, data_args, training_args, with_indices=True)
+    encoded = {}
+    for split in sentences:
+        repair = split == "train" and warn_about_entity_starts(sentences["train"], config.label2id)
+        encoder = NerEncoder(tokenizer, config.label2id, max_length, data_args.stride, data_args.label_all_tokens, repair)
+        encoded.update(tokenize_splits({split: sentences[split]}, encoder, data_args, training_args, with_indices=True))
     scorers = {
         split: NerScorer(sentences[split][0], encoded[split], config.id2label, data_args)
         for split in ("validation", "test")
