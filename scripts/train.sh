@@ -5,6 +5,8 @@
 # mnli, qnli, rte, wnli). Without data flags, NER trains on the bundled English sample (data/ner_sample).
 # The offline MiniLM is the default model. Flags given here come last and so override the defaults below.
 # Works from any working directory; set PYTHON to choose the interpreter.
+# Several processes / GPUs / machines: ACCELERATE_CONFIG=<name in scripts/accelerate/ or a path> runs it under
+# `accelerate launch --config_file ...`; LAUNCHER="torchrun --nproc_per_node 4" runs it under any launcher.
 set -eu
 if [ "$#" -lt 1 ]; then
     echo "usage: sh scripts/train.sh <task_output> [ner|glue] [flags...]" >&2
@@ -44,7 +46,14 @@ else
     EPOCHS=3
 fi
 
-exec "$PYTHON" "$ROOT/$SCRIPT" \
+if [ -n "${ACCELERATE_CONFIG:-}" ]; then
+    case $ACCELERATE_CONFIG in
+        */* | *.yaml) CONFIG=$ACCELERATE_CONFIG ;;
+        *) CONFIG=$ROOT/scripts/accelerate/$ACCELERATE_CONFIG.yaml ;;
+    esac
+    LAUNCHER="accelerate launch --config_file $CONFIG"
+fi
+set -- \
     --output_dir "$OUTPUT" \
     --do_train --do_eval \
     --num_train_epochs "$EPOCHS" \
@@ -58,3 +67,7 @@ exec "$PYTHON" "$ROOT/$SCRIPT" \
     --logging_steps 50 \
     --report_to none \
     "$@"
+if [ -n "${LAUNCHER:-}" ]; then
+    exec $LAUNCHER "$ROOT/$SCRIPT" "$@"
+fi
+exec "$PYTHON" "$ROOT/$SCRIPT" "$@"

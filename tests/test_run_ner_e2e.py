@@ -71,6 +71,8 @@ def test_output_folder_holds_everything_a_user_keeps(bert_run):
     ]:
         assert name in names, name
     assert [name for name in names if name.startswith("checkpoint-")] == ["checkpoint-76"]  # save_total_limit 1
+    assert not [name for name in names if name.endswith((".bin", ".pt", ".pth")) and name != "training_args.bin"]
+    assert not [name for name in names if name.startswith(".tmp")]
     config = json.load(open(bert_run / "config.json"))
     assert set(config["id2label"].values()) == {"O"} | {f"{p}-{t}" for p in "BI" for t in ENTITY_TYPES}
     assert config["label2id"]["B-LOC"] == 0 and config["label2id"]["O"] == 8

@@ -97,6 +97,10 @@ class DataTrainingArguments:
     label_column_name: Optional[str] = field(
         default=None, metadata={"help": "Name of the label column in JSON, CSV and Hub data."}
     )
+    streaming: bool = field(
+        default=False,
+        metadata={"help": "Stream the training data (Hub or local file) instead of caching it whole; needs --max_steps."},
+    )
 
 
 @dataclass

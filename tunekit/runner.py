@@ -3,6 +3,10 @@
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import os
+
+import datasets
+import torch
 from transformers import set_seed
 
 from .arguments import parse_arguments
@@ -10,8 +14,17 @@ from .outputs import save_results
 from .training import checkpoint_to_resume, setup_logging
 
 
+def use_cpu_processes_without_accelerator():
+    """Under torchrun / accelerate launch on a machine without GPUs, train as one job over several CPU
+    processes (gloo), instead of letting each process train alone on all the data."""
+    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if several and not torch.cuda.is_available() and not torch.backends.mps.is_available():
+        os.environ.setdefault("ACCELERATE_USE_CPU", "true")
+
+
 def start_run(data_arguments_class, argv):
     """Parse arguments, set up logging and the seed, and decide whether this run resumes a checkpoint."""
+    use_cpu_processes_without_accelerator()
     model_args, data_args, run_args, training_args = parse_arguments(data_arguments_class, argv)
     setup_logging(training_args)
     set_seed(training_args.seed)
@@ -47,6 +60,11 @@ def tokenize_splits(splits, encoder, data_args, training_args, with_indices=Fals
     """Encode every split with Dataset.map (batched, cached, optionally in several processes)."""
     encoded = {}
     for split, (dataset, _) in splits.items():
+        if isinstance(dataset, datasets.IterableDataset):  # encoded lazily, as training reads it
+            encoded[split] = dataset.map(
+                encoder, batched=True, with_indices=with_indices, remove_columns=list(dataset.features)
+            )
+            continue
         with training_args.main_process_first(desc=f"tokenizing {split}"):
             encoded[split] = dataset.map(
                 encoder,

@@ -97,19 +97,40 @@ def dataset_from_reader(reader, path, options, features):
     return dataset
 
 
+def stream_from_reader(reader, path, options, features):
+    """An IterableDataset reading the file lazily, for --streaming (errors surface when reached)."""
+    return datasets.IterableDataset.from_generator(
+        generate_records,
+        features=features,
+        gen_kwargs={"reader": reader, "path": path, "options": options, "signature": file_signature(path)},
+    )
+
+
+def first_record(dataset):
+    """The first example of a Dataset or an IterableDataset."""
+    return next(iter(dataset))
+
+
+def column_values(dataset, column):
+    """Iterate one column of a Dataset or an IterableDataset without loading the whole dataset."""
+    for batch in dataset.iter(batch_size=2048):
+        yield from batch[column]
+
+
 def generate_records(reader, path, options, signature):
     del signature  # only part of the cache key
     yield from reader(path, options)
 
 
 def load_hub_dataset(data_args, model_args):
-    """A Hub dataset, with one clear error when the Hub cannot be reached."""
+    """A Hub dataset (streamed with --streaming), with one clear error when the Hub cannot be reached."""
     try:
         return datasets.load_dataset(
             data_args.dataset_name,
             data_args.dataset_config_name,
             cache_dir=model_args.cache_dir,
             token=model_args.token,
+            streaming=data_args.streaming,
         )
     except (ConnectionError, OSError, FileNotFoundError, ValueError) as error:
         raise UserError(
@@ -150,10 +171,19 @@ def load_splits(data_args, training_args, read_file, options_for, features, hub_
             wanted += [split for split in files if split not in SPLIT_FILE_STEMS]
         needs_train = "train" in wanted or ("validation" in wanted and "validation" not in files)
         splits = {
-            split: (dataset_from_reader(read_file, path, options_for(split), features), path)
+            split: (load_file(read_file, path, options_for(split), features, data_args.streaming and split == "train"), path)
             for split, path in files.items()
             if split in wanted or (split == "train" and needs_train)
         }
+    if data_args.streaming:
+        if training_args.do_train and training_args.max_steps <= 0:
+            raise UserError("--streaming needs --max_steps: a stream has no length to count epochs by")
+        if "validation" in wanted and "validation" not in splits:
+            raise UserError("--streaming cannot hold out validation data from a stream: pass --validation_file")
+        for split in list(splits):  # only training is streamed; evaluation needs the whole split
+            if split != "train" and isinstance(splits[split][0], datasets.IterableDataset):
+                stream, source = splits[split]
+                splits[split] = (datasets.Dataset.from_list(list(stream), features=stream.features), source)
     if "validation" in wanted and "validation" not in splits and "train" in splits:
         train, source = splits["train"]
         held_train, held_out = hold_out_validation(train, data_args.validation_split_percentage, training_args.seed)
@@ -170,8 +200,21 @@ def load_splits(data_args, training_args, read_file, options_for, features, hub_
     }
 
 
+def load_file(read_file, path, options, features, streaming):
+    if streaming:
+        return stream_from_reader(read_file, path, options, features)
+    return dataset_from_reader(read_file, path, options, features)
+
+
 def first_samples(dataset, limit):
     """The first `limit` examples (all when limit is None)."""
+    if isinstance(dataset, datasets.IterableDataset):
+        return dataset if limit is None else dataset.take(limit)
     if limit is None or limit >= len(dataset):
         return dataset
     return dataset.select(range(limit))
+
+
+def size_or_none(dataset):
+    """The number of examples, or None for a stream."""
+    return None if isinstance(dataset, datasets.IterableDataset) else len(dataset)

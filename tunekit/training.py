@@ -94,7 +94,7 @@ def train_and_save(trainer, checkpoint, train_samples):
     """Train (resuming when asked), then save the model, tokenizer, state and train results."""
     result = trainer.train(resume_from_checkpoint=checkpoint)
     save_model_atomically(trainer)
-    metrics = dict(result.metrics, train_samples=train_samples)
+    metrics = dict(result.metrics, **({"train_samples": train_samples} if train_samples is not None else {}))
     if trainer.is_world_process_zero():
         trainer.save_state()
         save_results(trainer.args.output_dir, "train", metrics)

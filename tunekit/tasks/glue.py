@@ -26,7 +26,15 @@ from ..outputs import atomic_write
 from ..readers.classification import ExampleReadOptions, read_classification_file
 from ..readers.table import TABLE_FORMATS
 from ..runner import Evaluation, run_evaluations, start_run, tokenize_splits
-from ..sources import find_split_files, load_hub_dataset, load_splits, resolve_split_files
+from ..sources import (
+    column_values,
+    find_split_files,
+    first_record,
+    load_hub_dataset,
+    load_splits,
+    resolve_split_files,
+    size_or_none,
+)
 from ..training import save_run_arguments, train_and_save
 from .glue_tasks import EVAL_PREFIXES, GLUE_TASKS, HUB_SPLITS
 
@@ -191,13 +199,14 @@ def is_number(text):
 
 def check_same_shape(examples):
     """Every split holds single texts, or every split holds pairs: a test file with another layout is an error."""
-    shapes = {split: dataset[0]["text_b"] is not None for split, (dataset, _) in examples.items()}
+    firsts = {split: first_record(dataset) for split, (dataset, _) in examples.items()}
+    shapes = {split: record["text_b"] is not None for split, record in firsts.items()}
     reference = "train" if "train" in shapes else next(iter(shapes))
     for split, (dataset, source) in examples.items():
         if shapes[split] != shapes[reference]:
             kind = "sentence pairs" if shapes[split] else "single texts"
             other = "pairs" if shapes[reference] else "single texts"
-            raise at(source, dataset[0]["line"], f"{kind}, but the {reference} data has {other}")
+            raise at(source, firsts[split]["line"], f"{kind}, but the {reference} data has {other}")
 
 
 def problem_type_of(examples, data_args, config):
@@ -208,7 +217,7 @@ def problem_type_of(examples, data_args, config):
     if "train" not in examples:
         return getattr(config, "problem_type", None) or SINGLE
     train = examples["train"][0]
-    if any(train["label_list"]):
+    if any(column_values(train, "label_list")):
         return MULTI_LABEL
     labels = set(first_occurrences(train, examples["train"][1], "labels"))
     if labels and all(is_number(label) for label in labels) and any("." in label for label in labels):
@@ -315,17 +324,18 @@ def run(argv=None):
     chunk_stride = data_args.chunk_stride if data_args.long_text == "chunks" else None
     encoded, scorers = {}, {}
     for split, (dataset, source) in examples.items():
-        if chunk_stride is not None and dataset[0]["text_b"] is not None:
+        if chunk_stride is not None and first_record(dataset)["text_b"] is not None:
             raise UserError(f"{source}: --long_text chunks is for single texts; sentence pairs are truncated longest-first")
-        with_labels = any(len(labels) for labels in dataset["labels"])
+        with_labels = any(len(labels) for labels in column_values(dataset, "labels"))
         encoder = ClassificationEncoder(
             tokenizer, max_length, data_args.truncation_side, data_args.head_tokens, problem_type, config.label2id,
             with_labels, chunk_stride,
         )
         encoded.update(tokenize_splits({split: (dataset, source)}, encoder, data_args, training_args, with_indices=True))
-        scorers[split] = ClassificationScorer(
-            problem_type, config.num_labels, encoded[split]["example_id"], data_args.chunk_pooling
-        )
+        if split != "train":
+            scorers[split] = ClassificationScorer(
+                problem_type, config.num_labels, encoded[split]["example_id"], data_args.chunk_pooling
+            )
     collator = DataCollatorWithPadding(
         tokenizer,
         padding="max_length" if data_args.pad_to_max_length else True,
@@ -344,7 +354,7 @@ def run(argv=None):
     if training_args.do_train:
         if trainer.is_world_process_zero():
             save_run_arguments(training_args.output_dir, "glue", data_args, training_args.seed)
-        train_and_save(trainer, checkpoint, len(examples["train"][0]))
+        train_and_save(trainer, checkpoint, size_or_none(examples["train"][0]))
 
     def write_predictions(output_dir, output):
         logits, _ = scorers["test"].per_example(output.predictions)

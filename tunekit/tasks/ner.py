@@ -18,7 +18,7 @@ from ..metrics.seqeval.seqeval import SCHEMES
 from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, load_tokenizer, model_max_length
 from ..outputs import atomic_write
 from ..readers import TOKEN_READERS, TokenReadOptions, read_token_file
-from ..sources import load_hub_dataset, load_splits
+from ..sources import load_hub_dataset, load_splits, size_or_none
 from ..runner import Evaluation, run_evaluations, start_run, tokenize_splits
 from ..training import save_run_arguments, train_and_save
 
@@ -285,7 +285,7 @@ def run(argv=None):
     if training_args.do_train:
         if trainer.is_world_process_zero():
             save_run_arguments(training_args.output_dir, "ner", data_args, training_args.seed)
-        train_and_save(trainer, checkpoint, len(sentences["train"][0]))
+        train_and_save(trainer, checkpoint, size_or_none(sentences["train"][0]))
     run_evaluations(trainer, [evaluation(split, sentences, encoded, scorers) for split in scorers])
     return 0
 

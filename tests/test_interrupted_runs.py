@@ -1,0 +1,67 @@
+"""A run killed with SIGKILL and restarted with the same command ends like an uninterrupted one; runs repeat exactly."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import NER_SAMPLE, REPO
+
+pytestmark = pytest.mark.slow
+
+SCORES = ("eval_f1", "eval_precision", "eval_recall", "eval_accuracy", "eval_loss")
+
+
+def command(model, output_dir):
+    return [
+        sys.executable, os.path.join(REPO, "run_ner.py"),
+        "--model_name_or_path", model,
+        "--data_dir", NER_SAMPLE,
+        "--output_dir", str(output_dir),
+        "--do_train", "--do_eval",
+        "--max_train_samples", "800",
+        "--max_eval_samples", "100",
+        "--max_steps", "200",
+        "--per_device_train_batch_size", "4",
+        "--learning_rate", "1e-3",
+        "--save_steps", "20",
+        "--report_to", "none",
+        "--disable_tqdm", "true",
+        "--seed", "7",
+    ]
+
+
+def finish(model, output_dir):
+    result = subprocess.run(command(model, output_dir), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(output_dir / "eval_results.json") as stream:
+        results = json.load(stream)
+    return {key: results[key] for key in SCORES}, result
+
+
+def test_same_command_twice_gives_identical_metrics(tiny_bert, tmp_path):
+    first, _ = finish(tiny_bert, tmp_path / "first")
+    second, _ = finish(tiny_bert, tmp_path / "second")
+    assert first == second
+
+
+def test_killed_run_resumes_to_the_same_metrics(tiny_bert, tmp_path):
+    reference, _ = finish(tiny_bert, tmp_path / "reference")
+    output_dir = tmp_path / "killed"
+    process = subprocess.Popen(command(tiny_bert, output_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = output_dir / "checkpoint-60" / "trainer_state.json"
+    deadline = time.time() + 300
+    while not marker.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "training ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (output_dir / "eval_results.json").exists()
+    assert not (output_dir / "model.safetensors").exists()
+    resumed, result = finish(tiny_bert, output_dir)
+    assert "Resuming from" in result.stdout + result.stderr
+    assert resumed == reference

@@ -1,0 +1,115 @@
+"""Two processes on CPU (gloo) give the same outputs as one: every word and example once, in input order."""
+
+import json
+import os
+import random
+import shutil
+
+import pytest
+import yaml
+
+from conftest import NER_SAMPLE, REPO, run_script
+from tunekit.metrics import load_local_metric
+
+pytestmark = pytest.mark.slow
+
+TORCHRUN = shutil.which("torchrun") or os.path.join(os.path.dirname(os.path.realpath(os.sys.executable)), "torchrun")
+CPU_ENV = {"CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+
+
+def ner_flags(model, output_dir):
+    return [
+        "--model_name_or_path", model, "--data_dir", NER_SAMPLE, "--output_dir", str(output_dir),
+        "--do_train", "--do_eval", "--do_predict",
+        "--max_train_samples", "200", "--max_eval_samples", "37", "--max_predict_samples", "41",
+        "--num_train_epochs", "1", "--per_device_train_batch_size", "8", "--per_device_eval_batch_size", "4",
+        "--learning_rate", "3e-3", "--save_strategy", "no", "--report_to", "none", "--disable_tqdm", "true",
+    ]
+
+
+def launch(processes, script, flags):
+    if processes == 1:
+        return run_script(script, *flags, env=CPU_ENV)
+    return run_script(TORCHRUN, "--nproc_per_node", str(processes), os.path.join(REPO, script), *flags, env=CPU_ENV)
+
+
+def conll_rows(path):
+    sentences, current = [], []
+    for line in open(path, encoding="utf-8"):
+        if line.strip():
+            current.append(line.split())
+        elif current:
+            sentences.append(current)
+            current = []
+    return sentences
+
+
+def test_ner_two_processes_match_one(tiny_bert, tmp_path):
+    single = launch(1, "run_ner.py", ner_flags(tiny_bert, tmp_path / "one"))
+    assert single.returncode == 0, single.stderr[-3000:]
+    double = launch(2, "run_ner.py", ner_flags(tiny_bert, tmp_path / "two"))
+    assert double.returncode == 0, double.stderr[-3000:]
+    one, two = conll_rows(tmp_path / "one" / "predictions.txt"), conll_rows(tmp_path / "two" / "predictions.txt")
+    assert len(two) == len(one) == 41
+    assert [[row[:2] for row in s] for s in two] == [[row[:2] for row in s] for s in one]
+    labels = json.load(open(tmp_path / "one" / "config.json"))["id2label"].values()
+    assert {row[2] for s in two for row in s} <= set(labels)
+    results = json.load(open(tmp_path / "two" / "all_results.json"))
+    assert results["eval_samples"] == 37 and results["predict_samples"] == 41
+    # The reported test F1 is the F1 of the whole predictions file: nothing missing, nothing counted twice.
+    scores = load_local_metric("seqeval").compute(
+        predictions=[[row[2] for row in s] for s in two], references=[[row[1] for row in s] for s in two]
+    )
+    assert results["predict_f1"] == pytest.approx(scores["overall_f1"])
+    # One job split over two processes: half the optimizer steps, and one process logs the results.
+    steps = [json.load(open(tmp_path / run / "trainer_state.json"))["global_step"] for run in ("one", "two")]
+    assert steps == [25, 13]
+    assert (double.stdout + double.stderr).count("***** train metrics *****") == 1
+
+
+def test_glue_two_processes_predict_every_example_once(tiny_bert, tmp_path):
+    rng = random.Random(0)
+    for name, count in (("train.tsv", 64), ("dev.tsv", 23), ("test.tsv", 29)):
+        rows = ["sentence\tlabel"] + [
+            f"{' '.join(rng.sample(['good', 'bad', 'film', 'plot', 'cast', 'very'], 4))}\t{rng.choice(['pos', 'neg'])}"
+            for _ in range(count)
+        ]
+        (tmp_path / name).write_text("\n".join(rows) + "\n")
+    flags = [
+        "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path), "--do_train", "--do_eval", "--do_predict",
+        "--num_train_epochs", "1", "--per_device_eval_batch_size", "4", "--save_strategy", "no",
+        "--report_to", "none", "--disable_tqdm", "true",
+    ]
+    single = launch(1, "run_glue.py", flags + ["--output_dir", str(tmp_path / "one")])
+    assert single.returncode == 0, single.stderr[-3000:]
+    double = launch(2, "run_glue.py", flags + ["--output_dir", str(tmp_path / "two")])
+    assert double.returncode == 0, double.stderr[-3000:]
+    one = (tmp_path / "one" / "predict_results_classification.txt").read_text().splitlines()
+    two = (tmp_path / "two" / "predict_results_classification.txt").read_text().splitlines()
+    assert len(two) == len(one) == 30
+    assert [line.split("\t")[0] for line in two] == [line.split("\t")[0] for line in one]
+    results = json.load(open(tmp_path / "two" / "all_results.json"))
+    assert results["eval_samples"] == 23 and results["predict_samples"] == 29
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(os.path.join(REPO, "scripts", "accelerate"))))
+def test_accelerate_configs_load(name):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    path = os.path.join(REPO, "scripts", "accelerate", name)
+    config = load_config_from_file(path)
+    with open(path) as stream:
+        raw = yaml.safe_load(stream)
+    assert config.distributed_type.value == raw["distributed_type"] or str(config.distributed_type) == raw["distributed_type"]
+    assert config.num_processes == raw["num_processes"]
+
+
+def test_streaming_a_local_file_trains_for_max_steps(tiny_bert, tmp_path):
+    flags = ner_flags(tiny_bert, tmp_path / "streamed") + ["--streaming", "--max_steps", "12"]
+    result = run_script("run_ner.py", *flags)
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = json.load(open(tmp_path / "streamed" / "trainer_state.json"))
+    assert state["global_step"] == 12
+    assert len(conll_rows(tmp_path / "streamed" / "predictions.txt")) == 41
+    refused = run_script("run_ner.py", *ner_flags(tiny_bert, tmp_path / "refused"), "--streaming")
+    assert refused.returncode == 2 and "--streaming needs --max_steps" in refused.stderr
