@@ -66,14 +66,45 @@ def tiny_roberta(tmp_path_factory):
     return folder
 
 
-def run_script(*args, cwd=REPO, env=None):
+def run_script(*args, cwd=REPO, env=None, input_text=None):
     """Run a command of the project as a user would, returning the completed process."""
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(
         [sys.executable, *args] if args[0].endswith(".py") or args[0] == "-m" else list(args),
         cwd=cwd,
         env=full_env,
+        input=input_text,
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def train_flags(model, output_dir, *extra):
+    return [
+        "run_ner.py",
+        "--model_name_or_path", model,
+        "--data_dir", NER_SAMPLE,
+        "--output_dir", str(output_dir),
+        "--do_train", "--do_eval", "--do_predict",
+        "--max_train_samples", "600",
+        "--max_eval_samples", "60",
+        "--max_predict_samples", "80",
+        "--num_train_epochs", "2",
+        "--learning_rate", "3e-3",
+        "--per_device_train_batch_size", "16",
+        "--save_strategy", "epoch",
+        "--save_total_limit", "1",
+        "--report_to", "none",
+        "--disable_tqdm", "true",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="session")
+def trained_ner(tiny_bert, tmp_path_factory):
+    """A tiny BERT trained by run_ner.py on the bundled sample, with TensorBoard logs and an ONNX export."""
+    output_dir = tmp_path_factory.mktemp("ner_bert") / "out"
+    result = run_script(*train_flags(tiny_bert, output_dir, "--report_to", "tensorboard", "--export_onnx"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return output_dir

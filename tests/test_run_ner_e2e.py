@@ -5,33 +5,12 @@ import os
 
 import pytest
 
-from conftest import NER_SAMPLE, REPO, run_script
+from conftest import NER_SAMPLE, REPO, run_script, train_flags
 from tunekit.readers import TokenReadOptions, read_token_file
 
 pytestmark = pytest.mark.slow
 
 ENTITY_TYPES = {"PER", "ORG", "LOC", "MISC"}
-
-
-def train_flags(model, output_dir, *extra):
-    return [
-        "run_ner.py",
-        "--model_name_or_path", model,
-        "--data_dir", NER_SAMPLE,
-        "--output_dir", str(output_dir),
-        "--do_train", "--do_eval", "--do_predict",
-        "--max_train_samples", "600",
-        "--max_eval_samples", "60",
-        "--max_predict_samples", "80",
-        "--num_train_epochs", "2",
-        "--learning_rate", "3e-3",
-        "--per_device_train_batch_size", "16",
-        "--save_strategy", "epoch",
-        "--save_total_limit", "1",
-        "--report_to", "none",
-        "--disable_tqdm", "true",
-        *extra,
-    ]
 
 
 def key_values(path):
@@ -53,16 +32,8 @@ def prediction_sentences(path):
     return sentences
 
 
-@pytest.fixture(scope="module")
-def bert_run(tiny_bert, tmp_path_factory):
-    output_dir = tmp_path_factory.mktemp("ner_bert") / "out"
-    result = run_script(*train_flags(tiny_bert, output_dir))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return output_dir
-
-
-def test_output_folder_holds_everything_a_user_keeps(bert_run):
-    names = set(os.listdir(bert_run))
+def test_output_folder_holds_everything_a_user_keeps(trained_ner):
+    names = set(os.listdir(trained_ner))
     for name in [
         "model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "training_args.bin",
         "trainer_state.json", "all_results.json", "train_results.json", "eval_results.json",
@@ -73,50 +44,50 @@ def test_output_folder_holds_everything_a_user_keeps(bert_run):
     assert [name for name in names if name.startswith("checkpoint-")] == ["checkpoint-76"]  # save_total_limit 1
     assert not [name for name in names if name.endswith((".bin", ".pt", ".pth")) and name != "training_args.bin"]
     assert not [name for name in names if name.startswith(".tmp")]
-    config = json.load(open(bert_run / "config.json"))
+    config = json.load(open(trained_ner / "config.json"))
     assert set(config["id2label"].values()) == {"O"} | {f"{p}-{t}" for p in "BI" for t in ENTITY_TYPES}
     assert config["label2id"]["B-LOC"] == 0 and config["label2id"]["O"] == 8
-    evaluation = key_values(bert_run / "eval_results.txt")
+    evaluation = key_values(trained_ner / "eval_results.txt")
     assert {"eval_f1", "eval_precision", "eval_recall", "eval_accuracy"} <= set(evaluation)
     assert evaluation["eval_samples"] == 60
-    assert key_values(bert_run / "test_results.txt")["predict_samples"] == 80
-    assert "PER" in (bert_run / "test_classification_report.txt").read_text()
-    all_results = json.load(open(bert_run / "all_results.json"))
+    assert key_values(trained_ner / "test_results.txt")["predict_samples"] == 80
+    assert "PER" in (trained_ner / "test_classification_report.txt").read_text()
+    all_results = json.load(open(trained_ner / "all_results.json"))
     assert {"train_loss", "eval_f1", "predict_f1"} <= set(all_results)
 
 
-def test_predictions_hold_exactly_the_test_words(bert_run):
+def test_predictions_hold_exactly_the_test_words(trained_ner):
     expected = list(read_token_file(os.path.join(NER_SAMPLE, "test.txt"), TokenReadOptions()))[:80]
-    predicted = prediction_sentences(bert_run / "predictions.txt")
+    predicted = prediction_sentences(trained_ner / "predictions.txt")
     assert [[row[0] for row in sentence] for sentence in predicted] == [r["tokens"] for r in expected]
     assert [[row[1] for row in sentence] for sentence in predicted] == [r["tags"] for r in expected]
     labels = {row[2] for sentence in predicted for row in sentence}
     assert labels <= {"O"} | {f"{p}-{t}" for p in "BI" for t in ENTITY_TYPES}
 
 
-def test_saved_folder_reloads_and_the_pipeline_names_entities(bert_run):
+def test_saved_folder_reloads_and_the_pipeline_names_entities(trained_ner):
     from transformers import AutoModelForTokenClassification, pipeline
 
-    model = AutoModelForTokenClassification.from_pretrained(str(bert_run))
+    model = AutoModelForTokenClassification.from_pretrained(str(trained_ner))
     assert model.config.id2label[8] == "O"
-    tagger = pipeline("token-classification", model=str(bert_run), aggregation_strategy="simple")
+    tagger = pipeline("token-classification", model=str(trained_ner), aggregation_strategy="simple")
     entities = tagger("Anna Kowalski joined Helix Motors in Oslo last year .")
     assert entities, "the trained tiny model should find some entity"
     assert {entity["entity_group"] for entity in entities} <= ENTITY_TYPES
 
 
-def test_eval_script_rescores_the_saved_folder(bert_run, tmp_path):
-    before = key_values(bert_run / "eval_results.txt")
-    result = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(bert_run), cwd=str(tmp_path))
+def test_eval_script_rescores_the_saved_folder(trained_ner, tmp_path):
+    before = key_values(trained_ner / "eval_results.txt")
+    result = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(trained_ner), cwd=str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
-    after = key_values(bert_run / "eval_results.txt")
+    after = key_values(trained_ner / "eval_results.txt")
     assert after["eval_f1"] == pytest.approx(before["eval_f1"])
     assert after["eval_samples"] == 60
-    assert key_values(bert_run / "test_results.txt")["predict_samples"] == 80
+    assert key_values(trained_ner / "test_results.txt")["predict_samples"] == 80
 
 
-def test_rerun_resumes_and_a_folder_without_checkpoints_is_refused(bert_run, tiny_bert, tmp_path):
-    result = run_script(*train_flags(tiny_bert, bert_run))
+def test_rerun_resumes_and_a_folder_without_checkpoints_is_refused(trained_ner, tiny_bert, tmp_path):
+    result = run_script(*train_flags(tiny_bert, trained_ner))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Resuming from" in result.stdout + result.stderr
     occupied = tmp_path / "occupied"

@@ -105,11 +105,18 @@ class DataTrainingArguments:
 
 @dataclass
 class RunArguments:
-    """How this run treats its output folder."""
+    """How this run treats its output folder and the terminal, and what it exports."""
 
     overwrite_output_dir: bool = field(
         default=False,
         metadata={"help": "Start afresh in a non-empty output folder instead of refusing or resuming."},
+    )
+    quiet: bool = field(
+        default=False, metadata={"help": "No progress bars, logs or tables: only errors (for scripts)."}
+    )
+    export_onnx: bool = field(
+        default=False,
+        metadata={"help": "Also write onnx/model.onnx (checked against PyTorch on a sample) for onnxruntime serving."},
     )
 
 

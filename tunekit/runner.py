@@ -1,17 +1,23 @@
-"""The steps every task shares: start a run, evaluate splits and write their results."""
+"""The steps every task shares: start a run, tokenize, evaluate and write results, finish with card and charts."""
 
+import logging
+import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import os
-
 import datasets
 import torch
-from transformers import set_seed
+import transformers
+from transformers import PrinterCallback, Trainer, set_seed
 
 from .arguments import parse_arguments
+from .model_card import write_model_card
 from .outputs import save_results
+from .plots import training_curves
 from .training import checkpoint_to_resume, setup_logging
+
+logger = logging.getLogger("tunekit")
+SUMMARY_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "loss")
 
 
 def use_cpu_processes_without_accelerator():
@@ -23,13 +29,62 @@ def use_cpu_processes_without_accelerator():
 
 
 def start_run(data_arguments_class, argv):
-    """Parse arguments, set up logging and the seed, and decide whether this run resumes a checkpoint."""
+    """Parse arguments, set up the terminal, logging and seed, and decide whether this run resumes a checkpoint."""
     use_cpu_processes_without_accelerator()
     model_args, data_args, run_args, training_args = parse_arguments(data_arguments_class, argv)
+    # One progress bar per phase: Trainer's; reading and tokenizing are logged as lines instead.
+    datasets.disable_progress_bars()
+    if run_args.quiet:
+        training_args.disable_tqdm = True
+        training_args.log_level = "error"
+        transformers.utils.logging.disable_progress_bar()
     setup_logging(training_args)
+    if run_args.quiet:
+        logging.getLogger("tunekit").setLevel(logging.ERROR)
     set_seed(training_args.seed)
     checkpoint = checkpoint_to_resume(training_args, run_args)
-    return model_args, data_args, training_args, checkpoint
+    return model_args, data_args, run_args, training_args, checkpoint
+
+
+def tokenize_splits(splits, encoder, data_args, training_args, with_indices=False):
+    """Encode every split with Dataset.map (batched, cached, optionally in several processes)."""
+    encoded = {}
+    for split, (dataset, source) in splits.items():
+        if isinstance(dataset, datasets.IterableDataset):  # encoded lazily, as training reads it
+            encoded[split] = dataset.map(
+                encoder, batched=True, with_indices=with_indices, remove_columns=list(dataset.features)
+            )
+            logger.info("%s: streaming from %s", split, source)
+            continue
+        with training_args.main_process_first(desc=f"tokenizing {split}"):
+            encoded[split] = dataset.map(
+                encoder,
+                batched=True,
+                with_indices=with_indices,
+                remove_columns=dataset.column_names,
+                num_proc=data_args.preprocessing_num_workers,
+                load_from_cache_file=not data_args.overwrite_cache,
+                desc=f"Tokenizing {split}",
+            )
+        logger.info("%s: %d examples from %s, %d model inputs", split, len(dataset), source, len(encoded[split]))
+    return encoded
+
+
+def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, compute_metrics, **extra):
+    """A Trainer on the train and validation splits; with --quiet it prints no log lines either."""
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=encoded.get("train"),
+        eval_dataset=encoded.get("validation"),
+        processing_class=tokenizer,
+        data_collator=collator,
+        compute_metrics=compute_metrics,
+        **extra,
+    )
+    if run_args.quiet:
+        trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 @dataclass
@@ -44,35 +99,49 @@ class Evaluation:
 
 
 def run_evaluations(trainer, evaluations):
-    """Predict each split with its own scorer, log the metrics and write results on the main process."""
+    """Predict each split with its own scorer and write results on the main process; returns prefix -> metrics."""
+    summary = {}
     for evaluation in evaluations:
         trainer.compute_metrics = evaluation.scorer
         output = trainer.predict(evaluation.dataset, metric_key_prefix=evaluation.prefix)
         metrics = dict(output.metrics, **{f"{evaluation.prefix}_samples": evaluation.samples})
-        trainer.log_metrics(evaluation.prefix, metrics)
+        summary[evaluation.prefix] = metrics
         if trainer.is_world_process_zero():
             save_results(trainer.args.output_dir, evaluation.prefix, metrics)
             if evaluation.write_outputs is not None:
                 evaluation.write_outputs(trainer.args.output_dir, output)
+    return summary
 
 
-def tokenize_splits(splits, encoder, data_args, training_args, with_indices=False):
-    """Encode every split with Dataset.map (batched, cached, optionally in several processes)."""
-    encoded = {}
-    for split, (dataset, _) in splits.items():
-        if isinstance(dataset, datasets.IterableDataset):  # encoded lazily, as training reads it
-            encoded[split] = dataset.map(
-                encoder, batched=True, with_indices=with_indices, remove_columns=list(dataset.features)
-            )
-            continue
-        with training_args.main_process_first(desc=f"tokenizing {split}"):
-            encoded[split] = dataset.map(
-                encoder,
-                batched=True,
-                with_indices=with_indices,
-                remove_columns=dataset.column_names,
-                num_proc=data_args.preprocessing_num_workers,
-                load_from_cache_file=not data_args.overwrite_cache,
-                desc=f"Tokenizing {split}",
-            )
-    return encoded
+def summary_table(train_metrics, summary):
+    """A short table of the run's main numbers, one row per split."""
+    rows = []
+    if train_metrics:
+        speed = train_metrics.get("train_samples_per_second")
+        rows.append(("train", f"loss {train_metrics.get('train_loss', float('nan')):.4f}"
+                     + (f", {speed:.1f} samples/s" if speed else "")
+                     + f", {train_metrics.get('train_runtime', 0):.0f}s"))
+    for prefix, metrics in summary.items():
+        shown = [f"{name} {metrics[f'{prefix}_{name}']:.4f}" for name in SUMMARY_METRICS if f"{prefix}_{name}" in metrics]
+        rows.append(({"eval": "dev", "eval_mm": "dev-mm", "predict": "test"}.get(prefix, prefix), ", ".join(shown)))
+    width = max((len(name) for name, _ in rows), default=5)
+    return "\n".join(f"  {name:<{width}}  {values}" for name, values in rows)
+
+
+def finish_run(trainer, run_args, model_args, data_args, task, labels, train_metrics, summary, curve_metric):
+    """Charts, model card, ONNX export and the closing table; files on the main process only."""
+    training_args = trainer.args
+    output_dir = training_args.output_dir
+    if trainer.is_world_process_zero():
+        metric = f"eval_{training_args.metric_for_best_model or curve_metric}".replace("eval_eval_", "eval_")
+        if train_metrics:
+            training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"))
+        if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):
+            write_model_card(output_dir, task, model_args.model_name_or_path, data_args, training_args, labels)
+        if run_args.export_onnx:
+            from .onnx_export import export_onnx
+
+            path = export_onnx(trainer.model, trainer.processing_class, output_dir)
+            logger.info("ONNX model written to %s (same predictions as PyTorch on a sample)", path)
+        if not run_args.quiet:
+            print(f"\nResults ({output_dir}):\n{summary_table(train_metrics, summary)}")

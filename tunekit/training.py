@@ -98,7 +98,6 @@ def train_and_save(trainer, checkpoint, train_samples):
     if trainer.is_world_process_zero():
         trainer.save_state()
         save_results(trainer.args.output_dir, "train", metrics)
-    trainer.log_metrics("train", metrics)
     return metrics
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 import datasets
 import numpy as np
-from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer
+from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
 from ..arguments import DataTrainingArguments
 from ..encoding.classification import (
@@ -25,7 +25,8 @@ from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, l
 from ..outputs import atomic_write
 from ..readers.classification import ExampleReadOptions, read_classification_file
 from ..readers.table import TABLE_FORMATS
-from ..runner import Evaluation, run_evaluations, start_run, tokenize_splits
+from ..plots import confusion_chart, confusion_matrix
+from ..runner import Evaluation, build_trainer, finish_run, run_evaluations, start_run, tokenize_splits
 from ..sources import (
     column_values,
     find_split_files,
@@ -272,6 +273,7 @@ class ClassificationScorer:
         self.pooling = pooling
         module = {SINGLE: "classification", REGRESSION: "regression", MULTI_LABEL: "multilabel"}[problem_type]
         self.metric = load_local_metric(module)
+        self.last = None  # (references, predictions) of the last single-label scoring
 
     def per_example(self, logits, label_ids=None):
         """Logits (and labels) with one row per input example, in input order."""
@@ -286,7 +288,9 @@ class ClassificationScorer:
             return self.metric.compute(predictions=logits[:, 0], references=references)
         if self.problem_type == MULTI_LABEL:
             return self.metric.compute(predictions=(logits > 0).astype(int), references=references.astype(int))
-        return self.metric.compute(predictions=logits.argmax(-1), references=references, num_labels=self.num_labels)
+        predictions = logits.argmax(-1)
+        self.last = (references.tolist(), predictions.tolist())
+        return self.metric.compute(predictions=predictions, references=references, num_labels=self.num_labels)
 
 
 def prediction_lines(logits, problem_type, id2label):
@@ -309,7 +313,7 @@ def prediction_lines(logits, problem_type, id2label):
 
 
 def run(argv=None):
-    model_args, data_args, training_args, checkpoint = start_run(GlueDataArguments, argv)
+    model_args, data_args, run_args, training_args, checkpoint = start_run(GlueDataArguments, argv)
     examples = load_examples(data_args, model_args, training_args)
     check_same_shape(examples)
     base_config = load_config(model_args)
@@ -342,27 +346,32 @@ def run(argv=None):
         max_length=max_length if data_args.pad_to_max_length else None,
         pad_to_multiple_of=8 if training_args.fp16 else None,
     )
-    trainer = Trainer(
-        model=model,
-        args=training_args,
-        train_dataset=encoded.get("train"),
-        eval_dataset=encoded.get("validation"),
-        processing_class=tokenizer,
-        data_collator=collator,
-        compute_metrics=scorers.get("validation"),
-    )
+    trainer = build_trainer(run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"))
+    train_metrics = None
     if training_args.do_train:
         if trainer.is_world_process_zero():
             save_run_arguments(training_args.output_dir, "glue", data_args, training_args.seed)
-        train_and_save(trainer, checkpoint, size_or_none(examples["train"][0]))
+        train_metrics = train_and_save(trainer, checkpoint, size_or_none(examples["train"][0]))
 
     def write_predictions(output_dir, output):
         logits, _ = scorers["test"].per_example(output.predictions)
         lines = prediction_lines(logits, problem_type, config.id2label)
         atomic_write(os.path.join(output_dir, f"predict_results_{data_args.output_name}.txt"), "\n".join(lines) + "\n")
 
+    def write_confusion(split, name):
+        def write(output_dir, _):
+            scorer = scorers[split]
+            if problem_type == SINGLE and scorer.last is not None:
+                names = [config.id2label[i] for i in range(config.num_labels)]
+                gold, predicted = ([names[i] for i in values] for values in scorer.last)
+                counts = confusion_matrix(gold, predicted, names)
+                confusion_chart(counts, names, os.path.join(output_dir, f"{name}_confusion_matrix.png"), "Labels")
+
+        return write
+
     evaluations = [
-        Evaluation(EVAL_PREFIXES.get(split, split), encoded[split], scorers[split], len(examples[split][0]))
+        Evaluation(EVAL_PREFIXES.get(split, split), encoded[split], scorers[split], len(examples[split][0]),
+                   write_confusion(split, EVAL_PREFIXES.get(split, split)))
         for split in examples
         if split not in ("train", "test")
     ]
@@ -370,5 +379,7 @@ def run(argv=None):
         evaluations.append(
             Evaluation("predict", encoded["test"], scorers["test"], len(examples["test"][0]), write_predictions)
         )
-    run_evaluations(trainer, evaluations)
+    summary = run_evaluations(trainer, evaluations)
+    curve_metric = "pearson" if problem_type == REGRESSION else "accuracy"
+    finish_run(trainer, run_args, model_args, data_args, "glue", labels, train_metrics, summary, curve_metric)
     return 0

@@ -7,7 +7,7 @@ from typing import Optional
 
 import datasets
 from seqeval.metrics import classification_report
-from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification, Trainer
+from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
 from ..arguments import DataTrainingArguments
 from ..encoding.ner import NerEncoder, starts_inside, words_from_pieces
@@ -19,7 +19,8 @@ from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, l
 from ..outputs import atomic_write
 from ..readers import TOKEN_READERS, TokenReadOptions, read_token_file
 from ..sources import load_hub_dataset, load_splits, size_or_none
-from ..runner import Evaluation, run_evaluations, start_run, tokenize_splits
+from ..plots import confusion_chart, confusion_matrix, per_type_scores
+from ..runner import Evaluation, build_trainer, finish_run, run_evaluations, start_run, tokenize_splits
 from ..training import save_run_arguments, train_and_save
 
 logger = logging.getLogger("tunekit")
@@ -197,6 +198,7 @@ class NerScorer:
         self.data_args = data_args
         self.metric = load_local_metric("seqeval")
         self.predicted_words = None
+        self.scores = {}
 
     def __call__(self, eval_prediction):
         self.predicted_words = words_from_pieces(
@@ -204,7 +206,7 @@ class NerScorer:
         )
         if not any(self.gold):
             return {}
-        scores = self.metric.compute(
+        scores = self.scores = self.metric.compute(
             predictions=self.predicted_words,
             references=self.gold,
             mode=self.data_args.seqeval_mode,
@@ -218,6 +220,12 @@ class NerScorer:
                     for name, value in values.items():
                         metrics[f"{entity_type}_{name}"] = value
         return metrics
+
+    def word_types(self):
+        """Entity type (without B-/I-) of every word, gold and predicted, for the confusion matrix."""
+        gold = [tag.partition("-")[2] or tag for sentence in self.gold for tag in sentence]
+        predicted = [tag.partition("-")[2] or tag for sentence in self.predicted_words for tag in sentence]
+        return gold, predicted
 
     def report(self):
         """seqeval's per-type classification report of the last scoring, as text."""
@@ -248,7 +256,7 @@ def conll_predictions(sentences, predicted_words):
 
 
 def run(argv=None):
-    model_args, data_args, training_args, checkpoint = start_run(NerDataArguments, argv)
+    model_args, data_args, run_args, training_args, checkpoint = start_run(NerDataArguments, argv)
     sentences = load_sentences(data_args, model_args, training_args)
     labels = resolve_labels(sentences, data_args, load_config(model_args))
     config = load_config(model_args, finetuning_task=data_args.task_name, **label_maps(labels))
@@ -272,21 +280,17 @@ def run(argv=None):
         max_length=max_length if data_args.pad_to_max_length else None,
         pad_to_multiple_of=8 if training_args.fp16 else None,
     )
-    trainer = Trainer(
-        model=model,
-        args=training_args,
-        train_dataset=encoded.get("train"),
-        eval_dataset=encoded.get("validation"),
-        processing_class=tokenizer,
-        data_collator=collator,
-        compute_metrics=scorers.get("validation"),
+    trainer = build_trainer(
+        run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"),
         preprocess_logits_for_metrics=argmax_logits,
     )
+    train_metrics = None
     if training_args.do_train:
         if trainer.is_world_process_zero():
             save_run_arguments(training_args.output_dir, "ner", data_args, training_args.seed)
-        train_and_save(trainer, checkpoint, size_or_none(sentences["train"][0]))
-    run_evaluations(trainer, [evaluation(split, sentences, encoded, scorers) for split in scorers])
+        train_metrics = train_and_save(trainer, checkpoint, size_or_none(sentences["train"][0]))
+    summary = run_evaluations(trainer, [evaluation(split, sentences, encoded, scorers) for split in scorers])
+    finish_run(trainer, run_args, model_args, data_args, "ner", labels, train_metrics, summary, "f1")
     return 0
 
 
@@ -297,8 +301,15 @@ def evaluation(split, sentences, encoded, scorers):
 
     def write_outputs(output_dir, _):
         if any(scorer.gold):
-            report_name = "eval_classification_report.txt" if prefix == "eval" else "test_classification_report.txt"
-            atomic_write(os.path.join(output_dir, report_name), scorer.report())
+            name = "eval" if prefix == "eval" else "test"
+            atomic_write(os.path.join(output_dir, f"{name}_classification_report.txt"), scorer.report())
+            per_type = {kind: values for kind, values in scorer.scores.items() if isinstance(values, dict)}
+            if per_type:
+                per_type_scores(per_type, os.path.join(output_dir, f"{name}_entity_scores.png"))
+            gold_types, predicted_types = scorer.word_types()
+            types = sorted(set(gold_types) | set(predicted_types), key=lambda t: (t == "O", t))
+            counts = confusion_matrix(gold_types, predicted_types, types)
+            confusion_chart(counts, types, os.path.join(output_dir, f"{name}_confusion_matrix.png"), "Entity types per word")
         if split == "test":
             text = conll_predictions(sentences[split][0], scorer.predicted_words)
             atomic_write(os.path.join(output_dir, "predictions.txt"), text)

@@ -1,0 +1,58 @@
+"""--export_onnx: write onnx/model.onnx with dynamic batch and sequence axes, checked against PyTorch."""
+
+import os
+
+import numpy as np
+import torch
+
+from .errors import UserError
+
+SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
+
+
+class LogitsOnly(torch.nn.Module):
+    """The model as a plain function of its inputs that returns only the logits."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
+
+
+def export_onnx(model, tokenizer, output_dir):
+    """Export the model, then run the ONNX file with onnxruntime on a sample and compare with PyTorch."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UserError("--export_onnx needs onnx, onnxscript and onnxruntime: pip install onnx onnxscript onnxruntime") from None
+    folder = os.path.join(output_dir, "onnx")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "model.onnx")
+    sample = tokenizer(SAMPLE_TEXTS, padding=True, return_tensors="pt")
+    names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
+    model = model.float().eval().to("cpu")
+    wrapped = LogitsOnly(model)
+    # The TorchDynamo exporter: the older TorchScript one bakes transformers 5's mask logic in as constants.
+    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    temporary = path + ".tmp"
+    with torch.no_grad():
+        program = torch.onnx.export(
+            wrapped,
+            tuple(sample[name] for name in names),
+            input_names=names,
+            output_names=["logits"],
+            dynamic_shapes={name: {0: batch, 1: sequence} for name in names},
+            dynamo=True,
+        )
+        program.save(temporary)
+        expected = wrapped(*(sample[name] for name in names)).numpy()
+    session = onnxruntime.InferenceSession(temporary, providers=["CPUExecutionProvider"])
+    actual = session.run(["logits"], {name: sample[name].numpy() for name in names})[0]
+    if not (np.allclose(actual, expected, atol=1e-4) and (actual.argmax(-1) == expected.argmax(-1)).all()):
+        os.unlink(temporary)
+        raise RuntimeError("the ONNX export does not reproduce the PyTorch predictions")
+    os.replace(temporary, path)
+    return path

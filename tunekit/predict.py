@@ -1,0 +1,119 @@
+"""Predict raw text with a folder written by run_ner.py or run_glue.py (what scripts/predict.sh runs).
+
+Input: standard input or --input FILE, either one text per line (.txt) or JSON lines with a "text" field
+(and "text_pair" for sentence pairs). Output: JSON lines, one per input in input order, to standard
+output or --output FILE. NER gives entity spans with type, character offsets, text and score;
+classification gives the label and the class probabilities.
+
+    python -m tunekit.predict outputs/ner_sample --input texts.txt --output entities.jsonl
+    echo "Anna Brandt visited Oslo." | sh scripts/predict.sh outputs/ner_sample
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from .errors import UserError, at, exits_cleanly_on_user_errors
+from .outputs import atomic_write
+from .readers.lines import read_lines
+
+TEXT_FIELDS = ("text", "sentence", "sentence1", "text_a", "question")
+PAIR_FIELDS = ("text_pair", "sentence2", "text_b")
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="predict", description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir", help="an output folder of run_ner.py or run_glue.py")
+    parser.add_argument("--input", help="a .txt file (one text per line) or JSON lines; default: standard input")
+    parser.add_argument("--output", help="where to write JSON lines; default: standard output")
+    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--max_seq_length", type=int, default=None, help="default: the length used in training")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def input_lines(path):
+    if path is None:
+        return [(number, line.rstrip("\r\n")) for number, line in enumerate(sys.stdin, start=1)]
+    return list(read_lines(path))
+
+
+def read_inputs(path):
+    """(texts, pairs or None) from plain lines or JSON lines; blank lines are skipped."""
+    where = path or "<stdin>"
+    lines = [(number, text) for number, text in input_lines(path) if text.strip()]
+    as_json = (path or "").endswith((".jsonl", ".json")) or (lines and lines[0][1].lstrip().startswith("{"))
+    if not as_json:
+        return [text for _, text in lines], None
+    texts, pairs = [], []
+    for number, text in lines:
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise at(where, number, f"invalid JSON: {error.msg}") from None
+        if not isinstance(record, dict):
+            raise at(where, number, "a JSON line must be an object")
+        field = next((name for name in TEXT_FIELDS if name in record), None)
+        if field is None or not isinstance(record[field], str):
+            raise at(where, number, f"no text: expected a string field {' or '.join(TEXT_FIELDS)}")
+        texts.append(record[field])
+        pair = next((record[name] for name in PAIR_FIELDS if name in record), None)
+        pairs.append(pair)
+    if any(pair is not None for pair in pairs) and any(pair is None for pair in pairs):
+        raise at(where, 1, "either every line or no line gives a text_pair")
+    return texts, (pairs if pairs and pairs[0] is not None else None)
+
+
+def load_predictor(model_dir, max_seq_length, batch_size):
+    """The task's predictor for a saved folder, with the settings it was trained with."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
+
+    from .inference.classification import ClassificationPredictor
+    from .modeling import model_max_length
+    from .inference.ner import NerPredictor
+
+    if not os.path.isfile(os.path.join(model_dir, "config.json")):
+        raise UserError(f"{model_dir}: not a model folder (no config.json)")
+    settings_path = os.path.join(model_dir, "tunekit_args.json")
+    settings = json.load(open(settings_path, encoding="utf-8"))["data"] if os.path.exists(settings_path) else {}
+    config = AutoConfig.from_pretrained(model_dir)
+    is_ner = any(name.endswith("ForTokenClassification") for name in config.architectures or [])
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    length = model_max_length(tokenizer, config, max_seq_length or settings.get("max_seq_length"))
+    if is_ner:
+        model = AutoModelForTokenClassification.from_pretrained(model_dir)
+        return "ner", NerPredictor(model, tokenizer, length, settings.get("stride", 32), batch_size)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size)
+
+
+def main(argv=None):
+    args = parse(sys.argv[1:] if argv is None else argv)
+    texts, pairs = read_inputs(args.input)
+    task, predictor = load_predictor(args.model_dir, args.max_seq_length, args.batch_size)
+    progress = None
+    if args.input and not args.quiet:
+        from tqdm.auto import tqdm
+
+        progress = tqdm(desc="Predicting", unit="window", file=sys.stderr)
+    if task == "ner":
+        results = [{"text": text, "entities": entities} for text, entities in zip(texts, predictor.predict(texts, progress))]
+    else:
+        predictions = predictor.predict(texts, pairs, progress)
+        results = [
+            dict({"text": text}, **({"text_pair": pairs[i]} if pairs else {}), **prediction)
+            for i, (text, prediction) in enumerate(zip(texts, predictions))
+        ]
+    if progress is not None:
+        progress.close()
+    lines = "".join(json.dumps(result, ensure_ascii=False) + "\n" for result in results)
+    if args.output:
+        atomic_write(args.output, lines)
+    else:
+        sys.stdout.write(lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(exits_cleanly_on_user_errors(main)())
