@@ -105,6 +105,9 @@ def train_flags(model, output_dir, *extra):
 def trained_ner(tiny_bert, tmp_path_factory):
     """A tiny BERT trained by run_ner.py on the bundled sample, with TensorBoard logs and an ONNX export."""
     output_dir = tmp_path_factory.mktemp("ner_bert") / "out"
-    result = run_script(*train_flags(tiny_bert, output_dir, "--report_to", "tensorboard", "--export_onnx"))
+    result = run_script(*train_flags(
+        tiny_bert, output_dir, "--report_to", "tensorboard", "--export_onnx", "--return_entity_level_metrics",
+        "--seqeval_mode", "strict", "--seqeval_scheme", "IOB2",
+    ))
     assert result.returncode == 0, result.stderr[-3000:]
     return output_dir

@@ -39,6 +39,8 @@ CASES = [
     ner_case("no-training-file", {"dev.txt": GOOD_CONLL}, message="no train file in this folder"),
     ner_case("model-path-missing", {"train.txt": GOOD_CONLL}, ["--model_name_or_path", "./no/such/model"],
              "./no/such/model: no such model folder"),
+    ner_case("hub-id-offline", {"train.txt": GOOD_CONLL}, ["--model_name_or_path", "tunekit-tests/no-such-model"],
+             "cannot load model 'tunekit-tests/no-such-model': it is not a local folder"),
     ner_case("fine-tuned-labels-disagree", {"train.txt": GOOD_CONLL, "model/config.json": json.dumps(
         {"model_type": "bert", "id2label": {"0": "O", "1": "B-PER"}, "label2id": {"O": 0, "B-PER": 1}})},
         ["--model_name_or_path", "{dir}/model"], "train.txt:1: label 'B-LOC' is not in the fine-tuned model's labels"),

@@ -29,7 +29,7 @@ def ner_flags(model, output_dir):
 
 def launch(processes, script, flags):
     if processes == 1:
-        return run_script(script, *flags, env=CPU_ENV)
+        return run_script(script, *flags, "--preprocessing_num_workers", "2", env=CPU_ENV)
     return run_script(TORCHRUN, "--nproc_per_node", str(processes), os.path.join(REPO, script), *flags, env=CPU_ENV)
 
 
@@ -113,3 +113,23 @@ def test_streaming_a_local_file_trains_for_max_steps(tiny_bert, tmp_path):
     assert len(conll_rows(tmp_path / "streamed" / "predictions.txt")) == 41
     refused = run_script("run_ner.py", *ner_flags(tiny_bert, tmp_path / "refused"), "--streaming")
     assert refused.returncode == 2 and "--streaming needs --max_steps" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "launcher, steps",
+    [({"LAUNCHER": f"{TORCHRUN} --nproc_per_node 2"}, 10), ({"ACCELERATE_CONFIG": "single_gpu"}, 20)],
+    ids=["torchrun-2-processes", "accelerate-config"],
+)
+def test_train_script_runs_under_a_launcher(tiny_bert, tmp_path, launcher, steps):
+    bin_dir = os.path.dirname(os.sys.executable)
+    result = run_script(
+        "sh", os.path.join(REPO, "scripts", "train.sh"), str(tmp_path / "out"),
+        "--model_name_or_path", tiny_bert, "--max_train_samples", "160", "--max_eval_samples", "20",
+        "--max_predict_samples", "20", "--num_train_epochs", "1", "--per_device_train_batch_size", "8",
+        "--save_strategy", "no", "--eval_strategy", "no",
+        env=dict(CPU_ENV, PATH=bin_dir + os.pathsep + os.environ["PATH"], **launcher),
+        cwd=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.load(open(tmp_path / "out" / "trainer_state.json"))["global_step"] == steps  # 160 / (8 x processes)
+    assert len(conll_rows(tmp_path / "out" / "predictions.txt")) == 20

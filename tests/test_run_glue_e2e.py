@@ -19,13 +19,14 @@ def sentence(rng, words):
     return " ".join(rng.sample(FILLER, 3) + [rng.choice(words)] + rng.sample(FILLER, 2))
 
 
-def write_single(folder, rng):
-    """Own TSV files with a header and label names."""
+def write_single(folder, rng, words=0):
+    """Own TSV files with a header and label names; the test file has no labels."""
     for name, count in (("train.tsv", 160), ("dev.tsv", 40), ("test.tsv", 30)):
-        rows = ["sentence\tlabel"]
+        rows = ["sentence\tlabel" if name != "test.tsv" else "sentence"]
         for _ in range(count):
             positive = rng.random() < 0.5
-            rows.append(f"{sentence(rng, POSITIVE if positive else NEGATIVE)}\t{'positive' if positive else 'negative'}")
+            text = sentence(rng, POSITIVE if positive else NEGATIVE) + " " + " ".join(rng.choices(FILLER, k=words))
+            rows.append(text.strip() if name == "test.tsv" else f"{text.strip()}\t{'positive' if positive else 'negative'}")
         (folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
@@ -90,6 +91,7 @@ def test_single_texts_keep_label_names_and_predict_in_input_order(tiny_bert, tmp
     for name in ("model.safetensors", "config.json", "tokenizer.json", "eval_results.txt", "test_results.txt",
                  "all_results.json", "train_results.json", "predict_results.json"):
         assert (output / name).exists(), name
+    assert "predict_accuracy" not in key_values(output / "test_results.txt")  # the test file has no labels
     config = json.load(open(output / "config.json"))
     assert config["id2label"] == {"0": "negative", "1": "positive"}
     results = key_values(output / "eval_results.txt")
@@ -114,7 +116,37 @@ def test_glue_pair_task_from_a_local_folder(tiny_bert, tmp_path):
     results = key_values(output / "eval_results.txt")
     assert results["eval_samples"] == 30
     assert {"eval_accuracy", "eval_f1"} <= set(results)
+    pairs = '{"text": "the film was good", "text_pair": "the film was good"}\n{"text": "a", "text_pair": "b c"}\n'
+    predicted = run_script("sh", os.path.join(REPO, "scripts", "predict.sh"), str(output), input_text=pairs)
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    rows = [json.loads(line) for line in predicted.stdout.splitlines()]
+    assert [row["text_pair"] for row in rows] == ["the film was good", "b c"]
+    assert all(row["label"] in {"0", "1"} for row in rows)
     assert json.load(open(output / "tunekit_args.json"))["data"]["task_name"] == "mrpc"
+
+
+def test_mnli_folder_scores_matched_and_mismatched_dev_sets(tiny_bert, tmp_path):
+    rng = random.Random(6)
+    for name, count in (("train.tsv", 60), ("dev_matched.tsv", 14), ("dev_mismatched.tsv", 17)):
+        rows = ["index\tsentence1\tsentence2\tgold_label"] + [
+            f"{i}\t{sentence(rng, POSITIVE)}\t{sentence(rng, NEGATIVE)}\t{rng.choice(['entailment', 'neutral', 'contradiction'])}"
+            for i in range(count)
+        ]
+        (tmp_path / name).write_text("\n".join(rows) + "\n")
+    output = train(tiny_bert, tmp_path / "out", "--task_name", "mnli", "--data_dir", str(tmp_path))
+    assert key_values(output / "eval_results.txt")["eval_samples"] == 14
+    assert key_values(output / "eval_mm_results.txt")["eval_mm_samples"] == 17
+
+
+def test_chunks_cover_texts_longer_than_the_model_maximum(tiny_bert, tmp_path):
+    write_single(tmp_path, random.Random(7), words=300)  # about 300 pieces; the tiny model takes 128 positions
+    output = train(
+        tiny_bert, tmp_path / "out", "--data_dir", str(tmp_path), "--do_predict", "--max_seq_length", "64",
+        "--long_text", "chunks", "--chunk_pooling", "max",
+    )
+    assert key_values(output / "eval_results.txt")["eval_samples"] == 40
+    lines = (output / "predict_results_classification.txt").read_text().splitlines()
+    assert len(lines) == 31 and [int(line.split("\t")[0]) for line in lines[1:]] == list(range(30))
 
 
 def test_regression_has_one_output_and_correlations(tiny_bert, tmp_path):

@@ -50,6 +50,7 @@ def test_output_folder_holds_everything_a_user_keeps(trained_ner):
     evaluation = key_values(trained_ner / "eval_results.txt")
     assert {"eval_f1", "eval_precision", "eval_recall", "eval_accuracy"} <= set(evaluation)
     assert evaluation["eval_samples"] == 60
+    assert {f"eval_{kind}_{name}" for kind in ENTITY_TYPES for name in ("precision", "recall", "f1")} <= set(evaluation)
     assert key_values(trained_ner / "test_results.txt")["predict_samples"] == 80
     assert "PER" in (trained_ner / "test_classification_report.txt").read_text()
     all_results = json.load(open(trained_ner / "all_results.json"))
@@ -97,6 +98,9 @@ def test_rerun_resumes_and_a_folder_without_checkpoints_is_refused(trained_ner, 
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].startswith(f"error: {occupied}: the output folder already holds")
     assert (occupied / "notes.txt").read_text() == "mine"
+    overwritten = run_script(*train_flags(tiny_bert, occupied, "--overwrite_output_dir", "--save_strategy", "no"))
+    assert overwritten.returncode == 0, overwritten.stderr[-3000:]
+    assert (occupied / "model.safetensors").exists() and (occupied / "notes.txt").read_text() == "mine"
 
 
 def test_roberta_with_prefix_space_trains_and_predicts_every_word(tiny_roberta, tmp_path):
