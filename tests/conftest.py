@@ -111,3 +111,16 @@ def trained_ner(tiny_bert, tmp_path_factory):
     ))
     assert result.returncode == 0, result.stderr[-3000:]
     return output_dir
+
+
+def conll_sentences(path):
+    """The rows of a CoNLL-style predictions file, split into sentences at blank lines."""
+    sentences, current = [], []
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                current.append(line.split())
+            elif current:
+                sentences.append(current)
+                current = []
+    return sentences

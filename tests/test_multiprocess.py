@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from conftest import NER_SAMPLE, REPO, run_script
+from conftest import NER_SAMPLE, REPO, run_script, conll_sentences
 from tunekit.metrics import load_local_metric
 
 pytestmark = pytest.mark.slow
@@ -33,23 +33,12 @@ def launch(processes, script, flags):
     return run_script(TORCHRUN, "--nproc_per_node", str(processes), os.path.join(REPO, script), *flags, env=CPU_ENV)
 
 
-def conll_rows(path):
-    sentences, current = [], []
-    for line in open(path, encoding="utf-8"):
-        if line.strip():
-            current.append(line.split())
-        elif current:
-            sentences.append(current)
-            current = []
-    return sentences
-
-
 def test_ner_two_processes_match_one(tiny_bert, tmp_path):
     single = launch(1, "run_ner.py", ner_flags(tiny_bert, tmp_path / "one"))
     assert single.returncode == 0, single.stderr[-3000:]
     double = launch(2, "run_ner.py", ner_flags(tiny_bert, tmp_path / "two"))
     assert double.returncode == 0, double.stderr[-3000:]
-    one, two = conll_rows(tmp_path / "one" / "predictions.txt"), conll_rows(tmp_path / "two" / "predictions.txt")
+    one, two = conll_sentences(tmp_path / "one" / "predictions.txt"), conll_sentences(tmp_path / "two" / "predictions.txt")
     assert len(two) == len(one) == 41
     assert [[row[:2] for row in s] for s in two] == [[row[:2] for row in s] for s in one]
     labels = json.load(open(tmp_path / "one" / "config.json"))["id2label"].values()
@@ -110,7 +99,7 @@ def test_streaming_a_local_file_trains_for_max_steps(tiny_bert, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     state = json.load(open(tmp_path / "streamed" / "trainer_state.json"))
     assert state["global_step"] == 12
-    assert len(conll_rows(tmp_path / "streamed" / "predictions.txt")) == 41
+    assert len(conll_sentences(tmp_path / "streamed" / "predictions.txt")) == 41
     refused = run_script("run_ner.py", *ner_flags(tiny_bert, tmp_path / "refused"), "--streaming")
     assert refused.returncode == 2 and "--streaming needs --max_steps" in refused.stderr
 
@@ -132,4 +121,4 @@ def test_train_script_runs_under_a_launcher(tiny_bert, tmp_path, launcher, steps
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.load(open(tmp_path / "out" / "trainer_state.json"))["global_step"] == steps  # 160 / (8 x processes)
-    assert len(conll_rows(tmp_path / "out" / "predictions.txt")) == 20
+    assert len(conll_sentences(tmp_path / "out" / "predictions.txt")) == 20

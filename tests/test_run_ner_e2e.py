@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import NER_SAMPLE, REPO, run_script, train_flags
+from conftest import NER_SAMPLE, REPO, run_script, train_flags, conll_sentences
 from tunekit.readers import TokenReadOptions, read_token_file
 
 pytestmark = pytest.mark.slow
@@ -18,18 +18,6 @@ def key_values(path):
         pairs = [line.rstrip("\n").split(" = ") for line in stream]
     assert all(len(pair) == 2 for pair in pairs)
     return {key: float(value) for key, value in pairs}
-
-
-def prediction_sentences(path):
-    sentences, current = [], []
-    with open(path, encoding="utf-8") as stream:
-        for line in stream:
-            if line.strip():
-                current.append(line.split())
-            elif current:
-                sentences.append(current)
-                current = []
-    return sentences
 
 
 def test_output_folder_holds_everything_a_user_keeps(trained_ner):
@@ -59,7 +47,7 @@ def test_output_folder_holds_everything_a_user_keeps(trained_ner):
 
 def test_predictions_hold_exactly_the_test_words(trained_ner):
     expected = list(read_token_file(os.path.join(NER_SAMPLE, "test.txt"), TokenReadOptions()))[:80]
-    predicted = prediction_sentences(trained_ner / "predictions.txt")
+    predicted = conll_sentences(trained_ner / "predictions.txt")
     assert [[row[0] for row in sentence] for sentence in predicted] == [r["tokens"] for r in expected]
     assert [[row[1] for row in sentence] for sentence in predicted] == [r["tags"] for r in expected]
     labels = {row[2] for sentence in predicted for row in sentence}
@@ -108,5 +96,5 @@ def test_roberta_with_prefix_space_trains_and_predicts_every_word(tiny_roberta, 
     result = run_script(*train_flags(tiny_roberta, output_dir, "--max_seq_length", "24", "--save_strategy", "no"))
     assert result.returncode == 0, result.stderr[-3000:]
     expected = list(read_token_file(os.path.join(NER_SAMPLE, "test.txt"), TokenReadOptions()))[:80]
-    predicted = prediction_sentences(output_dir / "predictions.txt")
+    predicted = conll_sentences(output_dir / "predictions.txt")
     assert [len(sentence) for sentence in predicted] == [len(record["tokens"]) for record in expected]

@@ -3,6 +3,7 @@
 import json
 
 from .errors import UserError, at
+from .modeling import fine_tuned_labels
 from .readers.lines import read_lines
 
 
@@ -75,3 +76,28 @@ def label_on_line(text):
         if isinstance(record, dict) and "label" in record:
             return str(record["label"])
     return text
+
+
+def resolve_label_set(splits, column, label_file, config, order_data_labels):
+    """The run's label list, checked against every split so that an unseen dev/test label fails early.
+
+    splits: split -> (Dataset, source). A fine-tuned model's labels must match the chosen set exactly.
+    """
+    train_labels = first_occurrences(splits["train"][0], splits["train"][1], column) if "train" in splits else {}
+    model_labels = fine_tuned_labels(config)
+    labels = choose_labels(train_labels, label_file, model_labels, order_data_labels)
+    if model_labels and labels != model_labels:
+        raise UserError(
+            f"the label set ({', '.join(labels)}) disagrees with the fine-tuned model's labels "
+            f"({', '.join(model_labels)}); use a label file that matches the model, or start from a base model"
+        )
+    if label_file:
+        source = f"the label file {label_file}"
+    elif model_labels:
+        source = "the fine-tuned model's labels"
+    else:
+        source = f"the training data {splits['train'][1]}"
+    for split, (dataset, where) in splits.items():
+        if split != "train":
+            check_known(first_occurrences(dataset, where, column), labels, source)
+    return labels

@@ -6,6 +6,7 @@ from .csv_tokens import read_csv_tokens
 from .json_tokens import read_json_tokens
 from .lines import read_lines
 from .sentences import TokenReadOptions
+from .table import detect_table_format
 from .tagged_lines import read_tagged_lines
 
 __all__ = ["TOKEN_READERS", "TokenReadOptions", "detect_token_format", "read_token_file"]
@@ -21,11 +22,9 @@ TOKEN_READERS = {
 
 def detect_token_format(path):
     """json/csv by extension; otherwise line TSV when a line's label field holds several labels, else CoNLL."""
-    lowered = path.lower()
-    if lowered.endswith((".json", ".jsonl")):
-        return "json"
-    if lowered.endswith(".csv"):
-        return "csv"
+    by_extension = detect_table_format(path)
+    if by_extension != "tsv":
+        return by_extension
     for count, (_, text) in enumerate(read_lines(path)):
         if count >= 200:
             break

@@ -14,6 +14,7 @@ TABLE_FORMATS = ("tsv", "csv", "json")
 
 
 def detect_table_format(path):
+    """json or csv by extension, tsv for everything else."""
     lowered = path.lower()
     if lowered.endswith((".json", ".jsonl")):
         return "json"

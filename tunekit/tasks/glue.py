@@ -19,9 +19,9 @@ from ..encoding.classification import (
     pool_chunks,
 )
 from ..errors import UserError, at
-from ..labels import check_known, choose_labels, first_occurrences
+from ..labels import first_occurrences, resolve_label_set
 from ..metrics import load_local_metric
-from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, load_tokenizer, model_max_length
+from ..modeling import label_maps, load_config, load_model, load_tokenizer, model_max_length
 from ..outputs import atomic_write
 from ..readers.classification import ExampleReadOptions, read_classification_file
 from ..readers.table import TABLE_FORMATS
@@ -240,24 +240,11 @@ def order_labels(occurrences):
 
 
 def resolve_labels(examples, data_args, config, problem_type):
-    """The label list (None for regression), checked against every split."""
+    """The label list (None for regression, whose labels must all be numbers)."""
     if problem_type == REGRESSION:
         check_numeric_labels(examples)
         return None
-    train_labels = first_occurrences(examples["train"][0], examples["train"][1], "labels") if "train" in examples else {}
-    model_labels = fine_tuned_labels(config)
-    labels = choose_labels(train_labels, data_args.label_file, model_labels, order_labels)
-    if model_labels and labels != model_labels:
-        raise UserError(
-            f"the label set ({', '.join(labels)}) disagrees with the fine-tuned model's labels ({', '.join(model_labels)})"
-        )
-    source = f"the label file {data_args.label_file}" if data_args.label_file else (
-        "the fine-tuned model's labels" if model_labels else f"the training data {examples['train'][1]}"
-    )
-    for split, (dataset, where) in examples.items():
-        if split != "train":
-            check_known(first_occurrences(dataset, where, "labels"), labels, source)
-    return labels
+    return resolve_label_set(examples, "labels", data_args.label_file, config, order_labels)
 
 
 class ClassificationScorer:

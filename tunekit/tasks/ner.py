@@ -12,10 +12,10 @@ from transformers import AutoModelForTokenClassification, DataCollatorForTokenCl
 from ..arguments import DataTrainingArguments
 from ..encoding.ner import NerEncoder, starts_inside, words_from_pieces
 from ..errors import UserError
-from ..labels import check_known, choose_labels, first_occurrences
+from ..labels import resolve_label_set
 from ..metrics import load_local_metric
 from ..metrics.seqeval.seqeval import SCHEMES
-from ..modeling import fine_tuned_labels, label_maps, load_config, load_model, load_tokenizer, model_max_length
+from ..modeling import label_maps, load_config, load_model, load_tokenizer, model_max_length
 from ..outputs import atomic_write
 from ..readers import TOKEN_READERS, TokenReadOptions, read_token_file
 from ..sources import load_hub_dataset, load_splits, size_or_none
@@ -145,29 +145,6 @@ def order_ner_labels(occurrences):
     return sorted(occurrences)
 
 
-def resolve_labels(sentences, data_args, config):
-    """The run's label list, checked against every split so an unseen dev/test label fails early."""
-    train_labels = first_occurrences(sentences["train"][0], sentences["train"][1], "tags") if "train" in sentences else {}
-    model_labels = fine_tuned_labels(config)
-    labels = choose_labels(train_labels, data_args.label_file, model_labels, order_ner_labels)
-    if model_labels and labels != model_labels:
-        raise UserError(
-            f"the label set ({', '.join(labels)}) disagrees with the fine-tuned model's labels "
-            f"({', '.join(model_labels)}); use a label file that matches the model, or start from a base model"
-        )
-    source = (
-        f"the label file {data_args.label_file}"
-        if data_args.label_file
-        else "the fine-tuned model's labels"
-        if model_labels
-        else f"the training data {sentences['train'][1]}"
-    )
-    for split in ("validation", "test"):
-        if split in sentences:
-            check_known(first_occurrences(sentences[split][0], sentences[split][1], "tags"), labels, source)
-    return labels
-
-
 def warn_about_entity_starts(train, label2id):
     """Count training entities that start with I- (safe to train as B-) and warn once; True when any exist."""
     dataset, source = train
@@ -258,7 +235,7 @@ def conll_predictions(sentences, predicted_words):
 def run(argv=None):
     model_args, data_args, run_args, training_args, checkpoint = start_run(NerDataArguments, argv)
     sentences = load_sentences(data_args, model_args, training_args)
-    labels = resolve_labels(sentences, data_args, load_config(model_args))
+    labels = resolve_label_set(sentences, "tags", data_args.label_file, load_config(model_args), order_ner_labels)
     config = load_config(model_args, finetuning_task=data_args.task_name, **label_maps(labels))
     tokenizer = load_tokenizer(model_args, config, words_pre_split=True)
     tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
