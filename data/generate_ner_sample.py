@@ -2,6 +2,7 @@
 """Write the bundled English NER sample (data/ner_sample/{train,dev,test}.txt) from templates.
 
 Short news-like sentences with PER / ORG / LOC / MISC entities in IOB2, CoNLL columns `token tag`.
+The last names of each list appear only in dev and test, so scores measure generalisation to unseen names.
 Deterministic: the same seed always writes the same files. Run: python data/generate_ner_sample.py
 """
 
@@ -52,20 +53,27 @@ TEMPLATES = [
 ]
 
 
-def entity_tokens(kind, rng):
+HELD_OUT = 4  # names at the end of each list are kept out of the training split
+
+
+def names_for(names, split):
+    return names[:-HELD_OUT] if split == "train" else names
+
+
+def entity_tokens(kind, rng, split):
     if kind == "PER":
-        names = [rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)]
+        names = [rng.choice(names_for(FIRST_NAMES, split)), rng.choice(names_for(LAST_NAMES, split))]
         return names if rng.random() < 0.7 else names[1:]
-    return rng.choice({"ORG": ORGANISATIONS, "LOC": LOCATIONS, "MISC": MISC}[kind]).split()
+    return rng.choice(names_for({"ORG": ORGANISATIONS, "LOC": LOCATIONS, "MISC": MISC}[kind], split)).split()
 
 
-def sentence(rng):
+def sentence(rng, split):
     """One sentence as (token, tag) pairs; a leading lower-case "the" of a name stays outside the entity."""
     pairs = []
     for piece in rng.choice(TEMPLATES).split():
         if piece.startswith("{") and piece.endswith("}"):
             kind = piece[1:-1]
-            words = entity_tokens(kind, rng)
+            words = entity_tokens(kind, rng, split)
             if words[0] == "the":
                 pairs.append(("the", "O"))
                 words = words[1:]
@@ -75,10 +83,10 @@ def sentence(rng):
     return pairs
 
 
-def write_split(path, count, rng):
+def write_split(path, split, count, rng):
     with open(path, "w", encoding="utf-8") as stream:
         for _ in range(count):
-            for token, tag in sentence(rng):
+            for token, tag in sentence(rng, split):
                 stream.write(f"{token} {tag}\n")
             stream.write("\n")
 
@@ -92,7 +100,7 @@ def main():
     os.makedirs(args.output_dir, exist_ok=True)
     rng = random.Random(args.seed)
     for split, count in zip(("train", "dev", "test"), map(int, args.sizes.split(","))):
-        write_split(os.path.join(args.output_dir, f"{split}.txt"), count, rng)
+        write_split(os.path.join(args.output_dir, f"{split}.txt"), split, count, rng)
 
 
 if __name__ == "__main__":
