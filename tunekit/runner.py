@@ -38,6 +38,8 @@ def start_run(data_arguments_class, argv):
         training_args.disable_tqdm = True
         training_args.log_level = "error"
         transformers.utils.logging.disable_progress_bar()
+    if not torch.cuda.is_available():
+        training_args.dataloader_pin_memory = False  # pinning needs an accelerator; avoids a warning per loader
     setup_logging(training_args)
     if run_args.quiet:
         logging.getLogger("tunekit").setLevel(logging.ERROR)
