@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from .errors import UserError
+from .outputs import replaced_atomically
 
 SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
 
@@ -28,17 +29,14 @@ def export_onnx(model, tokenizer, output_dir):
         import onnxruntime
     except ImportError:
         raise UserError("--export_onnx needs onnx, onnxscript and onnxruntime: pip install onnx onnxscript onnxruntime") from None
-    folder = os.path.join(output_dir, "onnx")
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, "model.onnx")
+    path = os.path.join(output_dir, "onnx", "model.onnx")
     sample = tokenizer(SAMPLE_TEXTS, padding=True, return_tensors="pt")
     names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
     model = model.float().eval().to("cpu")
     wrapped = LogitsOnly(model)
     # The TorchDynamo exporter: the older TorchScript one bakes transformers 5's mask logic in as constants.
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
-    temporary = path + ".tmp"
-    with torch.no_grad():
+    with torch.no_grad(), replaced_atomically(path) as temporary:
         program = torch.onnx.export(
             wrapped,
             tuple(sample[name] for name in names),
@@ -49,10 +47,8 @@ def export_onnx(model, tokenizer, output_dir):
         )
         program.save(temporary)
         expected = wrapped(*(sample[name] for name in names)).numpy()
-    session = onnxruntime.InferenceSession(temporary, providers=["CPUExecutionProvider"])
-    actual = session.run(["logits"], {name: sample[name].numpy() for name in names})[0]
-    if not (np.allclose(actual, expected, atol=1e-4) and (actual.argmax(-1) == expected.argmax(-1)).all()):
-        os.unlink(temporary)
-        raise RuntimeError("the ONNX export does not reproduce the PyTorch predictions")
-    os.replace(temporary, path)
+        session = onnxruntime.InferenceSession(temporary, providers=["CPUExecutionProvider"])
+        actual = session.run(["logits"], {name: sample[name].numpy() for name in names})[0]
+        if not (np.allclose(actual, expected, atol=1e-4) and (actual.argmax(-1) == expected.argmax(-1)).all()):
+            raise RuntimeError("the ONNX export does not reproduce the PyTorch predictions")  # nothing is kept
     return path

@@ -3,26 +3,35 @@
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 
 # Which text file each split's results go to (seed 004's layout: eval_results.txt beside the model).
 TEXT_RESULTS = {"eval": "eval_results.txt", "eval_mm": "eval_mm_results.txt", "predict": "test_results.txt"}
 
 
-def atomic_write(path, text):
-    """Write through a temporary file in the same folder and rename it, so a kill never leaves half a file."""
+@contextmanager
+def replaced_atomically(path):
+    """Yield a temporary path beside `path` (same extension); when the block succeeds it is renamed to `path`,
+    otherwise removed, so a kill or an error never leaves half a file where the user looks."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    os.close(handle)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def atomic_write(path, text):
+    """Write text through a temporary file and an atomic rename."""
+    with replaced_atomically(path) as temporary:
+        with open(temporary, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def write_json(path, value):

@@ -1,26 +1,21 @@
 """PNG charts written into the output folder: training curves, per-type scores, confusion matrices."""
 
-import os
-import tempfile
-
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .outputs import replaced_atomically  # noqa: E402
+
 
 def save_figure(figure, path):
     """Write through a temporary file and rename, like every file the user keeps."""
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".png")
-    os.close(handle)
     try:
-        figure.savefig(temporary, dpi=110, bbox_inches="tight")
-        os.replace(temporary, path)
+        with replaced_atomically(path) as temporary:
+            figure.savefig(temporary, dpi=110, bbox_inches="tight")
     finally:
         plt.close(figure)
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def training_curves(log_history, metric, path):
