@@ -72,6 +72,15 @@ def tokenize_splits(splits, encoder, data_args, training_args, with_indices=Fals
     return encoded
 
 
+def padding_options(data_args, training_args, max_length):
+    """Collator padding: each batch to its longest (default) or every example to max_seq_length."""
+    return {
+        "padding": "max_length" if data_args.pad_to_max_length else True,
+        "max_length": max_length if data_args.pad_to_max_length else None,
+        "pad_to_multiple_of": 8 if training_args.fp16 else None,
+    }
+
+
 def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, compute_metrics, **extra):
     """A Trainer on the train and validation splits; with --quiet it prints no log lines either."""
     trainer = Trainer(
@@ -135,7 +144,8 @@ def finish_run(trainer, run_args, model_args, data_args, task, labels, train_met
     training_args = trainer.args
     output_dir = training_args.output_dir
     if trainer.is_world_process_zero():
-        metric = f"eval_{training_args.metric_for_best_model or curve_metric}".replace("eval_eval_", "eval_")
+        name = training_args.metric_for_best_model or curve_metric
+        metric = name if name.startswith("eval_") else f"eval_{name}"
         if train_metrics:
             training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"))
         if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):

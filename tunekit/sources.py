@@ -152,6 +152,11 @@ def hold_out_validation(train, percentage, seed):
     return parts["train"], parts["test"]
 
 
+def has_local_files(data_args):
+    """Whether the data comes from local files (a folder or any --*_file) rather than the Hub."""
+    return bool(data_args.data_dir or data_args.train_file or data_args.validation_file or data_args.test_file)
+
+
 def load_splits(data_args, training_args, read_file, options_for, features, hub_splits, files=None):
     """split -> (Dataset, where it came from) for the splits this run needs.
 
@@ -164,7 +169,7 @@ def load_splits(data_args, training_args, read_file, options_for, features, hub_
         splits = hub_splits()
     else:
         if files is None:
-            if not (data_args.data_dir or data_args.train_file or data_args.validation_file or data_args.test_file):
+            if not has_local_files(data_args):
                 raise UserError("no data: pass --data_dir, --train_file/--validation_file/--test_file, or --dataset_name")
             files = resolve_split_files(data_args)
         if "validation" in wanted:

@@ -102,3 +102,17 @@ def pool_chunks(logits, example_ids, how):
         return np.maximum.reduceat(logits, starts, axis=0), starts
     counts = np.diff(np.r_[starts, len(example_ids)])
     return np.add.reduceat(logits, starts, axis=0) / counts[:, None], starts
+
+
+def labels_and_probabilities(logits, problem_type, names):
+    """(chosen label names, class probabilities) per row of classification logits: softmax and the best class,
+    or for multi-label a sigmoid per class and every class above 0.5."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if problem_type == MULTI_LABEL:
+        probabilities = 1 / (1 + np.exp(-logits))
+        chosen = [[n for n, p in zip(names, row) if p > 0.5] for row in probabilities]
+    else:
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        chosen = [[names[int(i)]] for i in probabilities.argmax(axis=1)]
+    return list(zip(chosen, probabilities))

@@ -2,7 +2,13 @@
 
 import torch
 
-from ..encoding.classification import MULTI_LABEL, REGRESSION, ClassificationEncoder, pool_chunks
+from ..encoding.classification import (
+    MULTI_LABEL,
+    REGRESSION,
+    ClassificationEncoder,
+    labels_and_probabilities,
+    pool_chunks,
+)
 from .batches import predict_in_length_order
 
 
@@ -28,16 +34,12 @@ class ClassificationPredictor:
         features = self.encoder({"text_a": texts, "text_b": pairs or [None] * len(texts)}, list(range(len(texts))))
         rows = predict_in_length_order(self.model, self.tokenizer, features, self.batch_size, progress)
         logits, _ = pool_chunks(torch.stack(rows).numpy(), features["example_id"], self.pooling)
-        return [self.describe(torch.from_numpy(row)) for row in logits]
-
-    def describe(self, logits):
         if self.problem_type == REGRESSION:
-            return {"value": round(float(logits[0]), 6)}
-        names = [self.id2label[i] for i in range(len(logits))]
-        if self.problem_type == MULTI_LABEL:
-            probabilities = torch.sigmoid(logits).tolist()
-            chosen = [name for name, p in zip(names, probabilities) if p > 0.5]
-            return {"labels": chosen, "probabilities": {n: round(p, 6) for n, p in zip(names, probabilities)}}
-        probabilities = torch.softmax(logits, dim=-1).tolist()
-        best = max(range(len(names)), key=probabilities.__getitem__)
-        return {"label": names[best], "probabilities": {n: round(p, 6) for n, p in zip(names, probabilities)}}
+            return [{"value": round(float(row[0]), 6)} for row in logits]
+        names = [self.id2label[i] for i in range(logits.shape[1])]
+        results = []
+        for chosen, probabilities in labels_and_probabilities(logits, self.problem_type, names):
+            result = {"labels": chosen} if self.problem_type == MULTI_LABEL else {"label": chosen[0]}
+            result["probabilities"] = {n: round(float(p), 6) for n, p in zip(names, probabilities)}
+            results.append(result)
+        return results

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import datasets
-import numpy as np
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
 from ..arguments import DataTrainingArguments
@@ -16,6 +15,7 @@ from ..encoding.classification import (
     SINGLE,
     TRUNCATION_SIDES,
     ClassificationEncoder,
+    labels_and_probabilities,
     pool_chunks,
 )
 from ..errors import UserError, at
@@ -26,11 +26,20 @@ from ..outputs import atomic_write
 from ..readers.classification import ExampleReadOptions, read_classification_file
 from ..readers.table import TABLE_FORMATS
 from ..plots import confusion_chart, confusion_matrix
-from ..runner import Evaluation, build_trainer, finish_run, run_evaluations, start_run, tokenize_splits
+from ..runner import (
+    Evaluation,
+    build_trainer,
+    finish_run,
+    padding_options,
+    run_evaluations,
+    start_run,
+    tokenize_splits,
+)
 from ..sources import (
     column_values,
     find_split_files,
     first_record,
+    has_local_files,
     load_hub_dataset,
     load_splits,
     resolve_split_files,
@@ -121,7 +130,7 @@ def read_options(data_args, split):
         has_header=data_args.has_header,
         labels_required=split != "test",
     )
-    if task is not None and not data_args.text_column_names and (data_args.data_dir or data_args.train_file):
+    if task is not None and not data_args.text_column_names and has_local_files(data_args):
         is_test = split == "test"
         options.text_columns = list(task.test_text_columns or task.text_columns) if is_test else list(task.text_columns)
         options.label_column = None if is_test and task.test_text_columns else task.label_column
@@ -144,9 +153,7 @@ def split_files(data_args):
 
 
 def load_examples(data_args, model_args, training_args):
-    if data_args.glue_task is not None and not data_args.dataset_name and not (
-        data_args.data_dir or data_args.train_file or data_args.validation_file or data_args.test_file
-    ):
+    if data_args.glue_task is not None and not data_args.dataset_name and not has_local_files(data_args):
         data_args.dataset_name, data_args.dataset_config_name = "nyu-mll/glue", data_args.task_name
     return load_splits(
         data_args,
@@ -286,15 +293,9 @@ def prediction_lines(logits, problem_type, id2label):
         return ["index\tprediction"] + [f"{i}\t{value:.6f}" for i, value in enumerate(logits[:, 0])]
     names = [id2label[i] for i in range(logits.shape[1])]
     header = "index\tprediction\t" + "\t".join(f"prob_{name}" for name in names)
-    if problem_type == MULTI_LABEL:
-        probabilities = 1 / (1 + np.exp(-logits))
-        chosen = [",".join(n for n, p in zip(names, row) if p > 0.5) for row in probabilities]
-    else:
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
-        chosen = [names[int(i)] for i in probabilities.argmax(axis=1)]
     rows = [
-        f"{i}\t{label}\t" + "\t".join(f"{p:.6f}" for p in row) for i, (label, row) in enumerate(zip(chosen, probabilities))
+        f"{i}\t{','.join(chosen)}\t" + "\t".join(f"{p:.6f}" for p in row)
+        for i, (chosen, row) in enumerate(labels_and_probabilities(logits, problem_type, names))
     ]
     return [header] + rows
 
@@ -327,12 +328,7 @@ def run(argv=None):
             scorers[split] = ClassificationScorer(
                 problem_type, config.num_labels, encoded[split]["example_id"], data_args.chunk_pooling
             )
-    collator = DataCollatorWithPadding(
-        tokenizer,
-        padding="max_length" if data_args.pad_to_max_length else True,
-        max_length=max_length if data_args.pad_to_max_length else None,
-        pad_to_multiple_of=8 if training_args.fp16 else None,
-    )
+    collator = DataCollatorWithPadding(tokenizer, **padding_options(data_args, training_args, max_length))
     trainer = build_trainer(run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"))
     train_metrics = None
     if training_args.do_train:

@@ -20,7 +20,15 @@ from ..outputs import atomic_write
 from ..readers import TOKEN_READERS, TokenReadOptions, read_token_file
 from ..sources import load_hub_dataset, load_splits, size_or_none
 from ..plots import confusion_chart, confusion_matrix, per_type_scores
-from ..runner import Evaluation, build_trainer, finish_run, run_evaluations, start_run, tokenize_splits
+from ..runner import (
+    Evaluation,
+    build_trainer,
+    finish_run,
+    padding_options,
+    run_evaluations,
+    start_run,
+    tokenize_splits,
+)
 from ..training import save_run_arguments, train_and_save
 
 logger = logging.getLogger("tunekit")
@@ -251,12 +259,7 @@ def run(argv=None):
         for split in ("validation", "test")
         if split in encoded
     }
-    collator = DataCollatorForTokenClassification(
-        tokenizer,
-        padding="max_length" if data_args.pad_to_max_length else True,
-        max_length=max_length if data_args.pad_to_max_length else None,
-        pad_to_multiple_of=8 if training_args.fp16 else None,
-    )
+    collator = DataCollatorForTokenClassification(tokenizer, **padding_options(data_args, training_args, max_length))
     trainer = build_trainer(
         run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"),
         preprocess_logits_for_metrics=argmax_logits,
