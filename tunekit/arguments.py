@@ -1,12 +1,15 @@
 """Argument groups shared by run_ner.py and run_glue.py, and the parser that reads flags or one JSON/YAML file."""
 
+import json
 import sys
 from dataclasses import dataclass, field
 from typing import Optional
 
+import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from .errors import UserError
+from .hardware import PRECISIONS, has_accelerator
 
 
 @dataclass
@@ -42,6 +45,13 @@ class ModelArguments:
     ignore_mismatched_sizes: bool = field(
         default=False,
         metadata={"help": "Load a checkpoint whose head has another number of labels, re-initialising that head."},
+    )
+    attn_implementation: str = field(
+        default="auto",
+        metadata={
+            "help": "Attention kernels: eager, sdpa, flash_attention_2, ... Default auto: eager on CPU (faster for "
+            "short sequences there), the model's own default on GPUs."
+        },
     )
 
 
@@ -118,6 +128,25 @@ class RunArguments:
         default=False,
         metadata={"help": "Also write onnx/model.onnx (checked against PyTorch on a sample) for onnxruntime serving."},
     )
+    precision: str = field(
+        default="auto",
+        metadata={
+            "help": "auto (bf16 autocast where the CPU or GPU has native bf16, else fp32; --bf16/--fp16 also "
+            "choose), fp32, bf16 or fp16."
+        },
+    )
+    length_bucketing: bool = field(
+        default=True,
+        metadata={
+            "help": "Train on shuffled batches of similar length and evaluate in length order (results in input "
+            "order), so little is spent on padding; --no_length_bucketing gives plain random batches and input-order "
+            "evaluation like the official scripts."
+        },
+    )
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision}")
 
 
 def parse_arguments(data_arguments_class, argv=None):
@@ -127,16 +156,28 @@ def parse_arguments(data_arguments_class, argv=None):
     """
     argv = sys.argv[1:] if argv is None else argv
     parser = HfArgumentParser((ModelArguments, data_arguments_class, RunArguments, TrainingArguments))
+    # Without GPUs, TrainingArguments refuses --bf16 unless told the CPU is the device.
+    on_cpu = {} if has_accelerator() else {"use_cpu": True}
     try:
-        if len(argv) == 1 and argv[0].endswith(".json"):
-            return parser.parse_json_file(argv[0])
-        if len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
-            return parser.parse_yaml_file(argv[0])
-        return parser.parse_args_into_dataclasses(args=argv)
+        if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
+            return parser.parse_dict({**on_cpu, **read_config_file(argv[0])})
+        return parser.parse_args_into_dataclasses(args=(["--use_cpu"] if on_cpu else []) + list(argv))
     except FileNotFoundError as error:
         raise UserError(f"{error.filename}: no such configuration file") from None
     except ValueError as error:
         raise UserError(f"invalid arguments: {first_line(error)}") from None
+
+
+def read_config_file(path):
+    """The key/value mapping of a .json or .yaml configuration file."""
+    with open(path, encoding="utf-8") as stream:
+        try:
+            values = json.load(stream) if path.endswith(".json") else yaml.safe_load(stream)
+        except (json.JSONDecodeError, yaml.YAMLError) as error:
+            raise UserError(f"{path}: not valid {'JSON' if path.endswith('.json') else 'YAML'} ({first_line(error)})") from None
+    if not isinstance(values, dict):
+        raise UserError(f"{path}: the configuration must be a mapping of argument names to values")
+    return values
 
 
 def first_line(error):

@@ -7,6 +7,7 @@ from transformers import AutoConfig, AutoTokenizer
 
 from .errors import UserError
 from .arguments import first_line
+from .hardware import attention_implementation, keep_head_in_fp32
 
 # Byte-level BPE tokenizers need a space before each pre-split word to encode it as at the start of text.
 ADD_PREFIX_SPACE_TYPES = {"roberta", "gpt2", "bloom", "deberta", "longformer", "bart", "mvp"}
@@ -80,10 +81,12 @@ def load_tokenizer(model_args, config, words_pre_split=False):
 
 def load_model(auto_class, model_args, config):
     name = model_path(model_args)
+    attention = attention_implementation(model_args.attn_implementation)
     try:
-        return auto_class.from_pretrained(
+        model = auto_class.from_pretrained(
             name,
             config=config,
+            **({"attn_implementation": attention} if attention else {}),
             ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
             **hub_options(model_args),
         )
@@ -96,6 +99,7 @@ def load_model(auto_class, model_args, config):
                 "--ignore_mismatched_sizes to train a new head"
             ) from None
         raise
+    return keep_head_in_fp32(model)
 
 
 def fine_tuned_labels(config):

@@ -24,7 +24,9 @@ class LogitsOnly(torch.nn.Module):
 
 
 def export_onnx(model, tokenizer, output_dir):
-    """Export the model, then run the ONNX file with onnxruntime on a sample and compare with PyTorch."""
+    """Export the model saved in output_dir, then run the ONNX file with onnxruntime on a sample and compare
+    with PyTorch. The saved copy is reloaded: the trained object may still carry the mixed-precision wrapper
+    of training, which would put bf16 matmuls into the graph."""
     try:
         import onnxruntime
     except ImportError:
@@ -32,7 +34,7 @@ def export_onnx(model, tokenizer, output_dir):
     path = os.path.join(output_dir, "onnx", "model.onnx")
     sample = tokenizer(SAMPLE_TEXTS, padding=True, return_tensors="pt")
     names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
-    model = model.float().eval().to("cpu")
+    model = type(model).from_pretrained(output_dir).float().eval()
     wrapped = LogitsOnly(model)
     # The TorchDynamo exporter: the older TorchScript one bakes transformers 5's mask logic in as constants.
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")

@@ -8,12 +8,15 @@ from typing import Callable, Optional
 import datasets
 import torch
 import transformers
-from transformers import PrinterCallback, Trainer, set_seed
+from transformers import PrinterCallback, set_seed
 
 from .arguments import parse_arguments
+from .batching import add_lengths
+from .hardware import apply_precision
 from .model_card import write_model_card
 from .outputs import save_results
 from .plots import training_curves
+from .trainer import TunekitTrainer, in_input_order, in_order_scorer, sorted_by_length
 from .training import checkpoint_to_resume, setup_logging
 
 logger = logging.getLogger("tunekit")
@@ -43,6 +46,7 @@ def start_run(data_arguments_class, argv):
     setup_logging(training_args)
     if run_args.quiet:
         logging.getLogger("tunekit").setLevel(logging.ERROR)
+    apply_precision(run_args.precision, training_args)
     set_seed(training_args.seed)
     checkpoint = checkpoint_to_resume(training_args, run_args)
     return model_args, data_args, run_args, training_args, checkpoint
@@ -68,6 +72,7 @@ def tokenize_splits(splits, encoder, data_args, training_args, with_indices=Fals
                 load_from_cache_file=not data_args.overwrite_cache,
                 desc=f"Tokenizing {split}",
             )
+            encoded[split] = add_lengths(encoded[split])
         logger.info("%s: %d examples from %s, %d model inputs", split, len(dataset), source, len(encoded[split]))
     return encoded
 
@@ -82,15 +87,18 @@ def padding_options(data_args, training_args, max_length):
 
 
 def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, compute_metrics, **extra):
-    """A Trainer on the train and validation splits; with --quiet it prints no log lines either."""
-    trainer = Trainer(
+    """A Trainer on the train and validation splits (the latter length-sorted, scored in input order);
+    with --quiet it prints no log lines either."""
+    eval_dataset, order = sorted_by_length(encoded.get("validation"), run_args.length_bucketing)
+    trainer = TunekitTrainer(
         model=model,
         args=training_args,
         train_dataset=encoded.get("train"),
-        eval_dataset=encoded.get("validation"),
+        eval_dataset=eval_dataset,
         processing_class=tokenizer,
         data_collator=collator,
-        compute_metrics=compute_metrics,
+        compute_metrics=in_order_scorer(compute_metrics, order),
+        length_bucketing=run_args.length_bucketing,
         **extra,
     )
     if run_args.quiet:
@@ -113,8 +121,12 @@ def run_evaluations(trainer, evaluations):
     """Predict each split with its own scorer and write results on the main process; returns prefix -> metrics."""
     summary = {}
     for evaluation in evaluations:
-        trainer.compute_metrics = evaluation.scorer
-        output = trainer.predict(evaluation.dataset, metric_key_prefix=evaluation.prefix)
+        dataset, order = sorted_by_length(evaluation.dataset, trainer.length_bucketing)
+        trainer.compute_metrics = in_order_scorer(evaluation.scorer, order)
+        output = trainer.predict(dataset, metric_key_prefix=evaluation.prefix)
+        output = output._replace(
+            predictions=in_input_order(output.predictions, order), label_ids=in_input_order(output.label_ids, order)
+        )
         metrics = dict(output.metrics, **{f"{evaluation.prefix}_samples": evaluation.samples})
         summary[evaluation.prefix] = metrics
         if trainer.is_world_process_zero():

@@ -1,0 +1,215 @@
+#!/usr/bin/env python
+"""Training and prediction speed of our default path against the official scripts' behaviour, on real data.
+
+Each configuration runs run_ner.py (CoNLL-2003) or run_glue.py (MRPC) in its own process on the same workload
+and prints samples/s, real tokens/s, the padding fraction of its batches, wall time, prediction samples/s,
+peak RSS, the dev score and model FLOPs utilisation, then the ratios to the plain configuration.
+
+    python bench/speed.py --data ../shared/data --task ner --train_samples 4000
+    python bench/speed.py --data ../shared/data --task ner --train_samples all      # a full epoch
+    python bench/speed.py --data ../shared/data --task glue                         # MRPC
+    python bench/speed.py --data ../shared/data --scale                             # time and memory vs size
+
+Configurations:
+  plain      the official scripts' behaviour: random batches padded to each batch's longest, fp32, input-order
+             evaluation, PyTorch's default (sdpa) attention
+  best-flags the official scripts' fastest flags: --train_sampling_strategy group_by_length --bf16
+  default    ours with no speed flags
+Run it on an otherwise idle machine: two PyTorch processes on the same cores slow each other down.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from tunekit.batching import bucketed_order, padding_fraction  # noqa: E402
+from tunekit.modeling import default_model_path  # noqa: E402
+
+CONFIGS = {
+    "plain": ["--precision", "fp32", "--no_length_bucketing", "--attn_implementation", "sdpa"],
+    "best-flags": ["--precision", "bf16", "--no_length_bucketing", "--attn_implementation", "sdpa",
+                   "--train_sampling_strategy", "group_by_length"],
+    "default": [],
+}
+BATCH = 32
+
+
+def workload(task, data, train_samples, max_length, epochs):
+    """The script and flags every configuration shares."""
+    common = [
+        "--do_train", "--do_eval", "--do_predict", "--num_train_epochs", str(epochs),
+        "--per_device_train_batch_size", str(BATCH), "--per_device_eval_batch_size", "64",
+        "--max_seq_length", str(max_length), "--seed", "42", "--save_strategy", "no", "--report_to", "none",
+        "--quiet", "--overwrite_output_dir",
+    ] + ([] if train_samples == "all" else ["--max_train_samples", str(train_samples)])
+    if task == "ner":
+        folder = os.path.join(data, "conll2003")
+        return "run_ner.py", common + ["--data_dir", folder, "--learning_rate", "5e-5"]
+    folder = os.path.join(data, "glue", "MRPC")
+    # The official run_glue.py evaluates MRPC on dev; --test_file gives the same dev set a predict pass to time.
+    return "run_glue.py", common + [
+        "--task_name", "mrpc", "--data_dir", folder, "--test_file", os.path.join(folder, "dev.tsv"),
+        "--learning_rate", "2e-5",
+    ]
+
+
+def train_lengths(task, data, train_samples, max_length):
+    """Word pieces per training example (special tokens included), as the scripts encode them."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(default_model_path())
+    if task == "ner":
+        from tunekit.readers import TokenReadOptions, read_token_file
+
+        rows = [row["tokens"] for row in read_token_file(os.path.join(data, "conll2003", "train.txt"), TokenReadOptions())]
+        rows = rows if train_samples == "all" else rows[: int(train_samples)]
+        encoded = tokenizer(rows, is_split_into_words=True, truncation=True, max_length=max_length)
+    else:
+        from tunekit.readers.classification import ExampleReadOptions, read_classification_file
+        from tunekit.tasks.glue_tasks import GLUE_TASKS
+
+        task = GLUE_TASKS["mrpc"]
+        options = ExampleReadOptions(text_columns=list(task.text_columns), label_column=task.label_column, has_header=True)
+        rows = list(read_classification_file(os.path.join(data, "glue", "MRPC", "train.tsv"), options))
+        rows = rows if train_samples == "all" else rows[: int(train_samples)]
+        encoded = tokenizer([r["text_a"] for r in rows], [r["text_b"] for r in rows], truncation=True, max_length=max_length)
+    return np.array([len(ids) for ids in encoded["input_ids"]])
+
+
+def simulated_padding(config, lengths):
+    """Padding share of the batches each configuration's sampler draws (same samplers, seed 42)."""
+    generator = torch.Generator().manual_seed(42)
+    if config == "default":
+        order = bucketed_order(lengths, BATCH, generator)
+    elif config == "best-flags":
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        order = get_length_grouped_indices(lengths.tolist(), BATCH, generator=generator)
+    else:
+        order = torch.randperm(len(lengths), generator=generator).tolist()
+    return padding_fraction(lengths, order, BATCH)
+
+
+def model_shape():
+    """(non-embedding parameters, layers, hidden size) of the offline MiniLM."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(default_model_path())
+    embeddings = sum(p.numel() for p in model.embeddings.parameters())
+    total = sum(p.numel() for name, p in model.named_parameters() if not name.startswith("pooler"))
+    return total - embeddings, model.config.num_hidden_layers, model.config.hidden_size
+
+
+def training_flops(lengths, shape, epochs):
+    """6 x non-embedding parameters per real token, plus attention scores and mixing (12 x layers x hidden x L^2
+    per sequence for forward and backward), on the real tokens only."""
+    parameters, layers, hidden = shape
+    per_epoch = 6 * parameters * lengths.sum() + 12 * layers * hidden * (lengths.astype(np.float64) ** 2).sum()
+    return per_epoch * epochs
+
+
+def matmul_peak(dtype, size=2048, repeats=6):
+    """FLOP/s of a large square matmul on this machine (the practical peak MFU is measured against)."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def run(script, flags, output_dir):
+    """Run one configuration; returns (its results, peak RSS in bytes, wall seconds)."""
+    command = [sys.executable, os.path.join(REPO, script), "--output_dir", output_dir] + flags
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{output[-3000:]}")
+    with open(os.path.join(output_dir, "all_results.json")) as stream:
+        return json.load(stream), usage.ru_maxrss * 1024, wall
+
+
+def compare(args):
+    script, flags = workload(args.task, args.data, args.train_samples, args.max_seq_length, args.epochs)
+    lengths = train_lengths(args.task, args.data, args.train_samples, args.max_seq_length)
+    shape = model_shape()
+    flops = training_flops(lengths, shape, args.epochs)
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    score = "eval_f1"
+    print(f"workload: {script} {args.task} {len(lengths)} training examples x {args.epochs} epoch(s), batch {BATCH}, "
+          f"max length {args.max_seq_length}; {lengths.sum()} real training tokens (mean {lengths.mean():.1f})")
+    print(f"matmul peak here: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s; "
+          f"{torch.get_num_threads()} threads")
+    header = (f"{'config':<11} {'train/s':>8} {'tokens/s':>9} {'padding':>8} {'train s':>8} {'wall s':>7} "
+              f"{'predict/s':>9} {'peak RSS':>9} {'dev ' + score[5:]:>8} {'MFU':>6}")
+    print(header)
+    rows = {}
+    for name in args.configs.split(","):
+        with tempfile.TemporaryDirectory() as output_dir:
+            results, rss, wall = run(script, flags + CONFIGS[name], output_dir)
+        runtime = results["train_runtime"]
+        precision = "fp32" if "fp32" in CONFIGS[name] else "bf16"
+        row = {
+            "train": len(lengths) * args.epochs / runtime,
+            "tokens": lengths.sum() * args.epochs / runtime,
+            "padding": simulated_padding(name, lengths),
+            "runtime": runtime,
+            "wall": wall,
+            "predict": results.get("predict_samples_per_second", float("nan")),
+            "rss": rss,
+            "score": results.get(score, float("nan")),
+            "mfu": flops / runtime / peaks[precision],
+        }
+        rows[name] = row
+        print(f"{name:<11} {row['train']:>8.1f} {row['tokens']:>9.0f} {row['padding']:>8.1%} {runtime:>8.1f} "
+              f"{wall:>7.1f} {row['predict']:>9.1f} {rss / 2**30:>7.2f}GB {row['score'] * 100:>8.2f} "
+              f"{row['mfu']:>6.1%}", flush=True)
+    for base in ("plain", "best-flags"):
+        if base in rows and "default" in rows and base != "default":
+            d, b = rows["default"], rows[base]
+            print(f"default vs {base}: training {d['train'] / b['train']:.2f}x, prediction {d['predict'] / b['predict']:.2f}x, "
+                  f"peak RSS {d['rss'] / b['rss']:.2f}x, dev {score[5:]} {100 * (d['score'] - b['score']):+.2f}")
+
+
+def scale(args):
+    """Training time and peak memory of the default configuration as the data and max length grow."""
+    print(f"{'sentences':>9} {'max len':>7} {'train s':>8} {'train/s':>8} {'peak RSS':>9}")
+    cases = [(n, 128) for n in (1000, 4000, "all")] + [(4000, length) for length in (64, 256, 512)]
+    for samples, length in cases:
+        script, flags = workload("ner", args.data, samples, length, 1)
+        flags = [f for f in flags if f not in ("--do_eval", "--do_predict")]
+        with tempfile.TemporaryDirectory() as output_dir:
+            results, rss, _ = run(script, flags, output_dir)
+        count = results["train_samples"]
+        print(f"{count:>9} {length:>7} {results['train_runtime']:>8.1f} {count / results['train_runtime']:>8.1f} "
+              f"{rss / 2**30:>7.2f}GB", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"), help="folder holding conll2003/ and glue/")
+    parser.add_argument("--task", choices=("ner", "glue"), default="ner")
+    parser.add_argument("--train_samples", default="4000", help="number of training examples, or 'all'")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--max_seq_length", type=int, default=128)
+    parser.add_argument("--configs", default="plain,best-flags,default")
+    parser.add_argument("--scale", action="store_true", help="print the time and memory table instead")
+    args = parser.parse_args()
+    scale(args) if args.scale else compare(args)
+
+
+if __name__ == "__main__":
+    main()
