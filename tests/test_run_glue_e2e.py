@@ -191,3 +191,23 @@ def test_train_and_eval_scripts_drive_glue(tiny_bert, tmp_path):
     evaluated = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output), cwd=str(tmp_path))
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     assert key_values(output / "eval_results.txt")["eval_accuracy"] == pytest.approx(before["eval_accuracy"])
+
+
+def test_class_weights_from_a_file_and_not_for_regression(tiny_bert, tmp_path):
+    write_single(tmp_path, random.Random(8))
+    (tmp_path / "weights.txt").write_text("positive 4\n")
+    result = run_script(
+        "run_glue.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path), "--output_dir",
+        str(tmp_path / "out"), "--do_train", "--do_eval", "--num_train_epochs", "1", "--report_to", "none",
+        "--disable_tqdm", "true", "--class_weights", str(tmp_path / "weights.txt"),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Class weights: negative 1, positive 4" in result.stdout + result.stderr
+    stsb = tmp_path / "stsb"
+    stsb.mkdir()
+    write_stsb(stsb, random.Random(3))
+    result = run_script(
+        "run_glue.py", "--model_name_or_path", tiny_bert, "--task_name", "stsb", "--data_dir", str(stsb),
+        "--output_dir", str(tmp_path / "out2"), "--do_train", "--class_weights", "balanced",
+    )
+    assert result.returncode == 2 and "--class_weights is for single-label classification" in result.stderr

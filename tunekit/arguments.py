@@ -81,9 +81,15 @@ class DataTrainingArguments:
         default=10,
         metadata={"help": "Without a validation file, the percentage of training data held out for evaluation."},
     )
-    max_seq_length: Optional[int] = field(
+    max_seq_length: Optional[str] = field(
         default=None,
-        metadata={"help": "Maximum length in word pieces, special tokens included. Default: the model's maximum."},
+        metadata={
+            "help": "Maximum length in word pieces, special tokens included, or 'auto': the length that covers "
+            "--max_seq_length_coverage of the tokenized training examples. Default: the model's maximum."
+        },
+    )
+    max_seq_length_coverage: float = field(
+        default=0.95, metadata={"help": "With --max_seq_length auto, the share of training examples to cover."}
     )
     pad_to_max_length: bool = field(
         default=False,
@@ -115,7 +121,7 @@ class DataTrainingArguments:
 
 @dataclass
 class RunArguments:
-    """How this run treats its output folder and the terminal, and what it exports."""
+    """How this run trains beyond TrainingArguments, treats its output folder and the terminal, and what it exports."""
 
     overwrite_output_dir: bool = field(
         default=False,
@@ -144,7 +150,49 @@ class RunArguments:
         },
     )
 
+    early_stopping_patience: Optional[int] = field(
+        default=None,
+        metadata={
+            "help": "Stop after this many evaluations without improvement of --metric_for_best_model (default: the "
+            "task's main score) and keep the best checkpoint as the final model. Evaluates and saves every epoch "
+            "unless --eval_strategy/--save_strategy say otherwise."
+        },
+    )
+    early_stopping_threshold: float = field(
+        default=0.0, metadata={"help": "The smallest change of the metric that counts as an improvement."}
+    )
+    head_learning_rate: Optional[float] = field(
+        default=None, metadata={"help": "Learning rate of the new task head (default: --learning_rate)."}
+    )
+    layerwise_lr_decay: Optional[float] = field(
+        default=None,
+        metadata={
+            "help": "Multiply the learning rate by this factor (e.g. 0.9) for each encoder layer below the top one; "
+            "the embeddings get one step less than the lowest layer."
+        },
+    )
+    freeze_encoder: bool = field(
+        default=False, metadata={"help": "Train only the task head; the pretrained encoder stays as it is."}
+    )
+    freeze_embeddings: bool = field(default=False, metadata={"help": "Keep the embedding layer fixed."})
+    freeze_layers: int = field(
+        default=0, metadata={"help": "Keep the embeddings and the first K encoder layers fixed."}
+    )
+    class_weights: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "Weigh the loss per label: 'balanced' (n / (labels x count), from the training data) or a file "
+            "of `label weight` lines (unlisted labels weigh 1). Classification and tagging, not regression."
+        },
+    )
+
     def __post_init__(self):
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            raise ValueError("--early_stopping_patience must be 1 or more")
+        if self.layerwise_lr_decay is not None and not 0 < self.layerwise_lr_decay <= 1:
+            raise ValueError("--layerwise_lr_decay must be in (0, 1]")
+        if self.freeze_layers < 0:
+            raise ValueError("--freeze_layers must be zero or more")
         if self.precision not in PRECISIONS:
             raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision}")
 

@@ -82,7 +82,9 @@ def load_predictor(model_dir, max_seq_length, batch_size):
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     length = model_max_length(tokenizer, config, max_seq_length or settings.get("max_seq_length"))
     if is_ner:
-        model = AutoModelForTokenClassification.from_pretrained(model_dir)
+        from .crf import CrfForTokenClassification, is_crf
+
+        model = (CrfForTokenClassification if is_crf(config) else AutoModelForTokenClassification).from_pretrained(model_dir)
         return "ner", NerPredictor(model, tokenizer, length, settings.get("stride", 32), batch_size)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size)

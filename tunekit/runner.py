@@ -12,8 +12,10 @@ from transformers import PrinterCallback, set_seed
 
 from .arguments import parse_arguments
 from .batching import add_lengths
+from .early_stopping import early_stopping_callbacks
 from .hardware import apply_precision
 from .model_card import write_model_card
+from .optimization import freeze
 from .outputs import save_results
 from .plots import training_curves
 from .trainer import TunekitTrainer, in_input_order, in_order_scorer, sorted_by_length
@@ -86,9 +88,13 @@ def padding_options(data_args, training_args, max_length):
     }
 
 
-def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, compute_metrics, **extra):
-    """A Trainer on the train and validation splits (the latter length-sorted, scored in input order);
-    with --quiet it prints no log lines either."""
+def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, compute_metrics, main_metric, **extra):
+    """A Trainer on the train and validation splits (the latter length-sorted, scored in input order), with the
+    run's freezing, learning-rate groups and early stopping; with --quiet it prints no log lines either."""
+    frozen = freeze(model, run_args.freeze_encoder, run_args.freeze_embeddings, run_args.freeze_layers)
+    if frozen:
+        logger.info("Frozen: %d of %d parameters", frozen, sum(p.numel() for p in model.parameters()))
+    callbacks = early_stopping_callbacks(run_args, training_args, main_metric, "validation" in encoded)
     eval_dataset, order = sorted_by_length(encoded.get("validation"), run_args.length_bucketing)
     trainer = TunekitTrainer(
         model=model,
@@ -98,7 +104,10 @@ def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, 
         processing_class=tokenizer,
         data_collator=collator,
         compute_metrics=in_order_scorer(compute_metrics, order),
+        callbacks=callbacks,
         length_bucketing=run_args.length_bucketing,
+        head_learning_rate=run_args.head_learning_rate,
+        layerwise_lr_decay=run_args.layerwise_lr_decay,
         **extra,
     )
     if run_args.quiet:

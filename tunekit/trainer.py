@@ -1,18 +1,41 @@
 """transformers' Trainer with the batch orders of batching.py: bucketed training batches, evaluation in the
 order it is given (length-sorted by the caller) and results handed back in input order."""
 
+import logging
+
 import numpy as np
 from torch.utils.data import SequentialSampler
 from transformers import EvalPrediction, Trainer
 from transformers.trainer_utils import has_length
 
 from .batching import LENGTH_COLUMN, LengthBucketSampler, lengths_of
+from .optimization import describe_groups, parameter_groups
+
+logger = logging.getLogger("tunekit")
 
 
 class TunekitTrainer(Trainer):
-    def __init__(self, *args, length_bucketing=True, **kwargs):
+    def __init__(self, *args, length_bucketing=True, head_learning_rate=None, layerwise_lr_decay=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.length_bucketing = length_bucketing
+        self.head_learning_rate = head_learning_rate
+        self.layerwise_lr_decay = layerwise_lr_decay
+
+    def create_optimizer(self, model=None):
+        """Trainer's optimizer (--optim and its settings) over our parameter groups, logged once."""
+        if self.optimizer is not None:
+            return self.optimizer
+        model = self.model if model is None else model
+        groups = parameter_groups(
+            model, set(self.get_decay_parameter_names(model)), self.args.learning_rate, self.args.weight_decay,
+            self.head_learning_rate, self.layerwise_lr_decay,
+        )
+        logger.info("Optimizer parameter groups:\n%s", describe_groups(groups))
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+        if "params" in optimizer_kwargs or "model" in optimizer_kwargs:  # optimizers that pick their own groups
+            return super().create_optimizer(model)
+        self.optimizer = optimizer_cls([{k: v for k, v in g.items() if k not in ("names", "parts")} for g in groups], **optimizer_kwargs)
+        return self.optimizer
 
     def _get_train_sampler(self, train_dataset=None):
         # Trainer passes the dataset after dropping unused columns, so the lengths come from the full one.

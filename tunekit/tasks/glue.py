@@ -20,8 +20,10 @@ from ..encoding.classification import (
 )
 from ..errors import UserError, at
 from ..labels import first_occurrences, resolve_label_set
+from ..losses import loss_function
 from ..metrics import load_local_metric
-from ..modeling import label_maps, load_config, load_model, load_tokenizer, model_max_length
+from ..lengths import choose_max_length
+from ..modeling import label_maps, load_config, load_model, load_tokenizer
 from ..outputs import atomic_write
 from ..readers.classification import ExampleReadOptions, read_classification_file
 from ..readers.table import TABLE_FORMATS
@@ -300,6 +302,21 @@ def prediction_lines(logits, problem_type, id2label):
     return [header] + rows
 
 
+def piece_counts(tokenizer, batch):
+    """Word pieces of each example (pairs together) before any truncation."""
+    pairs = batch["text_b"] if any(text is not None for text in batch["text_b"]) else None
+    return [len(ids) for ids in tokenizer(batch["text_a"], pairs)["input_ids"]]
+
+
+def main_metric_of(problem_type, data_args):
+    """The score that picks the best checkpoint and is drawn in the training curves."""
+    if problem_type == REGRESSION:
+        return "pearson"
+    if problem_type == MULTI_LABEL:
+        return "f1"
+    return "matthews_correlation" if data_args.task_name == "cola" else "accuracy"
+
+
 def run(argv=None):
     model_args, data_args, run_args, training_args, checkpoint = start_run(GlueDataArguments, argv)
     examples = load_examples(data_args, model_args, training_args)
@@ -311,7 +328,11 @@ def run(argv=None):
     config = load_config(model_args, finetuning_task=data_args.output_name, problem_type=problem_type, **maps)
     tokenizer = load_tokenizer(model_args, config)
     model = load_model(AutoModelForSequenceClassification, model_args, config)
-    max_length = model_max_length(tokenizer, config, data_args.max_seq_length)
+    max_length = choose_max_length(
+        data_args, tokenizer, config, examples.get("train", (None,))[0], lambda batch: piece_counts(tokenizer, batch),
+        "chunked" if data_args.long_text == "chunks" else f"truncated ({data_args.truncation_side})",
+    )
+    data_args.max_seq_length = max_length  # saved with the run, so evaluation and prediction use the same
 
     chunk_stride = data_args.chunk_stride if data_args.long_text == "chunks" else None
     encoded, scorers = {}, {}
@@ -329,7 +350,13 @@ def run(argv=None):
                 problem_type, config.num_labels, encoded[split]["example_id"], data_args.chunk_pooling
             )
     collator = DataCollatorWithPadding(tokenizer, **padding_options(data_args, training_args, max_length))
-    trainer = build_trainer(run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"))
+    main_metric = main_metric_of(problem_type, data_args)
+    if run_args.class_weights is not None and problem_type != SINGLE:
+        raise UserError(f"--class_weights is for single-label classification, not {problem_type.replace('_', '-')}")
+    trainer = build_trainer(
+        run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"), main_metric,
+        compute_loss_func=loss_function(run_args, training_args, encoded.get("train"), config.label2id),
+    )
     train_metrics = None
     if training_args.do_train:
         if trainer.is_world_process_zero():
@@ -363,6 +390,5 @@ def run(argv=None):
             Evaluation("predict", encoded["test"], scorers["test"], len(examples["test"][0]), write_predictions)
         )
     summary = run_evaluations(trainer, evaluations)
-    curve_metric = "pearson" if problem_type == REGRESSION else "accuracy"
-    finish_run(trainer, run_args, model_args, data_args, "glue", labels, train_metrics, summary, curve_metric)
+    finish_run(trainer, run_args, model_args, data_args, "glue", labels, train_metrics, summary, main_metric)
     return 0

@@ -11,11 +11,14 @@ from transformers import AutoModelForTokenClassification, DataCollatorForTokenCl
 
 from ..arguments import DataTrainingArguments
 from ..encoding.ner import NerEncoder, starts_inside, words_from_pieces
+from ..crf import CrfForTokenClassification, is_crf, with_crf
 from ..errors import UserError
 from ..labels import resolve_label_set
+from ..losses import loss_function
 from ..metrics import load_local_metric
 from ..metrics.seqeval.seqeval import SCHEMES
-from ..modeling import label_maps, load_config, load_model, load_tokenizer, model_max_length
+from ..lengths import choose_max_length
+from ..modeling import label_maps, load_config, load_model, load_tokenizer
 from ..outputs import atomic_write
 from ..readers import TOKEN_READERS, TokenReadOptions, read_token_file
 from ..sources import load_hub_dataset, load_splits, size_or_none
@@ -75,6 +78,13 @@ class NerDataArguments(DataTrainingArguments):
         default=32,
         metadata={"help": "Overlap in word pieces between windows of a sentence longer than max_seq_length."},
     )
+    use_crf: bool = field(
+        default=False,
+        metadata={
+            "help": "Put a linear-chain CRF on the token classifier: trained on the sentence likelihood, decoded with "
+            "Viterbi under BIO constraints; the saved folder keeps it."
+        },
+    )
     strip_token_suffix: Optional[str] = field(
         default=None,
         metadata={"help": "Regex removed from each token, or 'digits' for Weibo NER's `char+position` tokens."},
@@ -93,6 +103,14 @@ class NerDataArguments(DataTrainingArguments):
             self.seqeval_scheme = "IOB2"
         if self.stride < 0:
             raise ValueError("--stride must be zero or more")
+
+
+def load_ner_model(model_args, data_args, config):
+    """The token classifier: a folder saved with --use_crf keeps its CRF; --use_crf adds one to any other."""
+    if is_crf(config):
+        return load_model(CrfForTokenClassification, model_args, config)
+    model = load_model(AutoModelForTokenClassification, model_args, config)
+    return with_crf(model, config) if data_args.use_crf else model
 
 
 def read_options(data_args, split):
@@ -247,8 +265,18 @@ def run(argv=None):
     config = load_config(model_args, finetuning_task=data_args.task_name, **label_maps(labels))
     tokenizer = load_tokenizer(model_args, config, words_pre_split=True)
     tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
-    model = load_model(AutoModelForTokenClassification, model_args, config)
-    max_length = model_max_length(tokenizer, config, data_args.max_seq_length)
+    model = load_ner_model(model_args, data_args, config)
+    crf = isinstance(model, CrfForTokenClassification)
+    if crf and run_args.class_weights:
+        raise UserError("--class_weights works with the softmax classifier, not with --use_crf")
+    if crf and run_args.export_onnx:
+        raise UserError("--export_onnx does not cover the CRF's Viterbi decoding; export a model trained without --use_crf")
+    max_length = choose_max_length(
+        data_args, tokenizer, config, sentences.get("train", (None,))[0],
+        lambda batch: [len(ids) for ids in tokenizer(batch["tokens"], is_split_into_words=True)["input_ids"]],
+        "split into overlapping windows",
+    )
+    data_args.max_seq_length = max_length  # saved with the run, so evaluation and prediction use the same
     encoded = {}
     for split in sentences:
         repair = split == "train" and warn_about_entity_starts(sentences["train"], config.label2id)
@@ -261,8 +289,9 @@ def run(argv=None):
     }
     collator = DataCollatorForTokenClassification(tokenizer, **padding_options(data_args, training_args, max_length))
     trainer = build_trainer(
-        run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"),
+        run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"), "f1",
         preprocess_logits_for_metrics=argmax_logits,
+        compute_loss_func=None if crf else loss_function(run_args, training_args, encoded.get("train"), config.label2id, per_token=True),
     )
     train_metrics = None
     if training_args.do_train:
