@@ -1,5 +1,7 @@
 """Class weights and the training loss: hand-computed values, the weight file's errors, the per-step normaliser."""
 
+from types import SimpleNamespace
+
 import datasets
 import numpy as np
 import pytest
@@ -49,7 +51,10 @@ def test_weighted_loss_is_the_weighted_sum_over_labelled_tokens():
     plain = CrossEntropyLoss()({"logits": logits}, labels, num_items_in_batch=torch.tensor(4))
     assert plain.item() == pytest.approx(F.cross_entropy(logits.reshape(-1, 3), labels.reshape(-1)).item(), rel=1e-5)
     # A fixed normaliser divides every batch by the same number, however many tokens it holds.
-    fixed = CrossEntropyLoss(items_per_step=10.0)({"logits": logits}, labels)
-    assert fixed.item() == pytest.approx(plain.item() * 4 / 10, rel=1e-5)
+    args = SimpleNamespace(train_batch_size=2, gradient_accumulation_steps=1, world_size=1)
+    fixed = CrossEntropyLoss(tokens_per_row=5.0, args=args)  # 10 tokens a step on average
+    assert fixed({"logits": logits}, labels).item() == pytest.approx(plain.item() * 4 / 10, rel=1e-5)
+    args.train_batch_size = 4  # a search trial changes the batch size: 20 tokens a step
+    assert fixed({"logits": logits}, labels).item() == pytest.approx(plain.item() * 4 / 20, rel=1e-5)
     with torch.no_grad():  # evaluation reports the usual mean
-        assert CrossEntropyLoss(items_per_step=10.0)({"logits": logits}, labels).item() == pytest.approx(plain.item())
+        assert fixed({"logits": logits}, labels).item() == pytest.approx(plain.item())

@@ -162,3 +162,25 @@ def test_balanced_class_weights_for_tags(tiny_bert, tmp_path):
     weights_line = next(line for line in (result.stdout + result.stderr).splitlines() if "Class weights:" in line)
     weights = dict(pair.rsplit(" ", 1) for pair in weights_line.split("Class weights: ")[1].split(", "))
     assert float(weights["O"]) < 1 < float(weights["B-PER"])  # O is by far the most frequent tag
+
+
+def test_hyperparameter_search_writes_the_trials_and_trains_the_best(tiny_bert, tmp_path):
+    output = tmp_path / "out"
+    result = run_script(*train_flags(
+        tiny_bert, output, "--hp_search_trials", "3", "--max_train_samples", "200", "--save_strategy", "no",
+    ))
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line.split("\t") for line in (output / "hp_search_trials.tsv").read_text().splitlines()]
+    header, trials = rows[0], rows[1:]
+    assert header[:4] == ["trial", "state", "eval_f1", "seconds"]
+    assert {"learning_rate", "per_device_train_batch_size", "num_train_epochs", "warmup_ratio", "weight_decay",
+            "use_crf"} <= set(header)
+    assert len(trials) == 3 and all(row[1] == "COMPLETE" for row in trials)
+    best = json.load(open(output / "hp_search_best.json"))
+    assert best["eval_f1"] == pytest.approx(max(float(row[2]) for row in trials), rel=1e-5)
+    trained = torch.load(output / "training_args.bin", weights_only=False)
+    assert trained.learning_rate == pytest.approx(best["learning_rate"])
+    assert trained.per_device_train_batch_size == best["per_device_train_batch_size"]
+    assert trained.warmup_steps == pytest.approx(best["warmup_ratio"])
+    assert json.load(open(output / "tunekit_args.json"))["data"]["use_crf"] == best["use_crf"]
+    assert (output / "modeling_crf.py").exists() == best["use_crf"]

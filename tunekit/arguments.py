@@ -178,6 +178,14 @@ class RunArguments:
     freeze_layers: int = field(
         default=0, metadata={"help": "Keep the embeddings and the first K encoder layers fixed."}
     )
+    hp_search_trials: int = field(
+        default=0,
+        metadata={
+            "help": "Before training, try N settings of learning rate, batch size, epochs, warmup and weight decay "
+            "(and CRF on/off for NER) with optuna on the validation score; the trials go to hp_search_trials.tsv "
+            "and the best settings train the final model."
+        },
+    )
     class_weights: Optional[str] = field(
         default=None,
         metadata={
@@ -191,6 +199,8 @@ class RunArguments:
             raise ValueError("--early_stopping_patience must be 1 or more")
         if self.layerwise_lr_decay is not None and not 0 < self.layerwise_lr_decay <= 1:
             raise ValueError("--layerwise_lr_decay must be in (0, 1]")
+        if self.hp_search_trials < 0:
+            raise ValueError("--hp_search_trials must be zero or more")
         if self.freeze_layers < 0:
             raise ValueError("--freeze_layers must be zero or more")
         if self.precision not in PRECISIONS:

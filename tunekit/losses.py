@@ -75,12 +75,18 @@ def class_weights(choice, train_dataset, label2id):
 class CrossEntropyLoss:
     """Trainer compute_loss_func: cross-entropy over the labelled items (tokens or examples) with optional class
     weights, divided by the labelled items of the optimizer step (Trainer's count over accumulation steps and
-    processes) or, in training and when given, by a fixed items_per_step, so every token weighs the same whatever
-    its batch; evaluation always reports the mean."""
+    processes) or, in training with tokens_per_row given, by the average count of a step (tokens_per_row x the
+    step's rows, read from `args` at each call, so a hyperparameter search may change the batch size), so every
+    token weighs the same whatever its batch; evaluation always reports the mean."""
 
-    def __init__(self, weights=None, items_per_step=None):
+    def __init__(self, weights=None, tokens_per_row=None, args=None):
         self.weights = weights
-        self.items_per_step = items_per_step
+        self.tokens_per_row = tokens_per_row
+        self.args = args
+
+    def items_per_step(self):
+        args = self.args
+        return self.tokens_per_row * args.train_batch_size * args.gradient_accumulation_steps * args.world_size
 
     def __call__(self, outputs, labels, num_items_in_batch=None):
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
@@ -88,8 +94,8 @@ class CrossEntropyLoss:
         labels = labels.reshape(-1).to(logits.device)
         weights = self.weights.to(logits.device) if self.weights is not None else None
         total = F.cross_entropy(logits, labels, weight=weights, ignore_index=IGNORED, reduction="sum")
-        if self.items_per_step is not None and torch.is_grad_enabled():  # training; evaluation reports the mean
-            return total / self.items_per_step
+        if self.tokens_per_row is not None and torch.is_grad_enabled():  # training; evaluation reports the mean
+            return total / self.items_per_step()
         divisor = num_items_in_batch if num_items_in_batch is not None else (labels != IGNORED).sum()
         return total / divisor
 
@@ -100,15 +106,13 @@ def loss_function(run_args, training_args, train_dataset, label2id, per_token=Fa
     Token classification on length-bucketed batches: a batch of short sentences holds a few labelled tokens, a
     batch of long ones many; dividing each batch by its own count would weigh a token in a short batch several
     times more than one in a long batch (random batches all hold about the average). Dividing by the average
-    count per step instead weighs every token the same, as random batches do on average.
+    count per step instead weighs every token the same, as random batches do on average (measured on
+    CoNLL-2003: dev F1 back from 0.7 below the random-batch recipe to within 0.3).
     """
     weights = class_weights(run_args.class_weights, train_dataset, label2id)
-    items_per_step = None
+    tokens_per_row = None
     if per_token and run_args.length_bucketing and train_dataset is not None and hasattr(train_dataset, "__len__"):
-        labelled = label_counts(train_dataset, len(label2id)).sum()
-        items_per_step = labelled / len(train_dataset) * training_args.train_batch_size * (
-            training_args.gradient_accumulation_steps * training_args.world_size
-        )
-    if weights is None and items_per_step is None:
+        tokens_per_row = label_counts(train_dataset, len(label2id)).sum() / max(len(train_dataset), 1)
+    if weights is None and tokens_per_row is None:
         return None
-    return CrossEntropyLoss(weights, items_per_step)
+    return CrossEntropyLoss(weights, tokens_per_row, training_args)

@@ -1,5 +1,6 @@
 """The steps every task shares: start a run, tokenize, evaluate and write results, finish with card and charts."""
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from transformers import PrinterCallback, set_seed
 from .arguments import parse_arguments
 from .batching import add_lengths
 from .early_stopping import early_stopping_callbacks
+from .errors import UserError
+from .hp_search import apply_best, run_search, search_arguments, search_space
 from .hardware import apply_precision
 from .model_card import write_model_card
 from .optimization import freeze
@@ -84,20 +87,53 @@ def padding_options(data_args, training_args, max_length):
     return {
         "padding": "max_length" if data_args.pad_to_max_length else True,
         "max_length": max_length if data_args.pad_to_max_length else None,
-        "pad_to_multiple_of": 8 if training_args.fp16 else None,
+        "pad_to_multiple_of": 8 if (training_args.fp16 or training_args.bf16) else None,
     }
+
+
+def with_frozen_parts(model, run_args):
+    """The model with --freeze_* applied (logged)."""
+    frozen = freeze(model, run_args.freeze_encoder, run_args.freeze_embeddings, run_args.freeze_layers)
+    if frozen:
+        logger.info("Frozen: %d of %d parameters", frozen, sum(p.numel() for p in model.parameters()))
+    return model
+
+
+def search_hyperparameters(run_args, training_args, data_args, make_model, parts, main_metric, with_crf=False, **extra):
+    """With --hp_search_trials N: N optuna trials on fresh models (make_model(trial)), the trial table written to
+    the output folder, and the best values put into training_args / data_args for the final training.
+    parts = (tokenizer, collator, encoded, validation scorer)."""
+    if not run_args.hp_search_trials or not training_args.do_train:
+        return
+    tokenizer, collator, encoded, scorer = parts
+    if "validation" not in encoded:
+        raise UserError("--hp_search_trials needs validation data to compare the trials")
+    trial_run_args = dataclasses.replace(run_args, early_stopping_patience=None)
+    trainer = build_trainer(
+        trial_run_args, search_arguments(training_args), make_model, tokenizer, collator, encoded, scorer,
+        main_metric, **extra,
+    )
+    best = run_search(trainer, run_args.hp_search_trials, main_metric, search_space(with_crf), training_args.output_dir)
+    apply_best(best, training_args, data_args)
 
 
 def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, compute_metrics, main_metric, **extra):
     """A Trainer on the train and validation splits (the latter length-sorted, scored in input order), with the
     run's freezing, learning-rate groups and early stopping; with --quiet it prints no log lines either."""
-    frozen = freeze(model, run_args.freeze_encoder, run_args.freeze_embeddings, run_args.freeze_layers)
-    if frozen:
-        logger.info("Frozen: %d of %d parameters", frozen, sum(p.numel() for p in model.parameters()))
+    model_init = None
+    if isinstance(model, torch.nn.Module):
+        model = with_frozen_parts(model, run_args)
+    else:  # a function of the hyperparameter-search trial that builds a fresh model
+        make_model, model = model, None
+
+        def model_init(trial=None):
+            return with_frozen_parts(make_model(trial), run_args)
+
     callbacks = early_stopping_callbacks(run_args, training_args, main_metric, "validation" in encoded)
     eval_dataset, order = sorted_by_length(encoded.get("validation"), run_args.length_bucketing)
     trainer = TunekitTrainer(
         model=model,
+        model_init=model_init,
         args=training_args,
         train_dataset=encoded.get("train"),
         eval_dataset=eval_dataset,

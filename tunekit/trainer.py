@@ -37,6 +37,21 @@ class TunekitTrainer(Trainer):
         self.optimizer = optimizer_cls([{k: v for k, v in g.items() if k not in ("names", "parts")} for g in groups], **optimizer_kwargs)
         return self.optimizer
 
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        # A model with its own loss (the CRF) keeps it even when compute_loss_func is set for other trials of
+        # a search; Trainer then skips its division by the accumulation steps, so it is done here.
+        if self.compute_loss_func is not None and getattr(self.accelerator.unwrap_model(model), "computes_own_loss", False):
+            loss_func, self.compute_loss_func = self.compute_loss_func, None
+            try:
+                result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            finally:
+                self.compute_loss_func = loss_func
+            loss = result[0] if return_outputs else result
+            if model.training:
+                loss = loss / self.current_gradient_accumulation_steps
+            return (loss, result[1]) if return_outputs else loss
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
     def _get_train_sampler(self, train_dataset=None):
         # Trainer passes the dataset after dropping unused columns, so the lengths come from the full one.
         full = self.train_dataset

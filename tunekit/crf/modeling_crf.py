@@ -106,6 +106,7 @@ class CrfForTokenClassification(PreTrainedModel):
 
     config_class = AutoConfig
     base_model_prefix = "tagger"
+    computes_own_loss = True  # the sentence likelihood, not a per-token cross-entropy on the logits
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     _supports_flash_attn = True

@@ -34,6 +34,7 @@ from ..runner import (
     finish_run,
     padding_options,
     run_evaluations,
+    search_hyperparameters,
     start_run,
     tokenize_splits,
 )
@@ -353,10 +354,14 @@ def run(argv=None):
     main_metric = main_metric_of(problem_type, data_args)
     if run_args.class_weights is not None and problem_type != SINGLE:
         raise UserError(f"--class_weights is for single-label classification, not {problem_type.replace('_', '-')}")
-    trainer = build_trainer(
-        run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"), main_metric,
-        compute_loss_func=loss_function(run_args, training_args, encoded.get("train"), config.label2id),
+    loss = loss_function(run_args, training_args, encoded.get("train"), config.label2id)
+    parts = (tokenizer, collator, encoded, scorers.get("validation"))
+    search_hyperparameters(
+        run_args, training_args, data_args, lambda trial=None: load_model(AutoModelForSequenceClassification, model_args, config),
+        parts, main_metric, compute_loss_func=loss,
     )
+    model = load_model(AutoModelForSequenceClassification, model_args, config) if run_args.hp_search_trials else model
+    trainer = build_trainer(run_args, training_args, model, *parts, main_metric, compute_loss_func=loss)
     train_metrics = None
     if training_args.do_train:
         if trainer.is_world_process_zero():

@@ -29,6 +29,7 @@ from ..runner import (
     finish_run,
     padding_options,
     run_evaluations,
+    search_hyperparameters,
     start_run,
     tokenize_splits,
 )
@@ -105,12 +106,12 @@ class NerDataArguments(DataTrainingArguments):
             raise ValueError("--stride must be zero or more")
 
 
-def load_ner_model(model_args, data_args, config):
-    """The token classifier: a folder saved with --use_crf keeps its CRF; --use_crf adds one to any other."""
+def load_ner_model(model_args, use_crf, config):
+    """The token classifier: a folder saved with --use_crf keeps its CRF; use_crf adds one to any other."""
     if is_crf(config):
         return load_model(CrfForTokenClassification, model_args, config)
     model = load_model(AutoModelForTokenClassification, model_args, config)
-    return with_crf(model, config) if data_args.use_crf else model
+    return with_crf(model, config) if use_crf else model
 
 
 def read_options(data_args, split):
@@ -265,11 +266,10 @@ def run(argv=None):
     config = load_config(model_args, finetuning_task=data_args.task_name, **label_maps(labels))
     tokenizer = load_tokenizer(model_args, config, words_pre_split=True)
     tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
-    model = load_ner_model(model_args, data_args, config)
-    crf = isinstance(model, CrfForTokenClassification)
-    if crf and run_args.class_weights:
-        raise UserError("--class_weights works with the softmax classifier, not with --use_crf")
-    if crf and run_args.export_onnx:
+    crf = data_args.use_crf or is_crf(config)
+    if (crf or run_args.hp_search_trials) and run_args.class_weights:
+        raise UserError("--class_weights works with the softmax classifier, not with --use_crf or --hp_search_trials")
+    if (crf or run_args.hp_search_trials) and run_args.export_onnx:
         raise UserError("--export_onnx does not cover the CRF's Viterbi decoding; export a model trained without --use_crf")
     max_length = choose_max_length(
         data_args, tokenizer, config, sentences.get("train", (None,))[0],
@@ -288,10 +288,21 @@ def run(argv=None):
         if split in encoded
     }
     collator = DataCollatorForTokenClassification(tokenizer, **padding_options(data_args, training_args, max_length))
+    loss = loss_function(run_args, training_args, encoded.get("train"), config.label2id, per_token=True)
+    parts = (tokenizer, collator, encoded, scorers.get("validation"))
+
+    def make_model(trial=None):
+        use_crf = trial.params.get("use_crf", data_args.use_crf) if trial is not None else data_args.use_crf
+        return load_ner_model(model_args, use_crf, config)
+
+    search_hyperparameters(
+        run_args, training_args, data_args, make_model, parts, "f1", with_crf=not is_crf(config),
+        preprocess_logits_for_metrics=argmax_logits, compute_loss_func=loss,
+    )
+    model = make_model()
     trainer = build_trainer(
-        run_args, training_args, model, tokenizer, collator, encoded, scorers.get("validation"), "f1",
-        preprocess_logits_for_metrics=argmax_logits,
-        compute_loss_func=None if crf else loss_function(run_args, training_args, encoded.get("train"), config.label2id, per_token=True),
+        run_args, training_args, model, *parts, "f1", preprocess_logits_for_metrics=argmax_logits,
+        compute_loss_func=None if isinstance(model, CrfForTokenClassification) else loss,
     )
     train_metrics = None
     if training_args.do_train:
