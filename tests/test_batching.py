@@ -1,6 +1,7 @@
 """Length-bucketed training order, length-sorted evaluation and results put back in input order."""
 
 import datasets
+import pytest
 import numpy as np
 import torch
 
@@ -56,3 +57,8 @@ def test_sorted_evaluation_is_scored_in_input_order():
     scorer(type("P", (), {"predictions": predictions, "label_ids": None})())
     assert seen == [[7, 3, 11, 5]]
     assert in_input_order((predictions, predictions), order)[1][:, 0].tolist() == [7, 3, 11, 5]
+
+
+def test_padding_fraction_counts_rounding_to_a_multiple():
+    assert padding_fraction([3, 5], [0, 1], 2) == pytest.approx(0.2)  # 8 real tokens in 2 x 5 cells
+    assert padding_fraction([3, 5], [0, 1], 2, multiple=8) == pytest.approx(0.5)  # 8 in 2 x 8

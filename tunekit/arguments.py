@@ -95,6 +95,13 @@ class DataTrainingArguments:
         default=False,
         metadata={"help": "Pad every example to max_seq_length instead of each batch to its longest (slower)."},
     )
+    pad_to_multiple_of: Optional[int] = field(
+        default=None,
+        metadata={
+            "help": "Round each batch's length up to a multiple of N (default: 8 with bf16/fp16, where kernels and "
+            "oneDNN's per-shape cache like it; 1 turns rounding off)."
+        },
+    )
     max_train_samples: Optional[int] = field(
         default=None, metadata={"help": "Keep only the first N training examples (quick runs, debugging)."}
     )

@@ -70,8 +70,10 @@ class LengthBucketSampler(Sampler):
         return iter(bucketed_order(self.lengths, self.batch_size, generator))
 
 
-def padding_fraction(lengths, order, batch_size):
-    """Share of the padded batch cells that are padding, for rows taken in `order` in batches of batch_size."""
+def padding_fraction(lengths, order, batch_size, multiple=1):
+    """Share of the padded batch cells that are padding, for rows taken in `order` in batches of batch_size,
+    each batch padded to its longest rounded up to `multiple`."""
     lengths = np.asarray(lengths)[np.asarray(order, dtype=np.int64)]
-    cells = sum(len(batch) * batch.max() for batch in np.array_split(lengths, range(batch_size, len(lengths), batch_size)))
+    batches = np.array_split(lengths, range(batch_size, len(lengths), batch_size))
+    cells = sum(len(batch) * (-(-batch.max() // multiple) * multiple) for batch in batches)
     return 1.0 - lengths.sum() / cells if cells else 0.0
