@@ -22,7 +22,7 @@ def early_stopping_callbacks(run_args, training_args, main_metric, has_validatio
         args.eval_strategy = args.save_strategy if args.save_strategy in (IntervalStrategy.STEPS, IntervalStrategy.EPOCH) else IntervalStrategy.EPOCH
         if args.eval_strategy == IntervalStrategy.STEPS:
             args.eval_steps = args.save_steps
-    if args.save_strategy in (IntervalStrategy.NO, "no"):
+    if args.save_strategy == IntervalStrategy.NO:
         args.save_strategy = args.eval_strategy
         args.save_steps = args.eval_steps or args.save_steps
     if args.save_strategy != args.eval_strategy:

@@ -33,7 +33,6 @@ def choose_max_length(data_args, tokenizer, config, train_dataset, measure, long
     """The max length for this run. For 'auto', measure(batch) -> pieces per example of the raw training split;
     longer_means says what happens to longer examples (windowed, truncated)."""
     requested = requested_length(data_args.max_seq_length)
-    limit = model_max_length(tokenizer, config, None)
     if requested != "auto":
         return model_max_length(tokenizer, config, requested)
     if not 0 < data_args.max_seq_length_coverage <= 1:
@@ -45,7 +44,7 @@ def choose_max_length(data_args, tokenizer, config, train_dataset, measure, long
         desc="Measuring training lengths",
     )
     lengths = np.asarray(measured.with_format("numpy")["pieces"])
-    chosen = covering_length(lengths, data_args.max_seq_length_coverage, limit)
+    chosen = covering_length(lengths, data_args.max_seq_length_coverage, model_max_length(tokenizer, config, None))
     longer = int((lengths > chosen).sum())
     percentiles = {p: int(np.percentile(lengths, p)) for p in (50, 90, 95, 99)}
     logger.info(

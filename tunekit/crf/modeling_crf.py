@@ -119,11 +119,10 @@ class CrfForTokenClassification(PreTrainedModel):
         self.post_init()
 
     def _init_weights(self, module):
+        # Only the CRF's own parameters: the tagger initialises (or has loaded) its weights itself.
         if isinstance(module, LinearChainCrf):
             for parameter in (module.transitions, module.start_transitions, module.end_transitions):
                 nn.init.zeros_(parameter)
-        elif hasattr(self, "tagger") and module is not self:
-            pass  # the tagger initialises (or has loaded) its own weights
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None, labels=None, return_dict=None):

@@ -328,7 +328,11 @@ def run(argv=None):
     maps = label_maps(labels) if labels is not None else {"num_labels": 1}
     config = load_config(model_args, finetuning_task=data_args.output_name, problem_type=problem_type, **maps)
     tokenizer = load_tokenizer(model_args, config)
-    model = load_model(AutoModelForSequenceClassification, model_args, config)
+
+    def make_model(trial=None):
+        return load_model(AutoModelForSequenceClassification, model_args, config)
+
+    model = make_model()
     max_length = choose_max_length(
         data_args, tokenizer, config, examples.get("train", (None,))[0], lambda batch: piece_counts(tokenizer, batch),
         "chunked" if data_args.long_text == "chunks" else f"truncated ({data_args.truncation_side})",
@@ -356,11 +360,9 @@ def run(argv=None):
         raise UserError(f"--class_weights is for single-label classification, not {problem_type.replace('_', '-')}")
     loss = loss_function(run_args, training_args, encoded.get("train"), config.label2id)
     parts = (tokenizer, collator, encoded, scorers.get("validation"))
-    search_hyperparameters(
-        run_args, training_args, data_args, lambda trial=None: load_model(AutoModelForSequenceClassification, model_args, config),
-        parts, main_metric, compute_loss_func=loss,
-    )
-    model = load_model(AutoModelForSequenceClassification, model_args, config) if run_args.hp_search_trials else model
+    search_hyperparameters(run_args, training_args, data_args, make_model, parts, main_metric, compute_loss_func=loss)
+    if run_args.hp_search_trials:  # the final training starts from a fresh model too
+        model = make_model()
     trainer = build_trainer(run_args, training_args, model, *parts, main_metric, compute_loss_func=loss)
     train_metrics = None
     if training_args.do_train:
