@@ -8,6 +8,8 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForTokenClassification, TrainingArguments
 
+from tunekit.crf import with_crf
+from tunekit.errors import UserError
 from tunekit.optimization import freeze, parameter_depths, parameter_groups
 from tunekit.trainer import TunekitTrainer
 
@@ -27,6 +29,20 @@ def test_depths_follow_the_encoder_layers(tiny_bert):
     assert depths["classifier.weight"] is None
 
 
+def test_the_crf_models_classifier_belongs_to_the_head(tiny_bert):
+    model = token_model(tiny_bert)
+    model = with_crf(model, model.config)
+    depths, layers = parameter_depths(model)
+    assert layers == 2
+    assert depths["tagger.bert.embeddings.word_embeddings.weight"] == 0
+    assert depths["tagger.bert.encoder.layer.1.output.dense.weight"] == 2
+    assert depths["tagger.classifier.weight"] is None and depths["crf.transitions"] is None
+    freeze(model, encoder=True)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"tagger.classifier.weight", "tagger.classifier.bias", "crf.transitions",
+                         "crf.start_transitions", "crf.end_transitions"}
+
+
 def test_freezing_the_encoder_or_its_lower_layers(tiny_bert):
     model = token_model(tiny_bert)
     freeze(model, encoder=True)
@@ -36,7 +52,7 @@ def test_freezing_the_encoder_or_its_lower_layers(tiny_bert):
     trainable = {n.split(".")[1] + n.split(".")[3] if ".layer." in n else n.split(".")[1]
                  for n, p in model.named_parameters() if p.requires_grad}
     assert trainable == {"encoder1", "weight", "bias"}  # layer 1 and the classifier, not embeddings or layer 0
-    with pytest.raises(ValueError, match="only 2 layers"):
+    with pytest.raises(UserError, match="only 2 layers"):
         freeze(token_model(tiny_bert), layers=3)
 
 

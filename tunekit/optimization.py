@@ -5,23 +5,39 @@ import logging
 import re
 from collections import OrderedDict
 
+import torch
+
+from .errors import UserError
+
 logger = logging.getLogger("tunekit")
 LAYER_INDEX = re.compile(r"\.(?:layer|layers|block|blocks)\.(\d+)\.")
+
+
+def encoder_prefix(model):
+    """Parameter-name prefix of the pretrained encoder, following base_model_prefix through wrappers
+    (the CRF model's encoder is tagger.bert, not tagger, whose classifier is part of the head)."""
+    prefix, module = "", model
+    while True:
+        name = getattr(module, "base_model_prefix", "") or ""
+        inner = getattr(module, name, None) if name else None
+        if not isinstance(inner, torch.nn.Module):
+            return prefix
+        prefix, module = f"{prefix}{name}.", inner
 
 
 def parameter_depths(model):
     """name -> depth for every parameter: 0 for the embeddings, i + 1 for encoder layer i, num_layers + 1 for
     the rest of the encoder (pooler, final norm), None for the task head (what the pretrained model lacks)."""
-    prefix = getattr(model, "base_model_prefix", "") or ""
+    prefix = encoder_prefix(model)
     names = [name for name, _ in model.named_parameters()]
-    in_encoder = [name for name in names if prefix and name.startswith(prefix + ".")]
+    in_encoder = {name for name in names if prefix and name.startswith(prefix)}
     indices = [int(match.group(1)) for match in map(LAYER_INDEX.search, in_encoder) if match]
     top = (max(indices) + 2) if indices else 1
     depths = {}
     for name in names:
         if name not in in_encoder:
             depths[name] = None
-        elif "emb" in name.split(".", 1)[1] and not LAYER_INDEX.search(name):
+        elif "emb" in name[len(prefix):] and not LAYER_INDEX.search(name):
             depths[name] = 0
         else:
             match = LAYER_INDEX.search(name)
@@ -34,7 +50,7 @@ def freeze(model, encoder=False, embeddings=False, layers=0):
     Returns the number of frozen parameters."""
     depths, num_layers = parameter_depths(model)
     if layers > num_layers:
-        raise ValueError(f"--freeze_layers {layers}: the model has only {num_layers} layers")
+        raise UserError(f"--freeze_layers {layers}: the model has only {num_layers} layers")
     frozen = 0
     for name, parameter in model.named_parameters():
         depth = depths[name]
