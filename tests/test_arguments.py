@@ -45,3 +45,5 @@ def test_unknown_flags_and_keys_are_errors(tmp_path):
 def test_invalid_values_are_one_line_errors():
     with pytest.raises(UserError, match="--task_name must be one of ner, pos, chunk"):
         parse_arguments(NerDataArguments, ["--output_dir", "o", "--task_name", "srl"])
+    with pytest.raises(UserError, match="--length_bucket_batches must be 1 or more"):
+        parse_arguments(NerDataArguments, ["--output_dir", "o", "--length_bucket_batches", "0"])

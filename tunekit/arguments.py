@@ -151,9 +151,19 @@ class RunArguments:
     length_bucketing: bool = field(
         default=True,
         metadata={
-            "help": "Train on shuffled batches of similar length and evaluate in length order (results in input "
-            "order), so little is spent on padding; --no_length_bucketing gives plain random batches and input-order "
-            "evaluation like the official scripts."
+            "help": "Train on batches of similar length cut from small random buckets (about equal tokens per batch: "
+            "more rows when they are short) and evaluate in length order (results in input order), so less is spent "
+            "on padding at the same F1; --no_length_bucketing gives plain random batches of exactly "
+            "per_device_train_batch_size rows and input-order evaluation like the official scripts."
+        },
+    )
+
+    length_bucket_batches: int = field(
+        default=4,
+        metadata={
+            "help": "Batches per length bucket: N x batch size random training rows are sorted and cut into N "
+            "batches. More means less padding and faster steps but more uniform batches, which cost F1 (one epoch of "
+            "CoNLL-2003, mean dev F1 of 8 seeds: 4 -> 83.54, 8 -> 83.25, 50 -> 83.00; random batches 83.44)."
         },
     )
 
@@ -204,6 +214,8 @@ class RunArguments:
     def __post_init__(self):
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise ValueError("--early_stopping_patience must be 1 or more")
+        if self.length_bucket_batches < 1:
+            raise ValueError("--length_bucket_batches must be 1 or more")
         if self.layerwise_lr_decay is not None and not 0 < self.layerwise_lr_decay <= 1:
             raise ValueError("--layerwise_lr_decay must be in (0, 1]")
         if self.hp_search_trials < 0:

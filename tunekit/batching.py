@@ -5,7 +5,11 @@ import torch
 from torch.utils.data import Sampler
 
 LENGTH_COLUMN = "length"
-BUCKET_BATCHES = 50  # batches per bucket: enough to find similar lengths, few enough to stay well shuffled
+# Batches per bucket (--length_bucket_batches). Few: a batch drawn from the sorted quarter of 128 random rows
+# still mixes kinds of sentence, and that diversity is what a step needs. Measured on CoNLL-2003, 1 epoch,
+# 8 seeds each, dev F1: 50 -> 83.00, 12 -> 83.19, 8 -> 83.25, 4 -> 83.54; random batches 83.44, the official
+# script 83.57.
+BUCKET_BATCHES = 4
 
 
 def add_lengths(dataset):
@@ -24,56 +28,79 @@ def lengths_of(dataset):
     return np.asarray(dataset.with_format("numpy")[LENGTH_COLUMN], dtype=np.int64)
 
 
-def bucketed_order(lengths, batch_size, generator, bucket_batches=BUCKET_BATCHES):
-    """Indices such that every run of batch_size consecutive ones has similar lengths.
+def bucketed_batches(lengths, batch_size, generator, bucket_batches=BUCKET_BATCHES):
+    """Training batches (arrays of row indices) of similar lengths that each hold about the same number of tokens.
 
-    A random permutation is cut into buckets of bucket_batches batches, each bucket is sorted by length and
-    cut into batches, and the batches of the whole epoch are shuffled, so consecutive batches (and the mix
-    of short and long ones) stay random. The batch holding the longest row comes first, so a run that does
-    not fit in memory fails at once; the one incomplete batch, if any, comes last.
+    A random permutation is cut into buckets of bucket_batches x batch_size rows; each bucket is sorted by
+    length and cut into as many batches as batch_size rows would make, at equal shares of its tokens, so a batch
+    of short rows holds more rows than batch_size and one of long rows fewer. Every step then carries about the
+    tokens of a random batch: with batch_size rows of similar length instead, steps of short rows would weigh
+    as much as steps of long ones (measured on CoNLL-2003 over 8 seeds: 0.5 dev F1 below random batches, with
+    or without the loss normalised per token). The batches of the epoch are shuffled, so the mix of short and
+    long steps stays random; the batch holding the longest row comes first, so a run that does not fit in
+    memory fails at once.
     """
+    lengths = np.asarray(lengths, dtype=np.int64)
     permutation = torch.randperm(len(lengths), generator=generator).numpy()
     bucket_size = batch_size * bucket_batches
     batches = []
     for start in range(0, len(permutation), bucket_size):
         bucket = permutation[start : start + bucket_size]
         bucket = bucket[np.argsort(lengths[bucket], kind="stable")]
-        batches.extend(bucket[i : i + batch_size] for i in range(0, len(bucket), batch_size))
-    # The loader cuts the order into batch_size runs again, so a short batch may only come last.
-    short = [batches.pop()] if len(batches[-1]) < batch_size else []
+        batches.extend(np.split(bucket, equal_token_cuts(lengths[bucket], -(-len(bucket) // batch_size))))
     order = torch.randperm(len(batches), generator=generator).tolist()
     if order:
         longest = max(order, key=lambda b: lengths[batches[b]].max())
         order.remove(longest)
         order.insert(0, longest)
-    return [int(i) for batch in [batches[b] for b in order] + short for i in batch]
+    return [batches[b].tolist() for b in order]
+
+
+def equal_token_cuts(sorted_lengths, parts):
+    """Where to cut rows of increasing length into `parts` non-empty runs of about equal total length."""
+    rows = len(sorted_lengths)
+    totals = np.cumsum(sorted_lengths)
+    cuts = np.searchsorted(totals, totals[-1] * np.arange(1, parts) / parts) + 1
+    for i in range(len(cuts)):  # every run keeps at least one row, and leaves one for each run after it
+        lowest = cuts[i - 1] + 1 if i else 1
+        cuts[i] = min(max(cuts[i], lowest), rows - (parts - 1 - i))
+    return cuts
 
 
 class LengthBucketSampler(Sampler):
-    """Training sampler yielding bucketed_order(); a new order every epoch (Trainer calls set_epoch), the same
-    order again for the same seed and epoch, so a resumed run skips exactly the batches it already trained on."""
+    """Batch sampler yielding bucketed_batches(); new batches every epoch (Trainer calls set_epoch), the same
+    batches again for the same seed and epoch, so a resumed run skips exactly the batches it already trained on.
+    It has no `batch_size` attribute on purpose: accelerate would then take its batches for fixed-size ones and,
+    sharding them over processes, drop every batch of another size."""
 
-    def __init__(self, lengths, batch_size, seed):
+    def __init__(self, lengths, batch_size, seed, bucket_batches=BUCKET_BATCHES):
         self.lengths = np.asarray(lengths)
-        self.batch_size = batch_size
+        self.rows_per_batch = batch_size
         self.seed = seed
+        self.bucket_batches = bucket_batches
         self.epoch = 0
 
     def set_epoch(self, epoch):
         self.epoch = epoch
 
     def __len__(self):
-        return len(self.lengths)
+        full, rest = divmod(len(self.lengths), self.rows_per_batch * self.bucket_batches)
+        return full * self.bucket_batches + -(-rest // self.rows_per_batch)
 
     def __iter__(self):
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        return iter(bucketed_order(self.lengths, self.batch_size, generator))
+        return iter(bucketed_batches(self.lengths, self.rows_per_batch, generator, self.bucket_batches))
 
 
-def padding_fraction(lengths, order, batch_size, multiple=1):
-    """Share of the padded batch cells that are padding, for rows taken in `order` in batches of batch_size,
-    each batch padded to its longest rounded up to `multiple`."""
-    lengths = np.asarray(lengths)[np.asarray(order, dtype=np.int64)]
-    batches = np.array_split(lengths, range(batch_size, len(lengths), batch_size))
-    cells = sum(len(batch) * (-(-batch.max() // multiple) * multiple) for batch in batches)
-    return 1.0 - lengths.sum() / cells if cells else 0.0
+def batches_of(order, batch_size):
+    """`order` cut into consecutive batches of batch_size rows, as a DataLoader with a plain sampler does."""
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def padding_fraction(lengths, batches, multiple=1):
+    """Share of the padded batch cells that are padding, each batch (row indices) padded to its longest
+    rounded up to `multiple`."""
+    lengths = np.asarray(lengths)
+    rows = [lengths[np.asarray(batch, dtype=np.int64)] for batch in batches]
+    cells = sum(len(row) * (-(-row.max() // multiple) * multiple) for row in rows if len(row))
+    return 1.0 - sum(row.sum() for row in rows) / cells if cells else 0.0

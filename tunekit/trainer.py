@@ -2,22 +2,28 @@
 order it is given (length-sorted by the caller) and results handed back in input order."""
 
 import logging
+from functools import partial
 
+import datasets
 import numpy as np
-from torch.utils.data import SequentialSampler
+from torch.utils.data import DataLoader, SequentialSampler
 from transformers import EvalPrediction, Trainer
-from transformers.trainer_utils import has_length
+from transformers.trainer_utils import has_length, seed_worker
 
-from .batching import LENGTH_COLUMN, LengthBucketSampler, lengths_of
+from .batching import BUCKET_BATCHES, LENGTH_COLUMN, LengthBucketSampler, lengths_of
 from .optimization import describe_groups, parameter_groups
 
 logger = logging.getLogger("tunekit")
 
 
 class TunekitTrainer(Trainer):
-    def __init__(self, *args, length_bucketing=True, head_learning_rate=None, layerwise_lr_decay=None, **kwargs):
+    def __init__(
+        self, *args, length_bucketing=True, bucket_batches=BUCKET_BATCHES, head_learning_rate=None,
+        layerwise_lr_decay=None, **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.length_bucketing = length_bucketing
+        self.bucket_batches = bucket_batches
         self.head_learning_rate = head_learning_rate
         self.layerwise_lr_decay = layerwise_lr_decay
 
@@ -52,18 +58,37 @@ class TunekitTrainer(Trainer):
             return (loss, result[1]) if return_outputs else loss
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
-    def _get_train_sampler(self, train_dataset=None):
-        # Trainer passes the dataset after dropping unused columns, so the lengths come from the full one.
+    def get_train_dataloader(self):
+        # Bucketed batches vary in rows, so they come from a batch sampler; Trainer's loader takes a plain one.
+        sampler = self._bucket_batch_sampler()
+        if sampler is None:
+            return super().get_train_dataloader()
+        dataset = self._remove_unused_columns(self.train_dataset, description="Training")
+        args = self.args
+        loader = DataLoader(
+            dataset,
+            batch_sampler=sampler,
+            collate_fn=self.data_collator,
+            num_workers=args.dataloader_num_workers,
+            pin_memory=args.dataloader_pin_memory,
+            persistent_workers=args.dataloader_persistent_workers,
+            multiprocessing_context=args.dataloader_multiprocessing_context,
+            prefetch_factor=args.dataloader_prefetch_factor,
+            worker_init_fn=partial(seed_worker, num_workers=args.dataloader_num_workers, rank=args.process_index),
+        )
+        return self.accelerator.prepare(loader)
+
+    def _bucket_batch_sampler(self):
         full = self.train_dataset
-        if (
+        if not (
             self.length_bucketing
             and self.args.train_sampling_strategy == "random"
-            and has_length(full)
-            and LENGTH_COLUMN in getattr(full, "column_names", ())
+            and isinstance(full, datasets.Dataset)
+            and LENGTH_COLUMN in full.column_names
         ):
-            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
-            return LengthBucketSampler(lengths_of(full), self.args.train_batch_size, seed)
-        return super()._get_train_sampler(train_dataset)
+            return None
+        seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+        return LengthBucketSampler(lengths_of(full), self.args.train_batch_size, seed, self.bucket_batches)
 
     def _get_eval_sampler(self, eval_dataset):
         # Never reorder evaluation (Trainer's group_by_length would shuffle it): callers sort and restore.
