@@ -72,9 +72,10 @@ def workload(task, data, train_samples, max_length, epochs):
         folder = os.path.join(data, "conll2003")
         return "run_ner.py", common + ["--data_dir", folder, "--learning_rate", "5e-5"]
     folder = os.path.join(data, "glue", "MRPC")
-    # The official run_glue.py evaluates MRPC on dev; --test_file gives the same dev set a predict pass to time.
+    # MRPC has no labelled test set here; the predict pass runs over the 3,668 training pairs, long enough to time
+    # (the 408 dev pairs take about a second, mostly fixed costs).
     return "run_glue.py", common + [
-        "--task_name", "mrpc", "--data_dir", folder, "--test_file", os.path.join(folder, "dev.tsv"),
+        "--task_name", "mrpc", "--data_dir", folder, "--test_file", os.path.join(folder, "train.tsv"),
         "--learning_rate", "2e-5",
     ]
 
