@@ -88,7 +88,8 @@ class TunekitTrainer(Trainer):
         ):
             return None
         seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
-        return LengthBucketSampler(lengths_of(full), self.args.train_batch_size, seed, self.bucket_batches)
+        # _train_batch_size: the rows Trainer settled on (--auto_find_batch_size may have lowered it)
+        return LengthBucketSampler(lengths_of(full), self._train_batch_size, seed, self.bucket_batches)
 
     def _get_eval_sampler(self, eval_dataset):
         # Never reorder evaluation (Trainer's group_by_length would shuffle it): callers sort and restore.
