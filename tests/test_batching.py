@@ -108,3 +108,6 @@ def test_trainer_draws_every_training_row_once_in_batches_of_varying_rows(tiny_b
     assert len({len(batch["input_ids"]) for batch in batches}) > 1
     # Each batch pads to its own longest row: far fewer cells than 300 rows padded to the longest of all.
     assert sum(batch["input_ids"].numel() for batch in batches) < 0.8 * 300 * max(len(r) for r in rows)
+    # --auto_find_batch_size lowers Trainer's batch size after an out-of-memory error; the buckets follow it.
+    trainer._train_batch_size = 8
+    assert len(trainer.get_train_dataloader()) == -(-300 // 8)
