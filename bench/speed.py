@@ -109,7 +109,7 @@ def simulated_padding(config, lengths, task, max_length):
         return 1.0 - lengths.mean() / max_length
     generator = torch.Generator().manual_seed(42)
     if config in OURS:
-        batches = bucketed_batches(lengths, BATCH, generator, BUCKETS[config])
+        batches = bucketed_batches(lengths, BATCH, generator, BUCKETS[config], equal_tokens=task == "ner")
     elif config == "best-flags":
         from transformers.trainer_pt_utils import get_length_grouped_indices
 

@@ -100,7 +100,9 @@ def test_trainer_draws_every_training_row_once_in_batches_of_varying_rows(tiny_b
     model = AutoModelForTokenClassification.from_pretrained(tiny_bert, num_labels=2)
     args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=16, use_cpu=True, report_to=[])
     collator = DataCollatorForTokenClassification(AutoTokenizer.from_pretrained(tiny_bert))
-    trainer = TunekitTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
+    trainer = TunekitTrainer(
+        model=model, args=args, train_dataset=dataset, data_collator=collator, equal_token_batches=True
+    )
     loader = trainer.get_train_dataloader()
     batches = list(loader)
     assert len(batches) == len(loader) == -(-300 // 16)
@@ -111,3 +113,14 @@ def test_trainer_draws_every_training_row_once_in_batches_of_varying_rows(tiny_b
     # --auto_find_batch_size lowers Trainer's batch size after an out-of-memory error; the buckets follow it.
     trainer._train_batch_size = 8
     assert len(trainer.get_train_dataloader()) == -(-300 // 8)
+    # Sequence classification (the default) keeps batch_size rows: 300 = 4 buckets of 4 x 16 + 44 (16, 16, 12).
+    trainer.equal_token_batches, trainer._train_batch_size = False, 16
+    assert sorted(len(batch["input_ids"]) for batch in trainer.get_train_dataloader()) == [12] + [16] * 18
+
+
+def test_classification_batches_keep_batch_size_rows():
+    lengths = random_lengths(1000)
+    batches = bucketed_batches(lengths, 32, torch.Generator().manual_seed(4), equal_tokens=False)
+    assert sorted(i for batch in batches for i in batch) == list(range(1000))
+    assert sorted(len(batch) for batch in batches) == [8] + [32] * 31  # 7 buckets of 128 + 104 (32, 32, 32, 8)
+    assert lengths[batches[0]].max() == lengths.max()

@@ -18,12 +18,13 @@ logger = logging.getLogger("tunekit")
 
 class TunekitTrainer(Trainer):
     def __init__(
-        self, *args, length_bucketing=True, bucket_batches=BUCKET_BATCHES, head_learning_rate=None,
-        layerwise_lr_decay=None, **kwargs,
+        self, *args, length_bucketing=True, bucket_batches=BUCKET_BATCHES, equal_token_batches=False,
+        head_learning_rate=None, layerwise_lr_decay=None, **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.length_bucketing = length_bucketing
         self.bucket_batches = bucket_batches
+        self.equal_token_batches = equal_token_batches  # token classification: the loss weighs tokens
         self.head_learning_rate = head_learning_rate
         self.layerwise_lr_decay = layerwise_lr_decay
 
@@ -89,7 +90,9 @@ class TunekitTrainer(Trainer):
             return None
         seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
         # _train_batch_size: the rows Trainer settled on (--auto_find_batch_size may have lowered it)
-        return LengthBucketSampler(lengths_of(full), self._train_batch_size, seed, self.bucket_batches)
+        return LengthBucketSampler(
+            lengths_of(full), self._train_batch_size, seed, self.bucket_batches, self.equal_token_batches
+        )
 
     def _get_eval_sampler(self, eval_dataset):
         # Never reorder evaluation (Trainer's group_by_length would shuffle it): callers sort and restore.
