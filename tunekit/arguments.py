@@ -151,9 +151,9 @@ class RunArguments:
     length_bucketing: bool = field(
         default=True,
         metadata={
-            "help": "Train on batches of similar length cut from small random buckets (about equal tokens per batch: "
-            "more rows when they are short) and evaluate in length order (results in input order), so less is spent "
-            "on padding at the same F1; --no_length_bucketing gives plain random batches of exactly "
+            "help": "Train on batches of similar length cut from small random buckets (for NER at equal shares of "
+            "tokens, so short rows come in bigger batches) and evaluate in length order (results in input order), so "
+            "less is spent on padding at the same F1; --no_length_bucketing gives plain random batches of exactly "
             "per_device_train_batch_size rows and input-order evaluation like the official scripts."
         },
     )
