@@ -51,7 +51,7 @@ def bucketed_batches(lengths, batch_size, generator, bucket_batches=BUCKET_BATCH
         if equal_tokens:
             batches.extend(np.split(bucket, equal_token_cuts(lengths[bucket], -(-len(bucket) // batch_size))))
         else:
-            batches.extend(bucket[i : i + batch_size] for i in range(0, len(bucket), batch_size))
+            batches.extend(batches_of(bucket, batch_size))
     order = torch.randperm(len(batches), generator=generator).tolist()
     if order:
         longest = max(order, key=lambda b: lengths[batches[b]].max())
