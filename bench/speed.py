@@ -12,7 +12,8 @@ peak RSS, the dev score and model FLOPs utilisation, then the ratios to the plai
 
 Configurations:
   plain      the official scripts' behaviour: random batches padded to each batch's longest (run_ner.py) or
-             every example to max_seq_length (run_glue.py), fp32, input-order evaluation, sdpa attention
+             every example to max_seq_length (run_glue.py), fp32, input-order evaluation, sdpa attention,
+             torch's dropout
   best-flags the official scripts' fastest flags: --train_sampling_strategy group_by_length --bf16
   default    ours with no speed flags
   wide-buckets  ours with --length_bucket_batches 50: uniform batches as the official length grouping makes
@@ -39,8 +40,8 @@ from tunekit.modeling import default_model_path  # noqa: E402
 
 WIDE_BUCKETS = 50
 CONFIGS = {
-    "plain": ["--precision", "fp32", "--no_length_bucketing", "--attn_implementation", "sdpa"],
-    "best-flags": ["--precision", "bf16", "--no_length_bucketing", "--attn_implementation", "sdpa",
+    "plain": ["--precision", "fp32", "--no_length_bucketing", "--no_fast_dropout", "--attn_implementation", "sdpa"],
+    "best-flags": ["--precision", "bf16", "--no_length_bucketing", "--no_fast_dropout", "--attn_implementation", "sdpa",
                    "--train_sampling_strategy", "group_by_length", "--pad_to_multiple_of", "1"],
     "default": [],
     "wide-buckets": ["--length_bucket_batches", str(WIDE_BUCKETS)],

@@ -15,6 +15,7 @@ from .arguments import parse_arguments
 from .batching import add_lengths
 from .early_stopping import early_stopping_callbacks
 from .errors import UserError
+from .fast_dropout import use_fast_dropout
 from .hp_search import apply_best, run_search, search_arguments, search_space
 from .hardware import apply_precision
 from .model_card import write_model_card
@@ -100,8 +101,10 @@ def padding_options(data_args, training_args, max_length):
     }
 
 
-def with_frozen_parts(model, run_args):
-    """The model with --freeze_* applied (logged)."""
+def prepared_model(model, run_args, training_args):
+    """The model with --freeze_* applied (logged) and, training on CPU, the fast dropout."""
+    if run_args.fast_dropout and training_args.device.type == "cpu":
+        logger.info("Fast dropout: %d dropout layers swapped", use_fast_dropout(model))
     frozen = freeze(model, run_args.freeze_encoder, run_args.freeze_embeddings, run_args.freeze_layers)
     if frozen:
         logger.info("Frozen: %d of %d parameters", frozen, sum(p.numel() for p in model.parameters()))
@@ -131,12 +134,12 @@ def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, 
     run's freezing, learning-rate groups and early stopping; with --quiet it prints no log lines either."""
     model_init = None
     if isinstance(model, torch.nn.Module):
-        model = with_frozen_parts(model, run_args)
+        model = prepared_model(model, run_args, training_args)
     else:  # a function of the hyperparameter-search trial that builds a fresh model
         make_model, model = model, None
 
         def model_init(trial=None):
-            return with_frozen_parts(make_model(trial), run_args)
+            return prepared_model(make_model(trial), run_args, training_args)
 
     callbacks = early_stopping_callbacks(run_args, training_args, main_metric, "validation" in encoded)
     eval_dataset, order = sorted_by_length(encoded.get("validation"), run_args.length_bucketing)
