@@ -15,9 +15,11 @@ Configurations:
              every example to max_seq_length (run_glue.py), fp32, input-order evaluation, sdpa attention,
              torch's dropout
   best-flags the official scripts' fastest flags: --train_sampling_strategy group_by_length --bf16
-  default    ours with no speed flags
-  wide-buckets  ours with --length_bucket_batches 50: uniform batches as the official length grouping makes
-             (faster, about 0.5 dev F1 lower after one CoNLL-2003 epoch)
+  default    ours with no speed flags (for NER: random batches, packed)
+  buckets    ours with --no_pack_sequences: NER on length buckets (the default before packing; for
+             classification the same as default)
+  wide-buckets  buckets of 50 batches: uniform batches as the official length grouping makes
+             (faster, about 0.5 dev F1 lower after one CoNLL-2003 epoch); only with --configs
 Run it on an otherwise idle machine: two PyTorch processes on the same cores slow each other down.
 """
 
@@ -37,6 +39,7 @@ sys.path.insert(0, REPO)
 
 from tunekit.batching import BUCKET_BATCHES, batches_of, bucketed_batches, padding_fraction  # noqa: E402
 from tunekit.modeling import default_model_path  # noqa: E402
+from tunekit.packing import first_fit_rows, row_capacity  # noqa: E402
 
 WIDE_BUCKETS = 50
 CONFIGS = {
@@ -44,9 +47,10 @@ CONFIGS = {
     "best-flags": ["--precision", "bf16", "--no_length_bucketing", "--no_fast_dropout", "--attn_implementation", "sdpa",
                    "--train_sampling_strategy", "group_by_length", "--pad_to_multiple_of", "1"],
     "default": [],
-    "wide-buckets": ["--length_bucket_batches", str(WIDE_BUCKETS)],
+    "buckets": ["--no_pack_sequences"],
+    "wide-buckets": ["--no_pack_sequences", "--length_bucket_batches", str(WIDE_BUCKETS)],
 }
-BUCKETS = {"default": BUCKET_BATCHES, "wide-buckets": WIDE_BUCKETS}  # batches per bucket of our configurations
+BUCKETS = {"default": BUCKET_BATCHES, "buckets": BUCKET_BATCHES, "wide-buckets": WIDE_BUCKETS}  # batches per bucket
 OURS = tuple(BUCKETS)
 
 
@@ -109,6 +113,9 @@ def simulated_padding(config, lengths, task, max_length):
     if task == "glue" and config == "plain":
         return 1.0 - lengths.mean() / max_length
     generator = torch.Generator().manual_seed(42)
+    if config == "default" and task == "ner":  # random batches, packed
+        batches = batches_of(torch.randperm(len(lengths), generator=generator).tolist(), BATCH)
+        return packed_padding(lengths, batches, pad_multiple(config))
     if config in OURS:
         batches = bucketed_batches(lengths, BATCH, generator, BUCKETS[config], equal_tokens=task == "ner")
     elif config == "best-flags":
@@ -118,6 +125,15 @@ def simulated_padding(config, lengths, task, max_length):
     else:
         batches = batches_of(torch.randperm(len(lengths), generator=generator).tolist(), BATCH)
     return padding_fraction(lengths, batches, pad_multiple(config))
+
+
+def packed_padding(lengths, batches, multiple):
+    """Padding share of random batches packed into rows as long as their longest (packing.PackedBatches)."""
+    cells = 0
+    for batch in batches:
+        capacity = row_capacity(lengths[batch], multiple)
+        cells += capacity * len(first_fit_rows(lengths[batch].tolist(), capacity))
+    return 1.0 - lengths.sum() / cells
 
 
 def model_shape():
@@ -225,9 +241,11 @@ def main():
     parser.add_argument("--train_samples", default="4000", help="number of training examples, or 'all'")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--max_seq_length", type=int, default=128)
-    parser.add_argument("--configs", default="plain,best-flags,default,wide-buckets")
+    parser.add_argument("--configs", default=None, help="default: plain,best-flags,default (+ buckets for ner)")
     parser.add_argument("--scale", action="store_true", help="print the time and memory table instead")
     args = parser.parse_args()
+    if args.configs is None:
+        args.configs = "plain,best-flags,default" + (",buckets" if args.task == "ner" else "")
     scale(args) if args.scale else compare(args)
 
 

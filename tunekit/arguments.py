@@ -167,6 +167,15 @@ class RunArguments:
         },
     )
 
+    pack_sequences: bool = field(
+        default=True,
+        metadata={
+            "help": "Token classification: train on random batches whose sentences are laid end to end in rows as "
+            "long as the batch's longest, each sentence attending only to itself: the outputs of the padded batch at "
+            "a few percent padding (models with BERT-style attention, checked on the model before training; others "
+            "and the CRF train on length buckets). --no_pack_sequences trains on length buckets."
+        },
+    )
     fast_dropout: bool = field(
         default=True,
         metadata={

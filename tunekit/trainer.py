@@ -12,6 +12,7 @@ from transformers.trainer_utils import has_length, seed_worker
 
 from .batching import BUCKET_BATCHES, LENGTH_COLUMN, LengthBucketSampler, lengths_of
 from .optimization import describe_groups, parameter_groups
+from .packing import packer_for, supports_packing
 
 logger = logging.getLogger("tunekit")
 
@@ -19,10 +20,11 @@ logger = logging.getLogger("tunekit")
 class TunekitTrainer(Trainer):
     def __init__(
         self, *args, length_bucketing=True, bucket_batches=BUCKET_BATCHES, equal_token_batches=False,
-        head_learning_rate=None, layerwise_lr_decay=None, **kwargs,
+        pack_sequences=False, head_learning_rate=None, layerwise_lr_decay=None, **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.length_bucketing = length_bucketing
+        self.pack_sequences = pack_sequences  # token classification: random batches packed into few rows
         self.bucket_batches = bucket_batches
         self.equal_token_batches = equal_token_batches  # token classification: the loss weighs tokens
         self.head_learning_rate = head_learning_rate
@@ -60,6 +62,13 @@ class TunekitTrainer(Trainer):
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     def get_train_dataloader(self):
+        packer = self._packer()
+        if packer is not None:  # Trainer's random batches, through the packing collator
+            collator, self.data_collator = self.data_collator, packer
+            try:
+                return super().get_train_dataloader()
+            finally:
+                self.data_collator = collator
         # Bucketed batches vary in rows, so they come from a batch sampler; Trainer's loader takes a plain one.
         sampler = self._bucket_batch_sampler()
         if sampler is None:
@@ -78,6 +87,16 @@ class TunekitTrainer(Trainer):
             worker_init_fn=partial(seed_worker, num_workers=args.dataloader_num_workers, rank=args.process_index),
         )
         return self.accelerator.prepare(loader)
+
+    def _packer(self):
+        if not self.pack_sequences or self.args.train_sampling_strategy != "random":
+            return None
+        model = self.accelerator.unwrap_model(self.model)
+        if not supports_packing(model):
+            logger.info("Training batches: length buckets (%s cannot take packed sentences)", type(model).__name__)
+            return None
+        logger.info("Training batches: random, each packed into rows as long as its longest sentence")
+        return packer_for(model, getattr(self.data_collator, "pad_to_multiple_of", None))
 
     def _bucket_batch_sampler(self):
         full = self.train_dataset
