@@ -101,7 +101,9 @@ def test_models_that_cannot_take_packed_sentences_are_not_packed():
     assert not supports_packing(with_crf(model, model.config))
 
 
-@pytest.mark.parametrize("flags, packed", [((), True), (("--no_pack_sequences",), False), (("--use_crf",), False)])
+@pytest.mark.parametrize("flags, packed", [
+    ((), True), (("--no_pack_sequences",), False), (("--no_length_bucketing",), False), (("--use_crf",), False),
+])
 def test_run_ner_trains_on_packed_batches_unless_it_cannot(tiny_bert, tmp_path, flags, packed):
     output = tmp_path / "out"
     result = run_script(*train_flags(tiny_bert, output, "--num_train_epochs", "1", "--save_strategy", "no", *flags))

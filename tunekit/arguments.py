@@ -173,7 +173,8 @@ class RunArguments:
             "help": "Token classification: train on random batches whose sentences are laid end to end in rows as "
             "long as the batch's longest, each sentence attending only to itself: the outputs of the padded batch at "
             "a few percent padding (models with BERT-style attention, checked on the model before training; others "
-            "and the CRF train on length buckets). --no_pack_sequences trains on length buckets."
+            "and the CRF train on length buckets). --no_pack_sequences trains on length buckets; --no_length_bucketing "
+            "turns both off."
         },
     )
     fast_dropout: bool = field(

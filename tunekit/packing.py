@@ -11,11 +11,12 @@ import logging
 
 import torch
 
+from .fast_dropout import PLAIN_ATTENTION_MODELS
 from .losses import IGNORED
 
 logger = logging.getLogger("tunekit")
-# Model types whose embeddings take position_ids and whose attention takes a 4D mask (fast_dropout.py's list).
-PACKABLE_MODELS = ("bert", "roberta", "xlm-roberta", "camembert", "electra", "distilbert")
+# BERT's attention takes a 4D mask as given and its embeddings take position_ids.
+PACKABLE_MODELS = PLAIN_ATTENTION_MODELS
 ROBERTA_POSITIONS = ("roberta", "xlm-roberta", "camembert")  # positions start after the padding index
 
 
