@@ -136,3 +136,20 @@ def test_runs_train_with_it_unless_turned_off(tiny_bert, tmp_path, flag, swapped
     assert ("Fast dropout: 8 dropout layers swapped" in log) == swapped, log[-3000:]
     assert "tunekit" not in (output / "config.json").read_text()
     assert json.loads((output / "eval_results.json").read_text())["eval_f1"] >= 0
+
+
+def test_gradient_checkpointing_recomputes_the_same_masks():
+    model = tiny_tagger(attn_implementation="eager")
+    checkpointed = copy.deepcopy(model)
+    use_fast_dropout(model), use_fast_dropout(checkpointed)
+    checkpointed.gradient_checkpointing_enable()
+    ids, mask = padded_batch()
+    labels = torch.where(mask.bool(), 1, -100)
+    gradients = []
+    for each in (model, checkpointed):
+        each.train()
+        torch.manual_seed(5)
+        each(ids, attention_mask=mask, labels=labels).loss.backward()
+        gradients.append(torch.cat([p.grad.flatten() for p in each.parameters() if p.grad is not None]))
+    assert gradients[0].norm() > 0
+    torch.testing.assert_close(gradients[0], gradients[1])
