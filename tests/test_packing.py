@@ -6,16 +6,15 @@ import json
 import pytest
 import torch
 from transformers import (
-    BertConfig, BertForSequenceClassification, BertForTokenClassification, DebertaV2Config,
-    DebertaV2ForTokenClassification, DistilBertConfig, DistilBertForSequenceClassification, RobertaConfig,
-    RobertaForSequenceClassification, RobertaForTokenClassification,
+    BertConfig, BertForTokenClassification, DebertaV2Config, DebertaV2ForTokenClassification, RobertaConfig,
+    RobertaForTokenClassification,
 )
 
 from conftest import run_script, tiny_config, train_flags
 from tunekit.crf import with_crf
 from tunekit.fast_dropout import use_fast_dropout
 from tunekit.losses import IGNORED
-from tunekit.packing import FIRST_TOKENS, PackedBatches, first_fit_rows, packer_for, reading_first_tokens, supports_packing
+from tunekit.packing import PackedBatches, first_fit_rows, packer_for, supports_packing
 
 
 def test_first_fit_places_every_sentence_once_within_the_capacity():
@@ -102,56 +101,6 @@ def test_models_that_cannot_take_packed_sentences_are_not_packed():
     assert not supports_packing(with_crf(model, model.config))
 
 
-def pairs(*lengths):
-    out = []
-    for number, length in enumerate(lengths):
-        ids = [7 + number] + list(range(100 + 10 * number, 100 + 10 * number + length - 1))
-        out.append({"input_ids": ids, "token_type_ids": [0] * (length // 2) + [1] * (length - length // 2),
-                    "labels": number % 2})
-    return out
-
-
-def test_sequence_labels_follow_their_first_tokens():
-    batch = PackedBatches(0, multiple=8, token_labels=False)(pairs(6, 3, 9, 2))
-    first = batch[FIRST_TOKENS]
-    starts = batch["input_ids"][first[:, 0], first[:, 1]]
-    assert sorted(starts.tolist()) == [7, 8, 9, 10]
-    assert batch["labels"].tolist() == [(start - 7) % 2 for start in starts.tolist()]
-    assert batch["input_ids"].shape[0] == 2  # 20 tokens in rows of 16
-
-
-@pytest.mark.parametrize("model_class, config_class, extra", [
-    (BertForSequenceClassification, BertConfig, {}),  # BERT's pooler reads the first token
-    (RobertaForSequenceClassification, RobertaConfig, {"pad_token_id": 1}),  # RoBERTa's head does
-])
-def test_packed_pairs_give_the_logits_and_loss_of_padded_pairs(model_class, config_class, extra):
-    model = tagger(model_class, config_class, **extra)
-    use_fast_dropout(model)
-    assert supports_packing(model, token_labels=False)
-    model.eval()
-    features = pairs(7, 4, 11, 3, 5)
-    packed = packer_for(model, 8, token_labels=False)(features)
-    first_tokens = packed.pop(FIRST_TOKENS)
-    with reading_first_tokens(model, first_tokens):
-        out = model(**packed)
-    alone = {  # each pair alone, by its own first id
-        f["input_ids"][0]: model(torch.tensor([f["input_ids"]]), token_type_ids=torch.tensor([f["token_type_ids"]])).logits[0]
-        for f in features
-    }
-    placed = packed["input_ids"][first_tokens[:, 0], first_tokens[:, 1]].tolist()
-    expected = torch.stack([alone[first_id] for first_id in placed])
-    torch.testing.assert_close(out.logits, expected, atol=1e-5, rtol=1e-4)
-    torch.testing.assert_close(
-        out.loss, torch.nn.functional.cross_entropy(expected, packed["labels"]), atol=1e-5, rtol=1e-4
-    )
-
-
-def test_sequence_classifiers_without_a_first_token_reader_are_not_packed():
-    torch.manual_seed(0)
-    model = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=500, dim=32, n_layers=2, n_heads=2, hidden_dim=64))
-    assert not supports_packing(model, token_labels=False)
-
-
 @pytest.mark.parametrize("flags, packed", [
     ((), True), (("--no_pack_sequences",), False), (("--no_length_bucketing",), False), (("--use_crf",), False),
 ])
@@ -164,4 +113,3 @@ def test_run_ner_trains_on_packed_batches_unless_it_cannot(tiny_bert, tmp_path, 
     state = json.loads((output / "trainer_state.json").read_text())
     assert state["global_step"] == 38  # 600 sentences in batches of 16, packed or not
     assert json.loads((output / "eval_results.json").read_text())["eval_f1"] >= 0
-

@@ -211,17 +211,3 @@ def test_class_weights_from_a_file_and_not_for_regression(tiny_bert, tmp_path):
         "--output_dir", str(tmp_path / "out2"), "--do_train", "--class_weights", "balanced",
     )
     assert result.returncode == 2 and "--class_weights is for single-label classification" in result.stderr
-
-
-@pytest.mark.parametrize("flags, packed", [((), True), (("--no_pack_sequences",), False)])
-def test_pairs_train_packed_unless_told_not_to(tiny_bert, tmp_path, flags, packed):
-    write_mrpc(tmp_path, random.Random(3))
-    result = run_script(
-        "run_glue.py", "--model_name_or_path", tiny_bert, "--task_name", "mrpc", "--data_dir", str(tmp_path),
-        "--output_dir", str(tmp_path / "out"), "--do_train", "--do_eval", "--num_train_epochs", "1",
-        "--save_strategy", "no", "--report_to", "none", *flags,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = result.stdout + result.stderr
-    assert ("Training batches: random, each packed" in log) == packed, log[-3000:]
-    assert "eval_f1" in json.loads((tmp_path / "out" / "eval_results.json").read_text())

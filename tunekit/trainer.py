@@ -12,7 +12,7 @@ from transformers.trainer_utils import has_length, seed_worker
 
 from .batching import BUCKET_BATCHES, LENGTH_COLUMN, LengthBucketSampler, lengths_of
 from .optimization import describe_groups, parameter_groups
-from .packing import FIRST_TOKENS, packer_for, reading_first_tokens, supports_packing
+from .packing import packer_for, supports_packing
 
 logger = logging.getLogger("tunekit")
 
@@ -47,10 +47,6 @@ class TunekitTrainer(Trainer):
         return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if FIRST_TOKENS in inputs:  # packed sequences: their classifier reads one first token per sequence
-            inputs = dict(inputs)
-            with reading_first_tokens(self.accelerator.unwrap_model(model), inputs.pop(FIRST_TOKENS)):
-                return self.compute_loss(model, inputs, return_outputs, num_items_in_batch)
         # A model with its own loss (the CRF) keeps it even when compute_loss_func is set for other trials of
         # a search; Trainer then skips its division by the accumulation steps, so it is done here.
         if self.compute_loss_func is not None and getattr(self.accelerator.unwrap_model(model), "computes_own_loss", False):
@@ -96,12 +92,11 @@ class TunekitTrainer(Trainer):
         if not self.pack_sequences or self.args.train_sampling_strategy != "random":
             return None
         model = self.accelerator.unwrap_model(self.model)
-        token_labels = self.equal_token_batches  # token classification
-        if not supports_packing(model, token_labels):
-            logger.info("Training batches: length buckets (%s cannot take packed sequences)", type(model).__name__)
+        if not supports_packing(model):
+            logger.info("Training batches: length buckets (%s cannot take packed sentences)", type(model).__name__)
             return None
-        logger.info("Training batches: random, each packed into rows as long as its longest sequence")
-        return packer_for(model, getattr(self.data_collator, "pad_to_multiple_of", None), token_labels)
+        logger.info("Training batches: random, each packed into rows as long as its longest sentence")
+        return packer_for(model, getattr(self.data_collator, "pad_to_multiple_of", None))
 
     def _bucket_batch_sampler(self):
         full = self.train_dataset

@@ -360,15 +360,10 @@ def run(argv=None):
         raise UserError(f"--class_weights is for single-label classification, not {problem_type.replace('_', '-')}")
     loss = loss_function(run_args, training_args, encoded.get("train"), config.label2id)
     parts = (tokenizer, collator, encoded, scorers.get("validation"))
-    packing = run_args.pack_sequences and run_args.length_bucketing
-    search_hyperparameters(
-        run_args, training_args, data_args, make_model, parts, main_metric, compute_loss_func=loss, pack_sequences=packing
-    )
+    search_hyperparameters(run_args, training_args, data_args, make_model, parts, main_metric, compute_loss_func=loss)
     if run_args.hp_search_trials:  # the final training starts from a fresh model too
         model = make_model()
-    trainer = build_trainer(
-        run_args, training_args, model, *parts, main_metric, compute_loss_func=loss, pack_sequences=packing
-    )
+    trainer = build_trainer(run_args, training_args, model, *parts, main_metric, compute_loss_func=loss)
     train_metrics = None
     if training_args.do_train:
         if trainer.is_world_process_zero():
