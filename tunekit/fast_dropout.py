@@ -10,6 +10,8 @@ Measured on a CoNLL-2003 MiniLM step, bf16, 2 cores: 162 ms with torch's dropout
 126 ms with no dropout at all.
 """
 
+import math
+
 import torch
 from torch import nn
 from transformers import AttentionInterface, PreTrainedModel
@@ -24,9 +26,7 @@ ATTENTION_NAMES = {"eager": "tunekit_eager", "sdpa": "tunekit_sdpa"}
 
 def keep_mask(shape, p, device=None):
     """A bool tensor of `shape`, each element True with probability 1 - p, independently."""
-    count = 1
-    for size in shape:
-        count *= size
+    count = math.prod(shape)
     # random_ over the full signed range: its default range leaves the sign bit of every int64 at 0
     bits = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_(-(1 << 63), (1 << 63) - 1)
     lanes = bits.view(torch.int16)[:count].view(shape)

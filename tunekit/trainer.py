@@ -89,7 +89,8 @@ class TunekitTrainer(Trainer):
         return self.accelerator.prepare(loader)
 
     def _packer(self):
-        if not self.pack_sequences or self.args.train_sampling_strategy != "random":
+        # --no_length_bucketing asks for the official batches: no packing either
+        if not (self.pack_sequences and self.length_bucketing) or self.args.train_sampling_strategy != "random":
             return None
         model = self.accelerator.unwrap_model(self.model)
         if not supports_packing(model):

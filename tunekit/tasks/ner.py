@@ -298,13 +298,13 @@ def run(argv=None):
     search_hyperparameters(
         run_args, training_args, data_args, make_model, parts, "f1", with_crf=not is_crf(config),
         preprocess_logits_for_metrics=argmax_logits, compute_loss_func=loss, equal_token_batches=True,
-        pack_sequences=run_args.pack_sequences and run_args.length_bucketing,
+        pack_sequences=run_args.pack_sequences,
     )
     model = make_model()
     trainer = build_trainer(
         run_args, training_args, model, *parts, "f1", preprocess_logits_for_metrics=argmax_logits,
         compute_loss_func=None if isinstance(model, CrfForTokenClassification) else loss, equal_token_batches=True,
-        pack_sequences=run_args.pack_sequences and run_args.length_bucketing,
+        pack_sequences=run_args.pack_sequences,
     )
     train_metrics = None
     if training_args.do_train:
