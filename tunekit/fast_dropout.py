@@ -36,15 +36,16 @@ def keep_mask(shape, p, device=None):
 class _KeepAndScale(torch.autograd.Function):
     @staticmethod
     def forward(ctx, inputs, p):
-        mask = keep_mask(inputs.shape, p, inputs.device)
-        ctx.save_for_backward(mask)
-        ctx.scale = 1.0 / (1.0 - p)
-        return inputs.mul(mask).mul_(ctx.scale)
+        # kept elements are multiplied by 1 / (1 - p), dropped ones by 0: one multiplier tensor serves both passes
+        scale = torch.tensor(1.0 / (1.0 - p), dtype=inputs.dtype, device=inputs.device)
+        multiplier = torch.where(keep_mask(inputs.shape, p, inputs.device), scale, torch.zeros((), dtype=inputs.dtype, device=inputs.device))
+        ctx.save_for_backward(multiplier)
+        return inputs * multiplier
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_tensors
-        return grad.mul(mask).mul_(ctx.scale), None
+        (multiplier,) = ctx.saved_tensors
+        return grad * multiplier, None
 
 
 def fast_dropout(inputs, p, training=True):
@@ -64,7 +65,8 @@ class FastDropout(nn.Dropout):
 def plain_attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
     """BERT's eager attention, its probabilities dropped out with fast_dropout while training."""
     scaling = query.size(-1) ** -0.5 if scaling is None else scaling
-    weights = torch.matmul(query, key.transpose(2, 3)) * scaling
+    # scaling the queries (head size wide) costs less than scaling the scores (sequence length wide)
+    weights = torch.matmul(query * scaling, key.transpose(2, 3))
     if attention_mask is not None and attention_mask.dtype == torch.bool:  # sdpa's mask: True = attend
         weights = weights.masked_fill(~attention_mask, torch.finfo(weights.dtype).min)
     elif attention_mask is not None:  # eager's additive mask

@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader, SequentialSampler
 from transformers import EvalPrediction, Trainer
 from transformers.trainer_utils import has_length, seed_worker
 
+from .fused_clipping import clip_in_step, folds_clipping, inner_optimizer
 from .batching import BUCKET_BATCHES, LENGTH_COLUMN, LengthBucketSampler, lengths_of
 from .optimization import describe_groups, parameter_groups
 from .packing import packer_for, supports_packing
@@ -60,6 +61,23 @@ class TunekitTrainer(Trainer):
                 loss = loss / self.current_gradient_accumulation_steps
             return (loss, result[1]) if return_outputs else loss
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    def _clip_grad_norm(self, model):
+        """Clipping folded into a fused Adam/AdamW step (fused_clipping.py) on one process; Trainer's otherwise."""
+        optimizer = inner_optimizer(self.optimizer)
+        if self.args.world_size > 1 or self.accelerator.scaler is not None or not folds_clipping(optimizer):
+            return super()._clip_grad_norm(model)
+        return clip_in_step(optimizer, model.parameters(), self.args.max_grad_norm)
+
+    def floating_point_ops(self, inputs):
+        """Trainer's count, with the model's parameter count (a walk over every parameter) taken once."""
+        main_input = getattr(self.model, "main_input_name", "input_ids")
+        if main_input not in inputs or not hasattr(self.model, "num_parameters"):
+            return 0
+        counted = getattr(self, "_counted_parameters", (None, 0))
+        if counted[0] is not self.model:  # a hyperparameter search brings a new model per trial
+            counted = self._counted_parameters = (self.model, self.model.num_parameters(exclude_embeddings=True))
+        return 6 * inputs[main_input].numel() * counted[1]
 
     def get_train_dataloader(self):
         packer = self._packer()
