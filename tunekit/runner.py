@@ -157,6 +157,7 @@ def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, 
         bucket_batches=run_args.length_bucket_batches,
         head_learning_rate=run_args.head_learning_rate,
         layerwise_lr_decay=run_args.layerwise_lr_decay,
+        reachable_rows_only=run_args.skip_unused_embedding_rows,
         **extra,
     )
     if run_args.quiet:

@@ -6,6 +6,7 @@ from functools import partial
 
 import datasets
 import numpy as np
+import torch
 from torch.utils.data import DataLoader, SequentialSampler
 from transformers import EvalPrediction, Trainer
 from transformers.trainer_utils import has_length, seed_worker
@@ -14,6 +15,7 @@ from .fused_clipping import clip_in_step, folds_clipping, inner_optimizer
 from .batching import BUCKET_BATCHES, LENGTH_COLUMN, LengthBucketSampler, lengths_of
 from .optimization import describe_groups, parameter_groups
 from .packing import packer_for, supports_packing
+from .trained_rows import restore_embeddings, train_reachable_rows_only
 
 logger = logging.getLogger("tunekit")
 
@@ -21,7 +23,7 @@ logger = logging.getLogger("tunekit")
 class TunekitTrainer(Trainer):
     def __init__(
         self, *args, length_bucketing=True, bucket_batches=BUCKET_BATCHES, equal_token_batches=False,
-        pack_sequences=False, head_learning_rate=None, layerwise_lr_decay=None, **kwargs,
+        pack_sequences=False, head_learning_rate=None, layerwise_lr_decay=None, reachable_rows_only=False, **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.length_bucketing = length_bucketing
@@ -30,22 +32,39 @@ class TunekitTrainer(Trainer):
         self.equal_token_batches = equal_token_batches  # token classification: the loss weighs tokens
         self.head_learning_rate = head_learning_rate
         self.layerwise_lr_decay = layerwise_lr_decay
+        self.reachable_rows_only = reachable_rows_only  # train only the word-embedding rows the data reaches
+
+    def train(self, *args, **kwargs):
+        try:
+            return super().train(*args, **kwargs)
+        finally:
+            restore_embeddings(self.model)
 
     def create_optimizer(self, model=None):
         """Trainer's optimizer (--optim and its settings) over our parameter groups, logged once."""
         if self.optimizer is not None:
             return self.optimizer
         model = self.model if model is None else model
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+        if self._leaves_unreached_rows_alone(optimizer_cls, model):
+            train_reachable_rows_only(model, self.train_dataset)
         groups = parameter_groups(
             model, set(self.get_decay_parameter_names(model)), self.args.learning_rate, self.args.weight_decay,
             self.head_learning_rate, self.layerwise_lr_decay,
         )
         logger.info("Optimizer parameter groups:\n%s", describe_groups(groups))
-        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
         if "params" in optimizer_kwargs or "model" in optimizer_kwargs:  # optimizers that pick their own groups
             return super().create_optimizer(model)
         self.optimizer = optimizer_cls([{k: v for k, v in g.items() if k not in ("names", "parts")} for g in groups], **optimizer_kwargs)
         return self.optimizer
+
+    def _leaves_unreached_rows_alone(self, optimizer_cls, model):
+        # Adam/AdamW without weight decay move no row whose gradient was always zero; one process only (several
+        # would broadcast the frozen matrix as a buffer), on the model Trainer itself trains
+        return (
+            self.reachable_rows_only and model is self.model and self.args.world_size == 1
+            and issubclass(optimizer_cls, (torch.optim.Adam, torch.optim.AdamW)) and self.args.weight_decay == 0
+        )
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         # A model with its own loss (the CRF) keeps it even when compute_loss_func is set for other trials of
