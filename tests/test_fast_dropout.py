@@ -91,6 +91,14 @@ def test_swapped_model_gives_the_same_outputs(attention):
     )
 
 
+def test_a_model_swapped_in_evaluation_mode_stays_deterministic():
+    ids, mask = padded_batch()
+    model = tiny_tagger().eval()  # as from_pretrained returns it
+    use_fast_dropout(model)
+    assert not any(m.training for m in model.modules())
+    torch.testing.assert_close(model(ids, attention_mask=mask).logits, model(ids, attention_mask=mask).logits, rtol=0, atol=0)
+
+
 def test_training_mode_drops_in_attention_and_hidden_layers():
     ids, mask = padded_batch()
     model = tiny_tagger(attn_implementation="eager")

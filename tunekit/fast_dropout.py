@@ -96,7 +96,7 @@ def use_fast_dropout(model):
     for module in list(model.modules()):
         for name, child in list(module.named_children()):
             if type(child) is nn.Dropout:
-                setattr(module, name, FastDropout(child.p, child.inplace))
+                setattr(module, name, FastDropout(child.p, child.inplace).train(child.training))
                 swapped += 1
     _use_attention_with_fast_dropout(model)
     return swapped
