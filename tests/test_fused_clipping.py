@@ -52,10 +52,22 @@ def test_only_fused_adam_without_a_grad_scaler_folds_it():
 def test_the_trainer_folds_clipping_into_its_fused_adamw(tiny_bert, tmp_path):
     model = AutoModelForTokenClassification.from_pretrained(tiny_bert, num_labels=3)
     args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none", optim="adamw_torch_fused")
-    trainer = TunekitTrainer(model=model, args=args)
+    trainer = TunekitTrainer(model=model, args=args, fold_clipping=True)
     trainer.create_optimizer()
     model(input_ids=torch.tensor([[5, 6, 7]]), labels=torch.tensor([[0, 1, 2]])).loss.backward()
     norm = trainer._clip_grad_norm(model)
     expected = torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
     assert norm.item() == pytest.approx(expected.item())
     assert trainer.optimizer.grad_scale.item() == pytest.approx(max(expected.item() / args.max_grad_norm, 1.0), rel=1e-5)
+
+
+def test_the_trainer_clips_in_its_own_pass_when_told(tiny_bert, tmp_path):
+    model = AutoModelForTokenClassification.from_pretrained(tiny_bert, num_labels=3)
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none", optim="adamw_torch_fused", max_grad_norm=1e-3)
+    trainer = TunekitTrainer(model=model, args=args, fold_clipping=False)
+    trainer.create_optimizer()
+    model(input_ids=torch.tensor([[5, 6, 7]]), labels=torch.tensor([[0, 1, 2]])).loss.backward()
+    trainer._clip_grad_norm(model)
+    assert getattr(trainer.optimizer, "grad_scale", None) is None
+    clipped = torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
+    assert clipped.item() == pytest.approx(1e-3, rel=1e-3)

@@ -193,6 +193,14 @@ class RunArguments:
             "matrix."
         },
     )
+    fold_clipping: bool = field(
+        default=True,
+        metadata={
+            "help": "Clip gradients inside the fused AdamW step (it divides each gradient by the clipping factor as it "
+            "reads it) instead of in a pass of its own; one process, fused Adam/AdamW. --no_fold_clipping clips as "
+            "Trainer does."
+        },
+    )
 
     early_stopping_patience: Optional[int] = field(
         default=None,

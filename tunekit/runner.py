@@ -158,6 +158,7 @@ def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, 
         head_learning_rate=run_args.head_learning_rate,
         layerwise_lr_decay=run_args.layerwise_lr_decay,
         reachable_rows_only=run_args.skip_unused_embedding_rows,
+        fold_clipping=run_args.fold_clipping,
         **extra,
     )
     if run_args.quiet:

@@ -23,7 +23,8 @@ logger = logging.getLogger("tunekit")
 class TunekitTrainer(Trainer):
     def __init__(
         self, *args, length_bucketing=True, bucket_batches=BUCKET_BATCHES, equal_token_batches=False,
-        pack_sequences=False, head_learning_rate=None, layerwise_lr_decay=None, reachable_rows_only=False, **kwargs,
+        pack_sequences=False, head_learning_rate=None, layerwise_lr_decay=None, reachable_rows_only=False, fold_clipping=False,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.length_bucketing = length_bucketing
@@ -33,6 +34,7 @@ class TunekitTrainer(Trainer):
         self.head_learning_rate = head_learning_rate
         self.layerwise_lr_decay = layerwise_lr_decay
         self.reachable_rows_only = reachable_rows_only  # train only the word-embedding rows the data reaches
+        self.fold_clipping = fold_clipping  # clip inside a fused Adam/AdamW step
 
     def train(self, *args, **kwargs):
         try:
@@ -84,7 +86,7 @@ class TunekitTrainer(Trainer):
     def _clip_grad_norm(self, model):
         """Clipping folded into a fused Adam/AdamW step (fused_clipping.py) on one process; Trainer's otherwise."""
         optimizer = inner_optimizer(self.optimizer)
-        if self.args.world_size > 1 or self.accelerator.scaler is not None or not folds_clipping(optimizer):
+        if not self.fold_clipping or self.args.world_size > 1 or self.accelerator.scaler is not None or not folds_clipping(optimizer):
             return super()._clip_grad_norm(model)
         return clip_in_step(optimizer, model.parameters(), self.args.max_grad_norm)
 
