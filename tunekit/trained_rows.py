@@ -71,7 +71,7 @@ def reachable_rows(dataset, extra_ids=()):
     if not isinstance(dataset, datasets.Dataset) or "input_ids" not in dataset.column_names:
         return None
     ids = pc.unique(pc.list_flatten(dataset.data.column("input_ids"))).to_numpy()
-    rows = torch.as_tensor(ids, dtype=torch.long)
+    rows = torch.tensor(ids, dtype=torch.long)  # a copy: the Arrow buffer is read-only
     extra = torch.as_tensor([i for i in extra_ids if i is not None], dtype=torch.long)
     return torch.unique(torch.cat([rows, extra]))
 
