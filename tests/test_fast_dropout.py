@@ -45,6 +45,13 @@ def test_kept_values_are_scaled_and_gradients_follow_the_mask():
     torch.testing.assert_close(inputs.grad, (~dropped).float() / 0.8)
 
 
+def test_bf16_values_are_scaled_in_float_then_rounded():
+    inputs = torch.randn(64, 64).bfloat16()
+    out = fast_dropout(inputs, 0.1)
+    kept = out != 0
+    assert torch.equal(out[kept], (inputs[kept].float() / 0.9).bfloat16())  # not x * bf16(1 / 0.9), 0.2% short
+
+
 def test_identity_when_evaluating_or_p_zero_and_zero_at_p_one():
     inputs = torch.randn(8, 8)
     assert fast_dropout(inputs, 0.5, training=False) is inputs

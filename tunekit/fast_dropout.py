@@ -34,18 +34,18 @@ def keep_mask(shape, p, device=None):
 
 
 class _KeepAndScale(torch.autograd.Function):
+    # 0 + x * keep * (1 / (1 - p)) in one pass each way, the scale applied in float (a bf16 scale would be 0.2% off)
     @staticmethod
     def forward(ctx, inputs, p):
-        # kept elements are multiplied by 1 / (1 - p), dropped ones by 0: one multiplier tensor serves both passes
-        scale = torch.tensor(1.0 / (1.0 - p), dtype=inputs.dtype, device=inputs.device)
-        multiplier = torch.where(keep_mask(inputs.shape, p, inputs.device), scale, torch.zeros((), dtype=inputs.dtype, device=inputs.device))
-        ctx.save_for_backward(multiplier)
-        return inputs * multiplier
+        keep = keep_mask(inputs.shape, p, inputs.device)
+        ctx.save_for_backward(keep)
+        ctx.scale = 1.0 / (1.0 - p)
+        return torch.addcmul(inputs.new_zeros(()), inputs, keep, value=ctx.scale)
 
     @staticmethod
     def backward(ctx, grad):
-        (multiplier,) = ctx.saved_tensors
-        return grad * multiplier, None
+        (keep,) = ctx.saved_tensors
+        return torch.addcmul(grad.new_zeros(()), grad, keep, value=ctx.scale), None
 
 
 def fast_dropout(inputs, p, training=True):
