@@ -99,10 +99,15 @@ def test_tied_input_and_output_embeddings_are_left_alone():
     assert not train_reachable_rows_only(model, training_data())
 
 
-@pytest.mark.parametrize("weight_decay, optim, expected", [(0.0, "adamw_torch_fused", True), (0.01, "adamw_torch_fused", False), (0.0, "sgd", False)])
+@pytest.mark.parametrize(
+    "weight_decay, optim, expected",
+    [(0.0, "adamw_torch_fused", True), (0.01, "adamw_torch_fused", False), (0.0, "sgd", False)],
+)
 def test_the_trainer_splits_only_where_other_rows_would_not_move(tiny_bert, tmp_path, weight_decay, optim, expected):
     model = fresh_model(tiny_bert)
-    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none", weight_decay=weight_decay, optim=optim)
+    args = TrainingArguments(
+        output_dir=str(tmp_path), use_cpu=True, report_to="none", weight_decay=weight_decay, optim=optim
+    )
     trainer = TunekitTrainer(model=model, args=args, train_dataset=training_data(), reachable_rows_only=True)
     trainer.create_optimizer()
     assert isinstance(model.bert.embeddings.word_embeddings, TrainedRowsEmbedding) == expected

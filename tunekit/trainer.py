@@ -11,8 +11,8 @@ from torch.utils.data import DataLoader, SequentialSampler
 from transformers import EvalPrediction, Trainer
 from transformers.trainer_utils import has_length, seed_worker
 
-from .fused_clipping import clip_in_step, folds_clipping, inner_optimizer
 from .batching import BUCKET_BATCHES, LENGTH_COLUMN, LengthBucketSampler, lengths_of
+from .fused_clipping import clip_in_step, folds_clipping, inner_optimizer
 from .optimization import describe_groups, parameter_groups
 from .packing import packer_for, supports_packing
 from .trained_rows import restore_embeddings, train_reachable_rows_only
@@ -23,8 +23,8 @@ logger = logging.getLogger("tunekit")
 class TunekitTrainer(Trainer):
     def __init__(
         self, *args, length_bucketing=True, bucket_batches=BUCKET_BATCHES, equal_token_batches=False,
-        pack_sequences=False, head_learning_rate=None, layerwise_lr_decay=None, reachable_rows_only=False, fold_clipping=False,
-        **kwargs,
+        pack_sequences=False, head_learning_rate=None, layerwise_lr_decay=None, reachable_rows_only=False,
+        fold_clipping=False, **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.length_bucketing = length_bucketing
@@ -86,7 +86,8 @@ class TunekitTrainer(Trainer):
     def _clip_grad_norm(self, model):
         """Clipping folded into a fused Adam/AdamW step (fused_clipping.py) on one process; Trainer's otherwise."""
         optimizer = inner_optimizer(self.optimizer)
-        if not self.fold_clipping or self.args.world_size > 1 or self.accelerator.scaler is not None or not folds_clipping(optimizer):
+        one_process = self.args.world_size == 1 and self.accelerator.scaler is None
+        if not (self.fold_clipping and one_process and folds_clipping(optimizer)):
             return super()._clip_grad_norm(model)
         return clip_in_step(optimizer, model.parameters(), self.args.max_grad_norm)
 
