@@ -18,6 +18,8 @@ from transformers import AttentionInterface, PreTrainedModel
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import AttentionMaskInterface, eager_mask, sdpa_mask
 
+from .modeling import replace_modules
+
 LANES = 1 << 16
 # Model types whose eager attention is BERT's (matmul, scale, additive mask, softmax, dropout, matmul).
 PLAIN_ATTENTION_MODELS = ("bert", "roberta", "xlm-roberta", "camembert", "electra", "distilbert")
@@ -92,12 +94,9 @@ def use_fast_dropout(model):
     """Swap the model's dropout layers (and, for plain-attention models, its attention function) for the fast
     ones; returns how many layers were swapped. Saved models are unaffected: dropout has no weights and the
     attention choice is not written to config.json."""
-    swapped = 0
-    for module in list(model.modules()):
-        for name, child in list(module.named_children()):
-            if type(child) is nn.Dropout:
-                setattr(module, name, FastDropout(child.p, child.inplace).train(child.training))
-                swapped += 1
+    swapped = replace_modules(
+        model, lambda child: FastDropout(child.p, child.inplace).train(child.training) if type(child) is nn.Dropout else None
+    )
     _use_attention_with_fast_dropout(model)
     return swapped
 

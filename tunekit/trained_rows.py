@@ -18,6 +18,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .modeling import replace_modules
+
 logger = logging.getLogger("tunekit")
 
 
@@ -50,6 +52,13 @@ class TrainedRowsEmbedding(nn.Module):
     @torch.no_grad()
     def merged_weight(self):
         return self.frozen.clone().index_copy_(0, self.rows, self.trained.detach())
+
+    @torch.no_grad()
+    def merged_into_original(self):
+        """The original nn.Embedding, holding the trained rows."""
+        embedding = self.original[0]
+        embedding.weight.index_copy_(0, self.rows, self.trained.detach())
+        return embedding
 
 
 def _merged_state(module, state_dict, prefix, local_metadata):
@@ -89,21 +98,16 @@ def train_reachable_rows_only(model, dataset):
         return False
     if len(rows) == embedding.num_embeddings:
         return False
-    parent, name = _holder(model, embedding)
-    setattr(parent, name, TrainedRowsEmbedding(embedding, rows.to(embedding.weight.device)))
+    split = TrainedRowsEmbedding(embedding, rows.to(embedding.weight.device))
+    if not replace_modules(model, lambda child: split if child is embedding else None):
+        raise ValueError("the input embedding is not a submodule of the model")
     logger.info("Word embeddings: training the %d of %d rows the training data uses", len(rows), embedding.num_embeddings)
     return True
 
 
 def restore_embeddings(model):
     """Put plain nn.Embeddings back, holding the trained rows."""
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            if isinstance(child, TrainedRowsEmbedding):
-                embedding = child.original[0]
-                with torch.no_grad():
-                    embedding.weight.index_copy_(0, child.rows, child.trained.detach())
-                setattr(parent, name, embedding)
+    replace_modules(model, lambda child: child.merged_into_original() if isinstance(child, TrainedRowsEmbedding) else None)
 
 
 def _model_embeddings(model, getter):
@@ -111,11 +115,3 @@ def _model_embeddings(model, getter):
         return getattr(model, getter)()
     except (AttributeError, NotImplementedError):  # models without the accessor, or whose base lacks it
         return None
-
-
-def _holder(model, module):
-    for parent in model.modules():
-        for name, child in parent.named_children():
-            if child is module:
-                return parent, name
-    raise ValueError("the input embedding is not a submodule of the model")
