@@ -1,6 +1,8 @@
 """Class weights and the training loss: hand-computed values, the weight file's errors, the per-step normaliser."""
 
-from types import SimpleNamespace
+import json
+import os
+import shutil
 
 import datasets
 import numpy as np
@@ -8,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import NER_SAMPLE, run_script
 from tunekit.errors import UserError
 from tunekit.losses import CrossEntropyLoss, balanced_weights, class_weights, label_counts, read_weight_file
 
@@ -50,11 +53,36 @@ def test_weighted_loss_is_the_weighted_sum_over_labelled_tokens():
     # Without weights and with Trainer's count of labelled items it is the model's usual mean.
     plain = CrossEntropyLoss()({"logits": logits}, labels, num_items_in_batch=torch.tensor(4))
     assert plain.item() == pytest.approx(F.cross_entropy(logits.reshape(-1, 3), labels.reshape(-1)).item(), rel=1e-5)
-    # A fixed normaliser divides every batch by the same number, however many tokens it holds.
-    args = SimpleNamespace(train_batch_size=2, gradient_accumulation_steps=1, world_size=1)
-    fixed = CrossEntropyLoss(tokens_per_row=5.0, args=args)  # 10 tokens a step on average
-    assert fixed({"logits": logits}, labels).item() == pytest.approx(plain.item() * 4 / 10, rel=1e-5)
-    args.train_batch_size = 4  # a search trial changes the batch size: 20 tokens a step
-    assert fixed({"logits": logits}, labels).item() == pytest.approx(plain.item() * 4 / 20, rel=1e-5)
-    with torch.no_grad():  # evaluation reports the usual mean
+    # In training a fixed normaliser comes as num_items_in_batch (TunekitTrainer: tokens per row x the step's
+    # rows), however many tokens the batch holds; evaluation (no count given) reports the usual mean.
+    fixed = CrossEntropyLoss(tokens_per_row=5.0)
+    assert fixed({"logits": logits}, labels, num_items_in_batch=torch.tensor(10.0)).item() == pytest.approx(plain.item() * 4 / 10, rel=1e-5)
+    with torch.no_grad():
         assert fixed({"logits": logits}, labels).item() == pytest.approx(plain.item())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batches", ["packed", "buckets"])
+def test_a_step_smaller_than_a_batch_trains_on_the_evaluation_loss(tiny_bert, tmp_path, batches):
+    """Five sentences, batches of 32: the training loss of the one step is the evaluation loss of the same
+    sentences (dropout off; learning rate 0, so the evaluation after the step sees the same model), not that
+    loss shrunk by 5/32 as with the normaliser of a full step."""
+    model = tmp_path / "no_dropout"
+    shutil.copytree(tiny_bert, model)
+    config = json.loads((model / "config.json").read_text())
+    config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    (model / "config.json").write_text(json.dumps(config))
+    train = os.path.join(NER_SAMPLE, "train.txt")
+    output = tmp_path / "out"
+    result = run_script(
+        "run_ner.py", "--model_name_or_path", str(model), "--train_file", train, "--validation_file", train,
+        "--output_dir", str(output), "--do_train", "--do_eval", "--max_train_samples", "5", "--max_eval_samples", "5",
+        "--per_device_train_batch_size", "32", "--max_steps", "1", "--logging_steps", "1", "--learning_rate", "0",
+        "--precision", "fp32", "--report_to", "none", "--disable_tqdm", "true", "--save_strategy", "no",
+        *(["--no_pack_sequences"] if batches == "buckets" else []),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    history = json.loads((output / "trainer_state.json").read_text())["log_history"]
+    step_loss = next(entry["loss"] for entry in history if "loss" in entry)
+    evaluation = json.loads((output / "eval_results.json").read_text())["eval_loss"]
+    assert step_loss == pytest.approx(evaluation, rel=1e-3)

@@ -2,6 +2,8 @@
 
 import json
 import os
+import shutil
+import stat
 
 import pytest
 
@@ -75,8 +77,38 @@ def test_eval_script_rescores_the_saved_folder(trained_ner, tmp_path):
     assert key_values(trained_ner / "test_results.txt")["predict_samples"] == 80
 
 
-def test_rerun_resumes_and_a_folder_without_checkpoints_is_refused(trained_ner, tiny_bert, tmp_path):
+def test_rerunning_a_finished_run_keeps_its_results_and_reevaluates(trained_ner, tiny_bert):
+    before = json.load(open(trained_ner / "train_results.json"))
+    card_before = (trained_ner / "README.md").read_text()
+    weights = (trained_ner / "model.safetensors").read_bytes()
     result = run_script(*train_flags(tiny_bert, trained_ner))
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert "already holds a trained model" in output and "Resuming from" not in output
+    assert json.load(open(trained_ner / "train_results.json")) == before
+    assert json.load(open(trained_ner / "all_results.json"))["train_loss"] == before["train_loss"]
+    assert f"loss {before['train_loss']:.4f}" in output  # the closing table shows the real figures
+    assert (trained_ner / "model.safetensors").read_bytes() == weights
+    card = (trained_ner / "README.md").read_text()
+    assert "0.0000" not in card and card.count(f"{before['train_loss']:.4f}") == card_before.count(f"{before['train_loss']:.4f}")
+    assert key_values(trained_ner / "eval_results.txt")["eval_samples"] == 60
+
+
+def test_files_get_the_usual_permissions(trained_ner):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    expected = 0o666 & ~mask
+    for folder in [trained_ner] + [trained_ner / name for name in os.listdir(trained_ner) if name.startswith("checkpoint-")]:
+        for name in os.listdir(folder):
+            if os.path.isfile(folder / name):
+                assert stat.S_IMODE(os.stat(folder / name).st_mode) == expected, (folder, name)
+
+
+def test_interrupted_rerun_resumes_and_a_folder_without_checkpoints_is_refused(trained_ner, tiny_bert, tmp_path):
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(trained_ner, unfinished)
+    (unfinished / "train_results.json").unlink()  # as if killed after the last checkpoint
+    result = run_script(*train_flags(tiny_bert, unfinished))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Resuming from" in result.stdout + result.stderr
     occupied = tmp_path / "occupied"

@@ -75,18 +75,13 @@ def class_weights(choice, train_dataset, label2id):
 class CrossEntropyLoss:
     """Trainer compute_loss_func: cross-entropy over the labelled items (tokens or examples) with optional class
     weights, divided by the labelled items of the optimizer step (Trainer's count over accumulation steps and
-    processes) or, in training with tokens_per_row given, by the average count of a step (tokens_per_row x the
-    step's rows, read from `args` at each call, so a hyperparameter search may change the batch size), so every
+    processes) or, in training with tokens_per_row given, by the average count for the sequences the step holds
+    (tokens_per_row x those sequences: TunekitTrainer.get_batch_samples passes it as num_items_in_batch), so every
     token weighs the same whatever its batch; evaluation always reports the mean."""
 
-    def __init__(self, weights=None, tokens_per_row=None, args=None):
+    def __init__(self, weights=None, tokens_per_row=None):
         self.weights = weights
         self.tokens_per_row = tokens_per_row
-        self.args = args
-
-    def items_per_step(self):
-        args = self.args
-        return self.tokens_per_row * args.train_batch_size * args.gradient_accumulation_steps * args.world_size
 
     def __call__(self, outputs, labels, num_items_in_batch=None):
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
@@ -94,13 +89,11 @@ class CrossEntropyLoss:
         labels = labels.reshape(-1).to(logits.device)
         weights = self.weights.to(logits.device) if self.weights is not None else None
         total = F.cross_entropy(logits, labels, weight=weights, ignore_index=IGNORED, reduction="sum")
-        if self.tokens_per_row is not None and torch.is_grad_enabled():  # training; evaluation reports the mean
-            return total / self.items_per_step()
         divisor = num_items_in_batch if num_items_in_batch is not None else (labels != IGNORED).sum()
         return total / divisor
 
 
-def loss_function(run_args, training_args, train_dataset, label2id, per_token=False):
+def loss_function(run_args, train_dataset, label2id, per_token=False):
     """The compute_loss_func for this run, or None to keep the model's own loss.
 
     Token classification on length-bucketed batches: batches hold about equal tokens (batching.bucketed_batches),
@@ -115,4 +108,4 @@ def loss_function(run_args, training_args, train_dataset, label2id, per_token=Fa
         tokens_per_row = label_counts(train_dataset, len(label2id)).sum() / max(len(train_dataset), 1)
     if weights is None and tokens_per_row is None:
         return None
-    return CrossEntropyLoss(weights, tokens_per_row, training_args)
+    return CrossEntropyLoss(weights, tokens_per_row)

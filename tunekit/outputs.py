@@ -5,6 +5,16 @@ import os
 import tempfile
 from contextlib import contextmanager
 
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# The mode every other file the user writes gets (0o644 under the usual umask 022). tempfile.mkstemp and
+# safetensors create 0o600 files, which another user, a serving container or a copied folder cannot read.
+FILE_MODE = 0o666 & ~_umask()
+
 # Which text file each split's results go to (seed 004's layout: eval_results.txt beside the model).
 TEXT_RESULTS = {"eval": "eval_results.txt", "eval_mm": "eval_mm_results.txt", "predict": "test_results.txt"}
 
@@ -19,10 +29,19 @@ def replaced_atomically(path):
     os.close(handle)
     try:
         yield temporary
+        os.chmod(temporary, FILE_MODE)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def give_usual_permissions(folder):
+    """Every file directly in `folder` gets FILE_MODE (a saved model or checkpoint: safetensors writes 0o600)."""
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if os.path.isfile(path) and not os.path.islink(path):
+            os.chmod(path, FILE_MODE)
 
 
 def atomic_write(path, text):

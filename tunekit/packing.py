@@ -80,6 +80,12 @@ class PackedBatches:
             batch["token_type_ids"] = types
         return batch
 
+    def sequences_in(self, batch):
+        """How many sentences a packed batch holds: each starts at the first position with a real token (a row's
+        padded tail has that position too, but only padding ids)."""
+        starts = (batch["position_ids"] == self.first_position) & (batch["input_ids"] != self.pad_token_id)
+        return int(starts.sum())
+
 
 def packer_for(model, multiple):
     """The PackedBatches that suits the model: its padding id, first position and attention mask format."""

@@ -23,7 +23,13 @@ from .optimization import freeze
 from .outputs import save_results
 from .plots import training_curves
 from .trainer import TunekitTrainer, in_input_order, in_order_scorer, sorted_by_length
-from .training import checkpoint_to_resume, setup_logging
+from .training import (
+    UsualPermissionsForCheckpoints,
+    checkpoint_to_resume,
+    finished_training,
+    saved_base_model,
+    setup_logging,
+)
 
 logger = logging.getLogger("tunekit")
 SUMMARY_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "loss")
@@ -54,8 +60,20 @@ def start_run(data_arguments_class, argv):
         logging.getLogger("tunekit").setLevel(logging.ERROR)
     apply_precision(run_args.precision, training_args)
     set_seed(training_args.seed)
+    previous = finished_training(training_args, run_args)
+    if previous is not None:
+        evaluating = training_args.do_eval or training_args.do_predict
+        logger.warning(
+            "%s already holds a trained model (train_results.json): not training again%s. Pass "
+            "--overwrite_output_dir to train afresh, or --resume_from_checkpoint checkpoint-N to continue.",
+            training_args.output_dir, ", evaluating the saved model" if evaluating else "",
+        )
+        if not evaluating:
+            raise SystemExit(0)
+        training_args.do_train = False
+        model_args.model_name_or_path = training_args.output_dir
     checkpoint = checkpoint_to_resume(training_args, run_args)
-    return model_args, data_args, run_args, training_args, checkpoint
+    return model_args, data_args, run_args, training_args, checkpoint, previous
 
 
 def tokenize_splits(splits, encoder, data_args, training_args, with_indices=False):
@@ -142,6 +160,7 @@ def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, 
             return prepared_model(make_model(trial), run_args, training_args)
 
     callbacks = early_stopping_callbacks(run_args, training_args, main_metric, "validation" in encoded)
+    callbacks.append(UsualPermissionsForCheckpoints())
     eval_dataset, order = sorted_by_length(encoded.get("validation"), run_args.length_bucketing)
     trainer = TunekitTrainer(
         model=model,
@@ -211,6 +230,14 @@ def summary_table(train_metrics, summary):
     return "\n".join(f"  {name:<{width}}  {values}" for name, values in rows)
 
 
+def base_model(model_args, output_dir):
+    """The model training started from: the saved one when this run evaluates a trained folder."""
+    name = model_args.model_name_or_path
+    if name and os.path.abspath(name) == os.path.abspath(output_dir):
+        return saved_base_model(output_dir)
+    return name
+
+
 def finish_run(trainer, run_args, model_args, data_args, task, labels, train_metrics, summary, curve_metric):
     """Charts, model card, ONNX export and the closing table; files on the main process only."""
     training_args = trainer.args
@@ -221,7 +248,7 @@ def finish_run(trainer, run_args, model_args, data_args, task, labels, train_met
         if train_metrics:
             training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"))
         if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):
-            write_model_card(output_dir, task, model_args.model_name_or_path, data_args, training_args, labels)
+            write_model_card(output_dir, task, base_model(model_args, output_dir), data_args, training_args, labels)
         if run_args.export_onnx:
             from .onnx_export import export_onnx
 

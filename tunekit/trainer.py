@@ -35,6 +35,7 @@ class TunekitTrainer(Trainer):
         self.layerwise_lr_decay = layerwise_lr_decay
         self.reachable_rows_only = reachable_rows_only  # train only the word-embedding rows the data reaches
         self.fold_clipping = fold_clipping  # clip inside a fused Adam/AdamW step
+        self.packer = None  # the packing collator of the current training loader, if any
 
     def train(self, *args, **kwargs):
         try:
@@ -101,8 +102,24 @@ class TunekitTrainer(Trainer):
             counted = self._counted_parameters = (self.model, self.model.num_parameters(exclude_embeddings=True))
         return 6 * inputs[main_input].numel() * counted[1]
 
+    def get_batch_samples(self, epoch_iterator, num_batches, device):
+        """Trainer's batches of one optimizer step; a loss with a fixed normaliser per sequence (losses.py) gets
+        its normaliser for the sequences this step really holds, which are fewer than a full step's in the last
+        batch of an epoch or on data smaller than a batch."""
+        batches, num_items = super().get_batch_samples(epoch_iterator, num_batches, device)
+        per_sequence = getattr(self.compute_loss_func, "tokens_per_row", None)
+        if per_sequence is None or not batches or "input_ids" not in batches[0]:
+            return batches, num_items
+        count = sum(
+            self.packer.sequences_in(batch) if self.packer is not None else len(batch["input_ids"]) for batch in batches
+        )
+        sequences = torch.tensor(count, dtype=torch.float32, device=device)
+        if self.args.average_tokens_across_devices and self.args.world_size > 1:  # as Trainer counts its items
+            sequences = self.accelerator.gather(sequences).sum()
+        return batches, sequences * per_sequence
+
     def get_train_dataloader(self):
-        packer = self._packer()
+        packer = self.packer = self._packer()
         if packer is not None:  # Trainer's random batches, through the packing collator
             collator, self.data_collator = self.data_collator, packer
             try:

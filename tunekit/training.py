@@ -10,10 +10,11 @@ import sys
 
 import datasets
 import transformers
+from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from .errors import UserError
-from .outputs import save_results, write_json
+from .outputs import give_usual_permissions, save_results, write_json
 
 logger = logging.getLogger("tunekit")
 RUN_ARGUMENTS_FILE = "tunekit_args.json"
@@ -63,6 +64,22 @@ def checkpoint_to_resume(training_args, run_args):
     return last
 
 
+def finished_training(training_args, run_args):
+    """The train results of a training that already finished in this output folder, or None.
+
+    Running the same command again must not resume from the last checkpoint, train 0 steps and replace the
+    real figures with zeros: train_results.json is written only when training ended and the model was saved.
+    """
+    if not training_args.do_train or run_args.overwrite_output_dir or training_args.resume_from_checkpoint:
+        return None
+    folder = training_args.output_dir
+    results = os.path.join(folder, "train_results.json")
+    if not (os.path.isfile(results) and os.path.isfile(os.path.join(folder, "config.json"))):
+        return None
+    with open(results, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
 def last_complete_checkpoint(output_dir):
     """The newest checkpoint-N whose trainer_state.json (written last) exists; a run killed while saving
     leaves an incomplete folder, which is skipped with a warning."""
@@ -85,9 +102,19 @@ def save_model_atomically(trainer):
     staging = os.path.join(output_dir, ".tmp-final-model")
     trainer.save_model(staging)
     if trainer.is_world_process_zero():
+        give_usual_permissions(staging)
         for name in os.listdir(staging):
             os.replace(os.path.join(staging, name), os.path.join(output_dir, name))
         shutil.rmtree(staging, ignore_errors=True)
+
+
+class UsualPermissionsForCheckpoints(TrainerCallback):
+    """Checkpoint files get the permissions of any other file (safetensors writes its weights 0o600)."""
+
+    def on_save(self, args, state, control, **kwargs):
+        folder = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        if state.is_world_process_zero and os.path.isdir(folder):
+            give_usual_permissions(folder)
 
 
 def train_and_save(trainer, checkpoint, train_samples):
@@ -101,13 +128,26 @@ def train_and_save(trainer, checkpoint, train_samples):
     return metrics
 
 
-def save_run_arguments(output_dir, task, data_args, seed):
-    """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later."""
+def save_run_arguments(output_dir, task, data_args, seed, base_model):
+    """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later, and the
+    model training started from, for the model card of later evaluations."""
     values = dataclasses.asdict(data_args)
     for key in ("data_dir", "train_file", "validation_file", "test_file", "label_file"):
         if values.get(key):
             values[key] = os.path.abspath(values[key])
-    write_json(os.path.join(output_dir, RUN_ARGUMENTS_FILE), {"task": task, "data": values, "seed": seed})
+    write_json(
+        os.path.join(output_dir, RUN_ARGUMENTS_FILE),
+        {"task": task, "data": values, "seed": seed, "base_model": base_model},
+    )
+
+
+def saved_base_model(output_dir):
+    """The model a folder's training started from (None: the offline default, or not recorded)."""
+    path = os.path.join(output_dir, RUN_ARGUMENTS_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream).get("base_model")
 
 
 def load_run_arguments(output_dir):

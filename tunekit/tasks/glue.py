@@ -319,7 +319,7 @@ def main_metric_of(problem_type, data_args):
 
 
 def run(argv=None):
-    model_args, data_args, run_args, training_args, checkpoint = start_run(GlueDataArguments, argv)
+    model_args, data_args, run_args, training_args, checkpoint, previous = start_run(GlueDataArguments, argv)
     examples = load_examples(data_args, model_args, training_args)
     check_same_shape(examples)
     base_config = load_config(model_args)
@@ -358,16 +358,16 @@ def run(argv=None):
     main_metric = main_metric_of(problem_type, data_args)
     if run_args.class_weights is not None and problem_type != SINGLE:
         raise UserError(f"--class_weights is for single-label classification, not {problem_type.replace('_', '-')}")
-    loss = loss_function(run_args, training_args, encoded.get("train"), config.label2id)
+    loss = loss_function(run_args, encoded.get("train"), config.label2id)
     parts = (tokenizer, collator, encoded, scorers.get("validation"))
     search_hyperparameters(run_args, training_args, data_args, make_model, parts, main_metric, compute_loss_func=loss)
     if run_args.hp_search_trials:  # the final training starts from a fresh model too
         model = make_model()
     trainer = build_trainer(run_args, training_args, model, *parts, main_metric, compute_loss_func=loss)
-    train_metrics = None
+    train_metrics = previous  # a finished run's figures are kept, not replaced by a 0-step resume
     if training_args.do_train:
         if trainer.is_world_process_zero():
-            save_run_arguments(training_args.output_dir, "glue", data_args, training_args.seed)
+            save_run_arguments(training_args.output_dir, "glue", data_args, training_args.seed, model_args.model_name_or_path)
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(examples["train"][0]))
 
     def write_predictions(output_dir, output):

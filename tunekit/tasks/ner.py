@@ -260,7 +260,7 @@ def conll_predictions(sentences, predicted_words):
 
 
 def run(argv=None):
-    model_args, data_args, run_args, training_args, checkpoint = start_run(NerDataArguments, argv)
+    model_args, data_args, run_args, training_args, checkpoint, previous = start_run(NerDataArguments, argv)
     sentences = load_sentences(data_args, model_args, training_args)
     labels = resolve_label_set(sentences, "tags", data_args.label_file, load_config(model_args), order_ner_labels)
     config = load_config(model_args, finetuning_task=data_args.task_name, **label_maps(labels))
@@ -288,7 +288,7 @@ def run(argv=None):
         if split in encoded
     }
     collator = DataCollatorForTokenClassification(tokenizer, **padding_options(data_args, training_args, max_length))
-    loss = loss_function(run_args, training_args, encoded.get("train"), config.label2id, per_token=True)
+    loss = loss_function(run_args, encoded.get("train"), config.label2id, per_token=True)
     parts = (tokenizer, collator, encoded, scorers.get("validation"))
 
     def make_model(trial=None):
@@ -306,10 +306,10 @@ def run(argv=None):
         compute_loss_func=None if isinstance(model, CrfForTokenClassification) else loss, equal_token_batches=True,
         pack_sequences=run_args.pack_sequences,
     )
-    train_metrics = None
+    train_metrics = previous  # a finished run's figures are kept, not replaced by a 0-step resume
     if training_args.do_train:
         if trainer.is_world_process_zero():
-            save_run_arguments(training_args.output_dir, "ner", data_args, training_args.seed)
+            save_run_arguments(training_args.output_dir, "ner", data_args, training_args.seed, model_args.model_name_or_path)
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(sentences["train"][0]))
     summary = run_evaluations(trainer, [evaluation(split, sentences, encoded, scorers) for split in scorers])
     finish_run(trainer, run_args, model_args, data_args, "ner", labels, train_metrics, summary, "f1")
