@@ -44,9 +44,12 @@ def test_ner_prediction_from_stdin_and_files_keeps_input_order(trained_ner, tmp_
         "张伟去北京",
         "Shares in Orion Telecom fell 3 percent after Tomas Rossi resigned .",
     ]
-    piped = run_script("sh", PREDICT, str(trained_ner), input_text="\n".join(texts) + "\n")
+    piped = run_script("sh", PREDICT, str(trained_ner), input_text="\n".join(texts[:2] + ["", "   "] + texts[2:]) + "\n")
     assert piped.returncode == 0, piped.stderr[-2000:]
-    results = read_json_lines(piped.stdout)
+    lines = piped.stdout.splitlines()
+    assert len(lines) == 6  # one output line per input line, blank ones included
+    assert [json.loads(line) for line in lines[2:4]] == [{"text": "", "entities": []}, {"text": "   ", "entities": []}]
+    results = [json.loads(line) for line in lines[:2] + lines[4:]]
     assert [r["text"] for r in results] == texts
     for result in results:
         for entity in result["entities"]:
@@ -80,9 +83,11 @@ def test_classification_prediction_gives_label_names_and_probabilities(tiny_bert
     assert trained.stdout == "" and "%|" not in trained.stderr  # --quiet: no tables, no progress bars
     for name in ("training_curves.png", "eval_confusion_matrix.png"):
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    predicted = run_script("sh", PREDICT, str(tmp_path / "out"), input_text="a great film\na dull film\n")
+    predicted = run_script("sh", PREDICT, str(tmp_path / "out"), input_text="a great film\n\na dull film\n")
     assert predicted.returncode == 0, predicted.stderr[-2000:]
-    results = read_json_lines(predicted.stdout)
+    results = [json.loads(line) for line in predicted.stdout.splitlines()]
+    assert results[1] == {"text": "", "label": None, "probabilities": {}}  # a blank line keeps its place
+    del results[1]
     assert [r["text"] for r in results] == ["a great film", "a dull film"]
     for result in results:
         assert result["label"] in {"positive", "negative"}
@@ -122,3 +127,11 @@ def test_onnx_export_gives_the_same_predictions(trained_ner):
     actual = session.run(None, {name: inputs[name].numpy() for name in names})[0]
     assert np.allclose(actual, expected, atol=1e-4)
     assert (actual.argmax(-1) == expected.argmax(-1)).all()
+
+
+def test_blank_json_lines_keep_their_place(tmp_path):
+    from tunekit.predict import read_inputs
+
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"text": "a", "text_pair": "b"}\n\n{"text": "c", "text_pair": "d"}\n')
+    assert read_inputs(str(path)) == (["a", "", "c"], ["b", None, "d"])

@@ -40,14 +40,20 @@ def input_lines(path):
 
 
 def read_inputs(path):
-    """(texts, pairs or None) from plain lines or JSON lines; blank lines are skipped."""
+    """(texts, pairs or None) from plain lines or JSON lines, one per input line: output line N answers input
+    line N, so a blank line is an empty text (with an empty result), never skipped."""
     where = path or "<stdin>"
-    lines = [(number, text) for number, text in input_lines(path) if text.strip()]
-    as_json = (path or "").endswith((".jsonl", ".json")) or (lines and lines[0][1].lstrip().startswith("{"))
+    lines = input_lines(path)
+    filled = [text for _, text in lines if text.strip()]
+    as_json = (path or "").endswith((".jsonl", ".json")) or (filled and filled[0].lstrip().startswith("{"))
     if not as_json:
         return [text for _, text in lines], None
     texts, pairs = [], []
     for number, text in lines:
+        if not text.strip():
+            texts.append("")
+            pairs.append(None)
+            continue
         try:
             record = json.loads(text)
         except json.JSONDecodeError as error:
@@ -60,9 +66,10 @@ def read_inputs(path):
         texts.append(record[field])
         pair = next((record[name] for name in PAIR_FIELDS if name in record), None)
         pairs.append(pair)
-    if any(pair is not None for pair in pairs) and any(pair is None for pair in pairs):
+    given = [pair is not None for text, pair in zip(texts, pairs) if text]
+    if any(given) and not all(given):
         raise at(where, 1, "either every line or no line gives a text_pair")
-    return texts, (pairs if pairs and pairs[0] is not None else None)
+    return texts, (pairs if any(given) else None)
 
 
 def load_predictor(model_dir, max_seq_length, batch_size):
@@ -90,6 +97,16 @@ def load_predictor(model_dir, max_seq_length, batch_size):
     return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size)
 
 
+def classify_filled(predictor, texts, pairs, progress):
+    """The predictor's result for every text that is not blank; a blank line gets an empty result."""
+    filled = [i for i, text in enumerate(texts) if text.strip()]
+    predicted = predictor.predict([texts[i] for i in filled], [pairs[i] for i in filled] if pairs else None, progress)
+    results = [{"label": None, "probabilities": {}} for _ in texts]
+    for index, prediction in zip(filled, predicted):
+        results[index] = prediction
+    return results
+
+
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
     texts, pairs = read_inputs(args.input)
@@ -102,7 +119,7 @@ def main(argv=None):
     if task == "ner":
         results = [{"text": text, "entities": entities} for text, entities in zip(texts, predictor.predict(texts, progress))]
     else:
-        predictions = predictor.predict(texts, pairs, progress)
+        predictions = classify_filled(predictor, texts, pairs, progress)
         results = [
             dict({"text": text}, **({"text_pair": pairs[i]} if pairs else {}), **prediction)
             for i, (text, prediction) in enumerate(zip(texts, predictions))
