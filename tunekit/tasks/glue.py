@@ -49,6 +49,7 @@ from ..sources import (
     size_or_none,
 )
 from ..training import save_run_arguments, train_and_save
+from ..vocabulary import warn_about_unknown_words
 from .glue_tasks import EVAL_PREFIXES, GLUE_TASKS, HUB_SPLITS
 
 EXAMPLE_FEATURES = datasets.Features(
@@ -328,6 +329,8 @@ def run(argv=None):
     maps = label_maps(labels) if labels is not None else {"num_labels": 1}
     config = load_config(model_args, finetuning_task=data_args.output_name, problem_type=problem_type, **maps)
     tokenizer = load_tokenizer(model_args, config)
+    if training_args.should_log:
+        warn_about_unknown_words(tokenizer, examples, "text_a", split_into_words=False)
 
     def make_model(trial=None):
         return load_model(AutoModelForSequenceClassification, model_args, config)

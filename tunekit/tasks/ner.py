@@ -34,6 +34,7 @@ from ..runner import (
     tokenize_splits,
 )
 from ..training import save_run_arguments, train_and_save
+from ..vocabulary import warn_about_unknown_words
 
 logger = logging.getLogger("tunekit")
 
@@ -266,6 +267,8 @@ def run(argv=None):
     config = load_config(model_args, finetuning_task=data_args.task_name, **label_maps(labels))
     tokenizer = load_tokenizer(model_args, config, words_pre_split=True)
     tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
+    if training_args.should_log:
+        warn_about_unknown_words(tokenizer, sentences, "tokens", split_into_words=True)
     crf = data_args.use_crf or is_crf(config)
     if (crf or run_args.hp_search_trials) and run_args.class_weights:
         raise UserError("--class_weights works with the softmax classifier, not with --use_crf or --hp_search_trials")
