@@ -1,12 +1,14 @@
 """Flags or one JSON/YAML file, official argument names, and clear errors for unknown ones."""
 
 import json
+import sys
 
 import pytest
 
+from conftest import run_script
 from tunekit.arguments import parse_arguments
 from tunekit.errors import UserError
-from tunekit.tasks.ner import NerDataArguments
+from tunekit.tasks.ner_arguments import NerDataArguments
 
 OFFICIAL_NER_FIELDS = [
     "max_train_samples", "max_eval_samples", "max_predict_samples", "pad_to_max_length", "label_all_tokens",
@@ -47,3 +49,35 @@ def test_invalid_values_are_one_line_errors():
         parse_arguments(NerDataArguments, ["--output_dir", "o", "--task_name", "srl"])
     with pytest.raises(UserError, match="--length_bucket_batches must be 1 or more"):
         parse_arguments(NerDataArguments, ["--output_dir", "o", "--length_bucket_batches", "0"])
+
+
+def test_abbreviations_are_not_flags_and_typos_name_the_nearest_ones():
+    with pytest.raises(UserError, match=r"^unknown flag --learning_rat; did you mean --learning_rate"):
+        parse_arguments(NerDataArguments, ["--output_dir", "o", "--learning_rat", "1e-4"])
+    with pytest.raises(UserError, match=r"^unknown flag --no_fast_dropuot; did you mean --no_fast_dropout"):
+        parse_arguments(NerDataArguments, ["--output_dir", "o", "--no_fast_dropuot"])
+    with pytest.raises(UserError, match=r"^invalid arguments: argument --learning_rate.*invalid float value: 'fast'"):
+        parse_arguments(NerDataArguments, ["--output_dir", "o", "--learning_rate", "fast"])
+
+
+def test_the_output_folder_must_be_named(tmp_path):
+    with pytest.raises(UserError, match=r"^no --output_dir: say where the model and results go"):
+        parse_arguments(NerDataArguments, ["--do_train"])
+    (tmp_path / "c.json").write_text(json.dumps({"do_train": True}))
+    with pytest.raises(UserError, match=r"c.json: no output_dir key"):
+        parse_arguments(NerDataArguments, [str(tmp_path / "c.json")])
+
+
+@pytest.mark.parametrize("script", ["run_ner.py", "run_glue.py"])
+def test_help_lists_our_flags_first_without_importing_torch(script):
+    result = run_script(script, "--help")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert text.index("--model_name_or_path") < text.index("--early_stopping_patience") < text.index("--num_train_epochs")
+    assert "--help_all" in text and len(text.splitlines()) < 250
+    probe = run_script(sys.executable, "-c", f"import runpy, sys; sys.argv = ['{script}', '--help']\n"
+                       f"try:\n    runpy.run_path('{script}', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+                       "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    assert probe.stdout.strip().splitlines()[-1] == "False False"
+    everything = run_script(script, "--help_all")
+    assert everything.returncode == 0 and "--lr_scheduler_type" in everything.stdout

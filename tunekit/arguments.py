@@ -1,15 +1,16 @@
 """Argument groups shared by run_ner.py and run_glue.py, and the parser that reads flags or one JSON/YAML file."""
 
+import dataclasses
+import difflib
 import json
 import sys
 from dataclasses import dataclass, field
 from typing import Optional
 
-import yaml
-from transformers import HfArgumentParser, TrainingArguments
-
 from .errors import UserError
-from .hardware import PRECISIONS, has_accelerator
+
+# Imported without torch or transformers, so that --help answers at once; parse_arguments imports them.
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 @dataclass
@@ -264,24 +265,75 @@ class RunArguments:
 def parse_arguments(data_arguments_class, argv=None):
     """Read (model, data, run, training) arguments from flags or from one .json/.yaml file.
 
-    Unknown flags and keys are errors, as are invalid combinations that TrainingArguments rejects.
+    Unknown flags and keys are errors naming the nearest real ones (no abbreviations: `--learning_rat` is not
+    `--learning_rate`), as are invalid combinations that TrainingArguments rejects and a missing --output_dir.
     """
+    from transformers import TrainingArguments
+
+    from .hardware import has_accelerator
+
     argv = sys.argv[1:] if argv is None else argv
-    parser = HfArgumentParser((ModelArguments, data_arguments_class, RunArguments, TrainingArguments))
+    classes = (ModelArguments, data_arguments_class, RunArguments, TrainingArguments)
+    parser = strict_parser(classes)
     # Without GPUs, TrainingArguments refuses --bf16 unless told the CPU is the device.
     on_cpu = {} if has_accelerator() else {"use_cpu": True}
+    from_file = len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml"))
+    names = field_names(classes)
     try:
-        if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
-            return parser.parse_dict({**on_cpu, **read_config_file(argv[0])})
-        return parser.parse_args_into_dataclasses(args=(["--use_cpu"] if on_cpu else []) + list(argv))
+        if from_file:
+            values = read_config_file(argv[0])
+            for key in values:
+                if key not in names:
+                    raise UserError(f"{argv[0]}: unknown key '{key}'{nearest(key, names)}")
+            require_output_dir("output_dir" in values, f"{argv[0]}: no output_dir key")
+            return parser.parse_dict({**on_cpu, **values})
+        require_output_dir(any(arg.split("=", 1)[0] == "--output_dir" for arg in argv), "no --output_dir")
+        *parsed, remaining = parser.parse_args_into_dataclasses(
+            args=(["--use_cpu"] if on_cpu else []) + list(argv), return_remaining_strings=True
+        )
+        if remaining:
+            unknown = next((arg for arg in remaining if arg.startswith("-")), remaining[0])
+            flag = unknown.split("=", 1)[0]
+            flags = names + [f"no_{item.name}" for cls in classes for item in dataclasses.fields(cls) if item.default is True]
+            raise UserError(f"unknown flag {flag}{nearest(flag.lstrip('-').replace('-', '_'), flags, '--')}")
+        return tuple(parsed)
     except FileNotFoundError as error:
         raise UserError(f"{error.filename}: no such configuration file") from None
     except ValueError as error:
         raise UserError(f"invalid arguments: {first_line(error)}") from None
 
 
+def strict_parser(classes):
+    """HfArgumentParser without argparse's prefix matching, whose own errors are one-line UserErrors."""
+    from transformers import HfArgumentParser
+
+    class StrictParser(HfArgumentParser):
+        def error(self, message):  # argparse prints the usage and exits; one line instead
+            raise UserError(f"invalid arguments: {message}")
+
+    return StrictParser(classes, allow_abbrev=False)
+
+
+def field_names(classes):
+    return sorted({item.name for cls in classes for item in dataclasses.fields(cls)})
+
+
+def nearest(name, names, prefix=""):
+    """'; did you mean X or Y?' for the real names closest to a mistyped one."""
+    near = difflib.get_close_matches(name, names, n=3, cutoff=0.75)
+    return f"; did you mean {' or '.join(prefix + n for n in near)}?" if near else "; see --help"
+
+
+def require_output_dir(given, problem):
+    """TrainingArguments would write into ./trainer_output without a word; the user must say where."""
+    if not given:
+        raise UserError(f"{problem}: say where the model and results go, e.g. --output_dir outputs/my_run")
+
+
 def read_config_file(path):
     """The key/value mapping of a .json or .yaml configuration file."""
+    import yaml
+
     with open(path, encoding="utf-8") as stream:
         try:
             values = json.load(stream) if path.endswith(".json") else yaml.safe_load(stream)

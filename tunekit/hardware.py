@@ -5,7 +5,6 @@ import logging
 import torch
 
 logger = logging.getLogger("tunekit")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 def has_accelerator():

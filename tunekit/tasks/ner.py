@@ -2,14 +2,10 @@
 
 import logging
 import os
-from dataclasses import dataclass, field
-from typing import Optional
-
 import datasets
 from seqeval.metrics import classification_report
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
-from ..arguments import DataTrainingArguments
 from ..encoding.ner import NerEncoder, starts_inside, words_from_pieces
 from ..crf import CrfForTokenClassification, is_crf, with_crf
 from ..errors import UserError
@@ -17,10 +13,11 @@ from ..labels import resolve_label_set
 from ..losses import loss_function
 from ..metrics import load_local_metric
 from ..metrics.seqeval.seqeval import SCHEMES
+from .ner_arguments import TASK_COLUMNS, NerDataArguments
 from ..lengths import choose_max_length
 from ..modeling import label_maps, load_config, load_model, load_tokenizer
 from ..outputs import atomic_write
-from ..readers import TOKEN_READERS, TokenReadOptions, read_token_file
+from ..readers import TokenReadOptions, read_token_file
 from ..sources import load_hub_dataset, load_splits, size_or_none
 from ..plots import confusion_chart, confusion_matrix, per_type_scores
 from ..runner import (
@@ -38,8 +35,6 @@ from ..vocabulary import warn_about_unknown_words
 
 logger = logging.getLogger("tunekit")
 
-# CoNLL-2003 columns: token, POS, chunk, NER.
-TASK_COLUMNS = {"ner": -1, "pos": 1, "chunk": 2}
 SENTENCE_FEATURES = datasets.Features(
     {
         "tokens": datasets.Sequence(datasets.Value("string")),
@@ -47,64 +42,6 @@ SENTENCE_FEATURES = datasets.Features(
         "line": datasets.Value("int64"),
     }
 )
-
-
-@dataclass
-class NerDataArguments(DataTrainingArguments):
-    """Data arguments of run_ner.py: the shared ones plus token-level options."""
-
-    task_name: Optional[str] = field(
-        default="ner", metadata={"help": "ner, pos or chunk: which CoNLL-2003 column (or Hub *_tags column) to learn."}
-    )
-    text_column_name: Optional[str] = field(
-        default=None, metadata={"help": "Name of the token column in JSON, CSV and Hub data (default: tokens)."}
-    )
-    label_column: Optional[int] = field(
-        default=None,
-        metadata={"help": "CoNLL files: index of the label column (0 is the token; default: last, or per task_name)."},
-    )
-    label_all_tokens: bool = field(
-        default=False,
-        metadata={"help": "Train on every word piece (B- becomes I- on later pieces), not only the first."},
-    )
-    return_entity_level_metrics: bool = field(
-        default=False, metadata={"help": "Report precision/recall/F1 for each entity type too."}
-    )
-    seqeval_mode: Optional[str] = field(
-        default=None, metadata={"help": "'strict' for exact scheme-aware entity matching (default: lenient CoNLL)."}
-    )
-    seqeval_scheme: Optional[str] = field(
-        default=None, metadata={"help": f"Tagging scheme for strict mode: {', '.join(SCHEMES)}."}
-    )
-    stride: int = field(
-        default=32,
-        metadata={"help": "Overlap in word pieces between windows of a sentence longer than max_seq_length."},
-    )
-    use_crf: bool = field(
-        default=False,
-        metadata={
-            "help": "Put a linear-chain CRF on the token classifier: trained on the sentence likelihood, decoded with "
-            "Viterbi under BIO constraints; the saved folder keeps it."
-        },
-    )
-    strip_token_suffix: Optional[str] = field(
-        default=None,
-        metadata={"help": "Regex removed from each token, or 'digits' for Weibo NER's `char+position` tokens."},
-    )
-
-    def __post_init__(self):
-        if self.task_name not in TASK_COLUMNS:
-            raise ValueError(f"--task_name must be one of {', '.join(TASK_COLUMNS)}, not {self.task_name}")
-        if self.file_format is not None and self.file_format not in TOKEN_READERS:
-            raise ValueError(f"--file_format must be one of {', '.join(TOKEN_READERS)}")
-        if self.seqeval_mode not in (None, "strict"):
-            raise ValueError("--seqeval_mode must be 'strict' or left out")
-        if self.seqeval_scheme is not None and self.seqeval_scheme not in SCHEMES:
-            raise ValueError(f"--seqeval_scheme must be one of {', '.join(SCHEMES)}")
-        if self.seqeval_mode == "strict" and self.seqeval_scheme is None:
-            self.seqeval_scheme = "IOB2"
-        if self.stride < 0:
-            raise ValueError("--stride must be zero or more")
 
 
 def load_ner_model(model_args, use_crf, config):

@@ -1,0 +1,70 @@
+"""run_glue.py's data arguments, importable without torch or transformers (so --help comes up at once)."""
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..arguments import DataTrainingArguments
+from ..encoding.classification import LONG_TEXT_MODES, TRUNCATION_SIDES
+from ..readers.table import TABLE_FORMATS
+from .glue_tasks import GLUE_TASKS
+
+
+@dataclass
+class GlueDataArguments(DataTrainingArguments):
+    """Data arguments of run_glue.py: the shared ones plus classification options."""
+
+    task_name: Optional[str] = field(
+        default=None,
+        metadata={"help": f"A GLUE task ({', '.join(GLUE_TASKS)}): its Hub data, or its TSV layout with --data_dir."},
+    )
+    text_column_names: Optional[str] = field(
+        default=None,
+        metadata={"help": "Text column(s), by name or 0-based index, comma-separated: one for single texts, two for pairs."},
+    )
+    has_header: Optional[bool] = field(
+        default=None, metadata={"help": "Whether TSV/CSV files start with a header (default: detected)."}
+    )
+    do_regression: bool = field(
+        default=False, metadata={"help": "Treat labels as numbers and train a single-output regression head."}
+    )
+    truncation_side: str = field(
+        default="head",
+        metadata={"help": "Single texts longer than max_seq_length keep their head, tail, or head_tail (pairs: longest first)."},
+    )
+    head_tokens: int = field(
+        default=128,
+        metadata={"help": "With --truncation_side head_tail: word pieces kept from the head; the rest come from the tail."},
+    )
+    long_text: str = field(
+        default="truncate",
+        metadata={"help": "Single texts longer than max_seq_length: 'truncate' (see --truncation_side) or 'chunks': "
+                  "overlapping windows whose logits are pooled into one prediction."},
+    )
+    chunk_pooling: str = field(default="mean", metadata={"help": "How chunk logits are pooled: mean or max."})
+    chunk_stride: int = field(default=32, metadata={"help": "Overlap in word pieces between chunks of a long text."})
+
+    def __post_init__(self):
+        if self.task_name is not None:
+            self.task_name = self.task_name.lower().replace("-", "")
+            if self.task_name not in GLUE_TASKS:
+                raise ValueError(f"--task_name must be one of {', '.join(GLUE_TASKS)}, not {self.task_name}")
+        if self.truncation_side not in TRUNCATION_SIDES:
+            raise ValueError(f"--truncation_side must be one of {', '.join(TRUNCATION_SIDES)}")
+        if self.file_format is not None and self.file_format not in TABLE_FORMATS:
+            raise ValueError(f"--file_format must be one of {', '.join(TABLE_FORMATS)}")
+        if self.head_tokens < 0:
+            raise ValueError("--head_tokens must be zero or more")
+        if self.long_text not in LONG_TEXT_MODES:
+            raise ValueError(f"--long_text must be one of {', '.join(LONG_TEXT_MODES)}")
+        if self.chunk_pooling not in ("mean", "max"):
+            raise ValueError("--chunk_pooling must be mean or max")
+        if self.chunk_stride < 0:
+            raise ValueError("--chunk_stride must be zero or more")
+
+    @property
+    def glue_task(self):
+        return GLUE_TASKS.get(self.task_name) if self.task_name else None
+
+    @property
+    def output_name(self):
+        return self.task_name or "classification"

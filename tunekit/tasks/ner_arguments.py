@@ -1,0 +1,68 @@
+"""run_ner.py's data arguments, importable without torch or transformers (so --help comes up at once)."""
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..arguments import DataTrainingArguments
+from ..readers import TOKEN_READERS
+
+# seqeval's schemes (metrics/seqeval/seqeval.py SCHEMES, which imports seqeval and evaluate)
+SCHEME_NAMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
+# CoNLL-2003 columns: token, POS, chunk, NER.
+TASK_COLUMNS = {"ner": -1, "pos": 1, "chunk": 2}
+@dataclass
+class NerDataArguments(DataTrainingArguments):
+    """Data arguments of run_ner.py: the shared ones plus token-level options."""
+
+    task_name: Optional[str] = field(
+        default="ner", metadata={"help": "ner, pos or chunk: which CoNLL-2003 column (or Hub *_tags column) to learn."}
+    )
+    text_column_name: Optional[str] = field(
+        default=None, metadata={"help": "Name of the token column in JSON, CSV and Hub data (default: tokens)."}
+    )
+    label_column: Optional[int] = field(
+        default=None,
+        metadata={"help": "CoNLL files: index of the label column (0 is the token; default: last, or per task_name)."},
+    )
+    label_all_tokens: bool = field(
+        default=False,
+        metadata={"help": "Train on every word piece (B- becomes I- on later pieces), not only the first."},
+    )
+    return_entity_level_metrics: bool = field(
+        default=False, metadata={"help": "Report precision/recall/F1 for each entity type too."}
+    )
+    seqeval_mode: Optional[str] = field(
+        default=None, metadata={"help": "'strict' for exact scheme-aware entity matching (default: lenient CoNLL)."}
+    )
+    seqeval_scheme: Optional[str] = field(
+        default=None, metadata={"help": f"Tagging scheme for strict mode: {', '.join(SCHEME_NAMES)}."}
+    )
+    stride: int = field(
+        default=32,
+        metadata={"help": "Overlap in word pieces between windows of a sentence longer than max_seq_length."},
+    )
+    use_crf: bool = field(
+        default=False,
+        metadata={
+            "help": "Put a linear-chain CRF on the token classifier: trained on the sentence likelihood, decoded with "
+            "Viterbi under BIO constraints; the saved folder keeps it."
+        },
+    )
+    strip_token_suffix: Optional[str] = field(
+        default=None,
+        metadata={"help": "Regex removed from each token, or 'digits' for Weibo NER's `char+position` tokens."},
+    )
+
+    def __post_init__(self):
+        if self.task_name not in TASK_COLUMNS:
+            raise ValueError(f"--task_name must be one of {', '.join(TASK_COLUMNS)}, not {self.task_name}")
+        if self.file_format is not None and self.file_format not in TOKEN_READERS:
+            raise ValueError(f"--file_format must be one of {', '.join(TOKEN_READERS)}")
+        if self.seqeval_mode not in (None, "strict"):
+            raise ValueError("--seqeval_mode must be 'strict' or left out")
+        if self.seqeval_scheme is not None and self.seqeval_scheme not in SCHEME_NAMES:
+            raise ValueError(f"--seqeval_scheme must be one of {', '.join(SCHEME_NAMES)}")
+        if self.seqeval_mode == "strict" and self.seqeval_scheme is None:
+            self.seqeval_scheme = "IOB2"
+        if self.stride < 0:
+            raise ValueError("--stride must be zero or more")
