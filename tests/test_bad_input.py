@@ -1,14 +1,17 @@
 """Bad input across formats and both scripts: exit code 2 and one line naming the file and the line."""
 
 import json
+import os
 
 import pytest
 
+from conftest import SAMPLES
 from tunekit.errors import exits_cleanly_on_user_errors
 from tunekit.tasks import glue, ner
 
 GOOD_CONLL = "Anna B-PER\nvisited O\nOslo B-LOC\n\nKofi B-PER\nleft O\n"
 GOOD_TSV = "a fine film\t1\na dull film\t0\n"
+SAMPLE_COLUMNS = os.path.join(SAMPLES, "conll_columns.txt")
 
 
 def ner_case(name, files, extra=(), message=""):
@@ -69,6 +72,41 @@ CASES = [
     glue_case("header-only-csv", {"train.csv": "label,review\n"}, message="train.csv: no examples found"),
     glue_case("empty-file", {"train.tsv": ""}, message="train.tsv:1: the file is empty"),
     glue_case("unknown-task", {"train.tsv": GOOD_TSV}, ["--task_name", "squad"], "--task_name must be one of"),
+    # The only B-ORG of the sample falls into the 10% held out for validation at the default seed.
+    ner_case("label-only-in-held-out-part", {"x.txt": open(SAMPLE_COLUMNS, encoding="utf-8").read()},
+             ["--train_file", "{dir}/x.txt"], message="x.txt:9: label 'B-ORG' occurs only in the 10% of this training file held out"),
+    # Quoting, separators and encodings that would merge or split records.
+    glue_case("csv-quote-never-closed", {"train.csv": 'label,review\n1,"near the station, friendly\n0,bad\n1,good\n'},
+              message="train.csv:2: a quoted cell opened on this line is never closed"),
+    glue_case("csv-quote-swallows-rows", {"train.csv": 'label,review\n1,"near the station\n0,bad service\n1,good" food\n'},
+              message="train.csv:2: bad quoting"),
+    glue_case("csv-quoted-cell-takes-in-a-row", {"train.csv": 'label,review\n1,"near the station\n0,bad service\n1,good"\n'},
+              message="train.csv:2: a quoted cell opened here runs on to line 4 and takes in line 3"),
+    ner_case("csv-tokens-quote-never-closed", {"train.csv": 'tokens,ner_tags\n"Anna Brandt,B-PER I-PER\nKofi,B-PER\n'},
+             message="train.csv:2: a quoted cell opened on this line is never closed"),
+    glue_case("utf16", {"train.tsv": "good\t1\nbad\t0\n".encode("utf-16")}, message="train.tsv:1: the file is UTF-16"),
+    ner_case("utf16-without-bom", {"train.txt": "Anna B-PER\n".encode("utf-16-le")},
+             message="train.txt:1: NUL bytes in the text"),
+    # Settings against each other and against the disk.
+    ner_case("precision-contradicts-bf16", {"train.txt": GOOD_CONLL}, ["--precision", "fp32", "--bf16"],
+             "--precision fp32 contradicts --bf16"),
+    ner_case("scheme-without-strict", {"train.txt": GOOD_CONLL}, ["--seqeval_scheme", "IOB2"],
+             "--seqeval_scheme is used only in strict mode"),
+    ner_case("zero-epochs", {"train.txt": GOOD_CONLL}, ["--num_train_epochs", "0"], "--num_train_epochs 0.0 trains nothing"),
+    ner_case("zero-batch", {"train.txt": GOOD_CONLL}, ["--per_device_train_batch_size", "0"],
+             "--per_device_train_batch_size must be 1 or more"),
+    ner_case("negative-learning-rate", {"train.txt": GOOD_CONLL}, ["--learning_rate=-1e-5"],
+             "learning rates must be zero or more"),
+    ner_case("no-train-samples", {"train.txt": GOOD_CONLL}, ["--max_train_samples", "0"], "--max_train_samples must be 1 or more"),
+    ner_case("longer-than-the-model", {"train.txt": GOOD_CONLL}, ["--max_seq_length", "4096"],
+             "--max_seq_length 4096 is longer than the model takes (128 positions)"),
+    ner_case("resume-and-overwrite", {"train.txt": GOOD_CONLL}, ["--overwrite_output_dir", "--resume_from_checkpoint", "{dir}"],
+             "--resume_from_checkpoint continues a run and --overwrite_output_dir starts afresh"),
+    ner_case("output-dir-is-the-data", {"train.txt": GOOD_CONLL}, ["--output_dir", "{dir}"], "--output_dir is where --data_dir"),
+    ner_case("output-dir-is-a-file", {"train.txt": GOOD_CONLL}, ["--output_dir", "{dir}/train.txt"],
+             "train.txt: --output_dir is a file, not a folder"),
+    glue_case("pooling-without-chunks", {"train.tsv": GOOD_TSV}, ["--chunk_pooling", "max"],
+              "--chunk_pooling and --chunk_stride apply to --long_text chunks"),
 ]
 
 
@@ -85,8 +123,9 @@ def test_bad_input_exits_2_with_one_line(run, files, extra, message, tmp_path, t
     data.mkdir()
     write_files(data, files)
     data_flags = [] if any(flag in ("--train_file",) for flag in extra) else ["--data_dir", str(data)]
+    own_output = [] if "--output_dir" in extra else ["--output_dir", str(tmp_path / "out")]
     argv = [
-        "--model_name_or_path", tiny_bert, "--output_dir", str(tmp_path / "out"), "--do_train", "--do_eval",
+        "--model_name_or_path", tiny_bert, *own_output, "--do_train", "--do_eval",
         "--report_to", "none", *data_flags, *[flag.replace("{dir}", str(data)) for flag in extra],
     ]
     with pytest.raises(SystemExit) as exit_info:

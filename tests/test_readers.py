@@ -109,3 +109,24 @@ def test_malformed_files_fail_with_file_and_line(tmp_path, name, content, option
     assert str(error.value).startswith(str(tmp_path / message.split(":")[0]))
     assert message.split(":", 1)[1] in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_every_kind_of_line_end_separates_records(tmp_path):
+    """LF, CRLF and old-Mac CR all end a line; a CR is never dropped (that merged two sentences into one)."""
+    from tunekit.readers.lines import read_lines
+
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"\xef\xbb\xbfAnna B-PER\r\nvisited O\rOslo B-LOC\n\rKofi B-PER\n")
+    assert list(read_lines(str(path))) == [
+        (1, "Anna B-PER"), (2, "visited O"), (3, "Oslo B-LOC"), (4, ""), (5, "Kofi B-PER"),
+    ]
+    sentences = list(read_token_file(str(path), TokenReadOptions()))
+    assert [s["tokens"] for s in sentences] == [["Anna", "visited", "Oslo"], ["Kofi"]]
+
+
+def test_a_quoted_csv_cell_may_span_lines_when_it_takes_in_no_row(tmp_path):
+    from tunekit.readers.table import csv_rows
+
+    path = tmp_path / "reviews.csv"
+    path.write_text('label,review\n1,"first line\nsecond line"\n0,"plain, with a comma"\n')
+    assert list(csv_rows(str(path))) == [(1, ["label", "review"]), (2, ["1", "first line\nsecond line"]), (4, ["0", "plain, with a comma"])]

@@ -55,6 +55,19 @@ def check_known(occurrences, labels, source):
             raise at(path, line, f"label '{label}' is not in {source}")
 
 
+def only_held_out(occurrences, labels, percentage):
+    """A label of the held-out validation part that the rest of the training file lacks: say that it is there."""
+    known = set(labels)
+    for label, (path, line) in occurrences.items():
+        if label not in known:
+            raise at(
+                path, line,
+                f"label '{label}' occurs only in the {percentage}% of this training file held out for validation "
+                "(no validation file was given), so training would never see it; pass a --validation_file, add "
+                "examples of it, or choose another --seed or --validation_split_percentage",
+            )
+
+
 def first_occurrences(dataset, path, column):
     """label -> (path, line) of its first use, for a dataset with a per-example `line` column."""
     found = {}
@@ -98,6 +111,8 @@ def resolve_label_set(splits, column, label_file, config, order_data_labels):
     else:
         source = f"the training data {splits['train'][1]}"
     for split, (dataset, where) in splits.items():
-        if split != "train":
+        if split != "train" and hasattr(where, "percentage") and not label_file and not model_labels:
+            only_held_out(first_occurrences(dataset, where, column), labels, where.percentage)
+        elif split != "train":
             check_known(first_occurrences(dataset, where, column), labels, source)
     return labels

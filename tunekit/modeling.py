@@ -135,9 +135,15 @@ def label_maps(label_list):
 
 def model_max_length(tokenizer, config, requested):
     """--max_seq_length, or the longest input the model takes (at most 512)."""
+    positions = [limit for limit in (tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
+                 if limit and limit < 1_000_000]  # tokenizers without a limit say 1e30
     if requested is not None:
         if requested < 4:
             raise UserError(f"--max_seq_length {requested} is too small")
+        if positions and requested > min(positions):
+            raise UserError(
+                f"--max_seq_length {requested} is longer than the model takes ({min(positions)} positions); longer "
+                "inputs are windowed (NER) or truncated/chunked (classification) anyway"
+            )
         return requested
-    limits = [tokenizer.model_max_length, getattr(config, "max_position_embeddings", 512), 512]
-    return min(limit for limit in limits if limit)
+    return min(positions + [512])

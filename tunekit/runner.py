@@ -22,6 +22,7 @@ from .model_card import write_model_card
 from .optimization import freeze
 from .outputs import save_results
 from .plots import training_curves
+from .settings_checks import check_settings
 from .trainer import TunekitTrainer, in_input_order, in_order_scorer, sorted_by_length
 from .training import (
     UsualPermissionsForCheckpoints,
@@ -47,6 +48,7 @@ def start_run(data_arguments_class, argv):
     """Parse arguments, set up the terminal, logging and seed, and decide whether this run resumes a checkpoint."""
     use_cpu_processes_without_accelerator()
     model_args, data_args, run_args, training_args = parse_arguments(data_arguments_class, argv)
+    check_settings(model_args, data_args, run_args, training_args)
     # One progress bar per phase: Trainer's; reading and tokenizing are logged as lines instead.
     datasets.disable_progress_bars()
     if run_args.quiet:

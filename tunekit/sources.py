@@ -139,6 +139,15 @@ def load_hub_dataset(data_args, model_args):
         ) from None
 
 
+class HeldOutSource(str):
+    """The training file's path, naming a validation split held out of it (errors then say so)."""
+
+    def __new__(cls, path, percentage):
+        source = super().__new__(cls, path)
+        source.percentage = percentage
+        return source
+
+
 def hold_out_validation(train, percentage, seed):
     """Split a seeded validation set off the training data when no validation file is given."""
     if not 0 < percentage < 100:
@@ -193,7 +202,8 @@ def load_splits(data_args, training_args, read_file, options_for, features, hub_
         train, source = splits["train"]
         held_train, held_out = hold_out_validation(train, data_args.validation_split_percentage, training_args.seed)
         splits["train"] = (held_train, source)
-        splits["validation"] = (held_out, source)  # its line numbers are lines of the training file
+        # its line numbers are lines of the training file
+        splits["validation"] = (held_out, HeldOutSource(source, data_args.validation_split_percentage))
     for split in wanted:
         if split not in splits:
             where = f"{data_args.data_dir}: no {split} file in this folder" if data_args.data_dir else f"no {split} data"

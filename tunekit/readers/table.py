@@ -30,11 +30,39 @@ def tsv_rows(path):
 
 
 def csv_rows(path):
+    """(line where the record starts, cells) with RFC 4180 quoting. A quote left open would silently swallow the
+    rows after it into one cell, so an open quote at the end of the file, a quote closed in the middle of a cell,
+    and a quoted cell whose continuation lines are rows of the file's width by themselves are errors."""
     numbered = list(read_lines(path))
-    reader = csv.reader((text for _, text in numbered))
-    for row in reader:
+    reader = csv.reader((text + "\n" for _, text in numbered), strict=True)
+    width, start = None, 0  # start: index in `numbered` of the record's first line
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise at(path, numbered[start][0], quote_problem(str(error), numbered[reader.line_num - 1][0])) from None
+        end = reader.line_num  # the record is numbered[start:end]
+        width = len(row) if width is None else width
+        for index in range(start + 1, end):
+            if len(next(csv.reader([numbered[index][1]]))) == width:
+                raise at(
+                    path, numbered[start][0],
+                    f"a quoted cell opened here runs on to line {numbered[end - 1][0]} and takes in line "
+                    f"{numbered[index][0]}, which is a row of its own: close the quote on its line, or double a quote "
+                    'that is part of the text ("")',
+                )
         if any(cell.strip() for cell in row):
-            yield numbered[reader.line_num - 1][0], [cell.strip() for cell in row]
+            yield numbered[start][0], [cell.strip() for cell in row]
+        start = end
+
+
+def quote_problem(message, line):
+    """A one-line explanation of the csv module's quoting errors."""
+    if "unexpected end of data" in message:
+        return "a quoted cell opened on this line is never closed: every row after it would become part of one cell"
+    return f"bad quoting (line {line}: {message}): a quote must enclose a whole cell; double a quote that is part of the text (\"\")"
 
 
 def json_records(path):
