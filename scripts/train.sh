@@ -3,7 +3,8 @@
 #   sh scripts/train.sh <task_output> [ner|glue] [flags for run_ner.py / run_glue.py]
 # The task is NER unless `glue` is given or --task_name names a GLUE task (cola, sst2, mrpc, qqp, stsb,
 # mnli, qnli, rte, wnli). Without data flags, NER trains on the bundled English sample (data/ner_sample).
-# The offline MiniLM is the default model. Flags given here come last and so override the defaults below.
+# The offline MiniLM is the default model. A test split in the data is predicted too (as eval.sh does).
+# Flags given here come last and so override the defaults below.
 # Works from any working directory; set PYTHON to choose the interpreter.
 # Several processes / GPUs / machines: ACCELERATE_CONFIG=<name in scripts/accelerate/ or a path> runs it under
 # `accelerate launch --config_file ...`; LAUNCHER="torchrun --nproc_per_node 4" runs it under any launcher.
@@ -39,7 +40,7 @@ if [ "$TASK" = ner ]; then
     SCRIPT=run_ner.py
     EPOCHS=2
     if [ "$user_data" = no ]; then
-        set -- --data_dir "$ROOT/data/ner_sample" --do_predict "$@"
+        set -- --data_dir "$ROOT/data/ner_sample" "$@"
     fi
 else
     SCRIPT=run_glue.py
@@ -66,6 +67,7 @@ set -- \
     --save_total_limit 2 \
     --logging_steps 50 \
     --report_to none \
+    --predict_if_test_data \
     "$@"
 if [ -n "${LAUNCHER:-}" ]; then
     exec $LAUNCHER "$ROOT/$SCRIPT" "$@"

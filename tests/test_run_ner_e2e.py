@@ -130,3 +130,27 @@ def test_roberta_with_prefix_space_trains_and_predicts_every_word(tiny_roberta, 
     expected = list(read_token_file(os.path.join(NER_SAMPLE, "test.txt"), TokenReadOptions()))[:80]
     predicted = conll_sentences(output_dir / "predictions.txt")
     assert [len(sentence) for sentence in predicted] == [len(record["tokens"]) for record in expected]
+
+
+@pytest.mark.parametrize("task", ["ner", "glue"])
+def test_train_script_predicts_the_test_file_of_a_users_folder(task, tiny_bert, tmp_path):
+    """As eval.sh does: a test file in --data_dir is predicted without asking for --do_predict."""
+    data = tmp_path / "data"
+    data.mkdir()
+    if task == "ner":
+        sample = open(os.path.join(NER_SAMPLE, "train.txt"), encoding="utf-8").read().split("\n\n")
+        for name, part in (("train.txt", sample[:40]), ("dev.txt", sample[40:50]), ("test.txt", sample[50:60])):
+            (data / name).write_text("\n\n".join(part) + "\n")
+    else:
+        rows = "".join(f"{word} film\t{label}\n" for word, label in [("good", 1), ("dull", 0)] * 10)
+        for name in ("train.tsv", "dev.tsv", "test.tsv"):
+            (data / name).write_text(rows)
+    output = tmp_path / "out"
+    result = run_script(
+        "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), task, "--data_dir", str(data),
+        "--model_name_or_path", tiny_bert, "--max_steps", "2", "--save_strategy", "no", "--eval_strategy", "no",
+        "--disable_tqdm", "true",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (output / "predict_results.json").exists()
+    assert (output / ("predictions.txt" if task == "ner" else "predict_results_classification.txt")).exists()

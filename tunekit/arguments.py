@@ -121,6 +121,13 @@ class DataTrainingArguments:
     label_column_name: Optional[str] = field(
         default=None, metadata={"help": "Name of the label column in JSON, CSV and Hub data."}
     )
+    predict_if_test_data: bool = field(
+        default=False,
+        metadata={
+            "help": "Also predict the test split whenever the data has one (a test file in --data_dir, --test_file or a "
+            "Hub test split), as --do_predict would; scripts/train.sh passes it."
+        },
+    )
     streaming: bool = field(
         default=False,
         metadata={"help": "Stream the training data (Hub or local file) instead of caching it whole; needs --max_steps."},

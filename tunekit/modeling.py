@@ -1,8 +1,11 @@
 """Resolving and loading models, configs and tokenizers: the offline default, Hub ids, local folders, label maps."""
 
+import logging
 import os
 import re
+from contextlib import contextmanager
 
+import transformers
 from transformers import AutoConfig, AutoTokenizer
 
 from .errors import UserError
@@ -12,6 +15,10 @@ from .hardware import attention_implementation, keep_head_in_fp32
 # Byte-level BPE tokenizers need a space before each pre-split word to encode it as at the start of text.
 ADD_PREFIX_SPACE_TYPES = {"roberta", "gpt2", "bloom", "deberta", "longformer", "bart", "mvp"}
 DEFAULT_LABEL_NAME = re.compile(r"^LABEL_\d+$")
+# Module names of task heads (and poolers, which sentence-encoder checkpoints often lack) across architectures.
+HEAD_NAMES = {"classifier", "pre_classifier", "crf", "score", "logits_proj", "sequence_summary", "pooler", "out_proj"}
+LOADING_LOGGERS = ("transformers.modeling_utils", "transformers.distributed.tensor_parallel")
+logger = logging.getLogger("tunekit")
 
 
 def replace_modules(model, replacement):
@@ -96,13 +103,15 @@ def load_model(auto_class, model_args, config):
     name = model_path(model_args)
     attention = attention_implementation(model_args.attn_implementation)
     try:
-        model = auto_class.from_pretrained(
-            name,
-            config=config,
-            **({"attn_implementation": attention} if attention else {}),
-            ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
-            **hub_options(model_args),
-        )
+        with loading_report_silenced():
+            model, loading = auto_class.from_pretrained(
+                name,
+                config=config,
+                **({"attn_implementation": attention} if attention else {}),
+                ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
+                output_loading_info=True,
+                **hub_options(model_args),
+            )
     except (OSError, ValueError) as error:
         raise UserError(explain_load_failure(name, error)) from None
     except RuntimeError as error:
@@ -112,7 +121,42 @@ def load_model(auto_class, model_args, config):
                 "--ignore_mismatched_sizes to train a new head"
             ) from None
         raise
+    describe_loading(model, loading)
     return keep_head_in_fp32(model)
+
+
+@contextmanager
+def loading_report_silenced():
+    """transformers prints a LOAD REPORT table of missing and unexpected weights at every load; a new task head
+    is expected to be missing, so describe_loading says what matters in words instead."""
+    # (at that level modeling_utils also checks the tensor-parallel plan, whose warning is noise on one device)
+    quieted = [transformers.utils.logging.get_logger(name) for name in LOADING_LOGGERS]
+    levels = [quiet.level for quiet in quieted]
+    for quiet in quieted:
+        quiet.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for quiet, level in zip(quieted, levels):
+            quiet.setLevel(level)
+
+
+def describe_loading(model, loading):
+    """One line about the new head; a warning when weights outside it were missing or did not fit."""
+    missing = sorted(loading.get("missing_keys") or [])
+    new_head = [key for key in missing if HEAD_NAMES & set(key.split("."))]
+    missing_body = [key for key in missing if key not in new_head]
+    if new_head:
+        parts = sorted({next(part for part in key.split(".") if part in HEAD_NAMES) for key in new_head})
+        logger.info("New %s initialised at random, as fine-tuning expects", " and ".join(parts))
+    if missing_body:
+        logger.warning(
+            "%d weights of the model were not in the checkpoint and start at random (e.g. %s): is it the model you "
+            "meant?", len(missing_body), ", ".join(sorted(missing_body)[:3]),
+        )
+    mismatched = loading.get("mismatched_keys") or []
+    if mismatched:
+        logger.warning("%d weights had another shape in the checkpoint and were re-initialised (--ignore_mismatched_sizes)", len(mismatched))
 
 
 def fine_tuned_labels(config):

@@ -3,13 +3,14 @@
 import dataclasses
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import datasets
 import torch
 import transformers
-from transformers import PrinterCallback, set_seed
+from transformers import set_seed
 
 from .arguments import parse_arguments
 from .batching import add_lengths
@@ -23,6 +24,7 @@ from .optimization import freeze
 from .outputs import save_results
 from .plots import training_curves
 from .settings_checks import check_settings
+from .terminal import ReadableLogLines, use_readable_logs
 from .trainer import TunekitTrainer, in_input_order, in_order_scorer, sorted_by_length
 from .training import (
     UsualPermissionsForCheckpoints,
@@ -49,12 +51,16 @@ def start_run(data_arguments_class, argv):
     use_cpu_processes_without_accelerator()
     model_args, data_args, run_args, training_args = parse_arguments(data_arguments_class, argv)
     check_settings(model_args, data_args, run_args, training_args)
-    # One progress bar per phase: Trainer's; reading and tokenizing are logged as lines instead.
+    # One progress bar per phase: Trainer's; reading and tokenizing are logged as lines instead, and loading and
+    # saving weights show no bar. Output that is not a terminal (a log file) gets lines only: a bar's redraws
+    # would leave carriage returns and escape codes in it.
     datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    if not sys.stderr.isatty():
+        training_args.disable_tqdm = True
     if run_args.quiet:
         training_args.disable_tqdm = True
         training_args.log_level = "error"
-        transformers.utils.logging.disable_progress_bar()
     if not torch.cuda.is_available():
         training_args.dataloader_pin_memory = False  # pinning needs an accelerator; avoids a warning per loader
     setup_logging(training_args)
@@ -182,8 +188,9 @@ def build_trainer(run_args, training_args, model, tokenizer, collator, encoded, 
         fold_clipping=run_args.fold_clipping,
         **extra,
     )
+    use_readable_logs(trainer)
     if run_args.quiet:
-        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ReadableLogLines)
     return trainer
 
 

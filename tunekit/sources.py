@@ -176,11 +176,15 @@ def load_splits(data_args, training_args, read_file, options_for, features, hub_
     wanted = required_splits(training_args)
     if data_args.dataset_name:
         splits = hub_splits()
+        if data_args.predict_if_test_data and "test" in splits and "test" not in wanted:
+            wanted.append("test")
     else:
         if files is None:
             if not has_local_files(data_args):
                 raise UserError("no data: pass --data_dir, --train_file/--validation_file/--test_file, or --dataset_name")
             files = resolve_split_files(data_args)
+        if data_args.predict_if_test_data and "test" in files and "test" not in wanted:
+            wanted.append("test")
         if "validation" in wanted:
             wanted += [split for split in files if split not in SPLIT_FILE_STEMS]
         needs_train = "train" in wanted or ("validation" in wanted and "validation" not in files)

@@ -32,6 +32,10 @@ def setup_logging(training_args):
     datasets.utils.logging.set_verbosity(level)
     transformers.utils.logging.set_verbosity(level)
     logging.getLogger("tunekit").setLevel(logging.INFO if training_args.should_log else logging.WARNING)
+    # huggingface_hub prints through a handler of its own and then again through the root logger's: once is enough
+    hub_logger = logging.getLogger("huggingface_hub")
+    if hub_logger.handlers:
+        hub_logger.propagate = False
 
 
 def checkpoint_to_resume(training_args, run_args):
