@@ -73,3 +73,12 @@ def save_results(output_dir, split, metrics):
     write_json(all_path, merged)
     if split in TEXT_RESULTS:
         atomic_write(os.path.join(output_dir, TEXT_RESULTS[split]), key_value_lines(metrics))
+
+
+SPLIT_TITLES = {"eval": "dev", "eval_mm": "dev (mismatched)", "predict": "test", "test": "test"}
+
+
+def chart_title(output_dir, split, what):
+    """`<run>, <split>: <what>`: the run is the output folder's name."""
+    run = os.path.basename(os.path.abspath(output_dir))
+    return f"{run}, {SPLIT_TITLES.get(split, split)}: {what}"

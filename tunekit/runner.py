@@ -255,7 +255,8 @@ def finish_run(trainer, run_args, model_args, data_args, task, labels, train_met
         name = training_args.metric_for_best_model or curve_metric
         metric = name if name.startswith("eval_") else f"eval_{name}"
         if train_metrics:
-            training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"))
+            training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"),
+                            os.path.basename(os.path.abspath(output_dir)))
         if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):
             write_model_card(output_dir, task, base_model(model_args, output_dir), data_args, training_args, labels)
         if run_args.export_onnx:

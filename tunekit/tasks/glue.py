@@ -19,7 +19,7 @@ from ..losses import loss_function
 from ..metrics import load_local_metric
 from ..lengths import choose_max_length
 from ..modeling import label_maps, load_config, load_model, load_tokenizer
-from ..outputs import atomic_write
+from ..outputs import atomic_write, chart_title
 from ..readers.classification import ExampleReadOptions, read_classification_file
 from ..plots import confusion_chart, confusion_matrix
 from ..runner import (
@@ -319,7 +319,8 @@ def run(argv=None):
                 names = [config.id2label[i] for i in range(config.num_labels)]
                 gold, predicted = ([names[i] for i in values] for values in scorer.last)
                 counts = confusion_matrix(gold, predicted, names)
-                confusion_chart(counts, names, os.path.join(output_dir, f"{name}_confusion_matrix.png"), "Labels")
+                confusion_chart(counts, names, os.path.join(output_dir, f"{name}_confusion_matrix.png"),
+                                chart_title(output_dir, name, "labels"))
 
         return write
 

@@ -16,7 +16,7 @@ from ..metrics.seqeval.seqeval import SCHEMES
 from .ner_arguments import TASK_COLUMNS, NerDataArguments
 from ..lengths import choose_max_length
 from ..modeling import label_maps, load_config, load_model, load_tokenizer
-from ..outputs import atomic_write
+from ..outputs import atomic_write, chart_title
 from ..readers import TokenReadOptions, read_token_file
 from ..sources import load_hub_dataset, load_splits, size_or_none
 from ..plots import confusion_chart, confusion_matrix, per_type_scores
@@ -267,11 +267,13 @@ def evaluation(split, sentences, encoded, scorers):
             atomic_write(os.path.join(output_dir, f"{name}_classification_report.txt"), scorer.report())
             per_type = {kind: values for kind, values in scorer.scores.items() if isinstance(values, dict)}
             if per_type:
-                per_type_scores(per_type, os.path.join(output_dir, f"{name}_entity_scores.png"))
+                per_type_scores(per_type, os.path.join(output_dir, f"{name}_entity_scores.png"),
+                                chart_title(output_dir, name, "scores per entity type"))
             gold_types, predicted_types = scorer.word_types()
             types = sorted(set(gold_types) | set(predicted_types), key=lambda t: (t == "O", t))
             counts = confusion_matrix(gold_types, predicted_types, types)
-            confusion_chart(counts, types, os.path.join(output_dir, f"{name}_confusion_matrix.png"), "Entity types per word")
+            confusion_chart(counts, types, os.path.join(output_dir, f"{name}_confusion_matrix.png"),
+                            chart_title(output_dir, name, "entity types per word"))
         if split == "test":
             text = conll_predictions(sentences[split][0], scorer.predicted_words)
             atomic_write(os.path.join(output_dir, "predictions.txt"), text)
