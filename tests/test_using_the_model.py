@@ -4,11 +4,13 @@ import glob
 import json
 import os
 import random
+import re
+import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO, run_script
+from conftest import NER_SAMPLE, REPO, run_script
 from tunekit.inference.ner import group_entities, split_words
 
 pytestmark = pytest.mark.slow
@@ -105,6 +107,14 @@ def test_charts_and_model_card(trained_ner):
     assert "f1" in card.data.metrics
     assert "| dev |" in card.text and "| test |" in card.text
     assert "`B-PER`" in card.text and 'pipeline("token-classification"' in card.text
+    assert NER_SAMPLE not in card.text and "PATH" not in card.text and "-1" not in card.text
+    assert "local files: folder `ner_sample`; sentences: train 600, dev 60, test 80" in card.text
+    assert re.search(r"\| test \| PER \| \d\.\d{4} \| \d\.\d{4} \| \d\.\d{4} \| \d+ \|", card.text)
+    assert re.search(r"\d+ s of training, final average training loss \d\.\d{4}, on CPU: .+, \d+ cores, (bf16|fp32)\.", card.text)
+    assert "## Limitations" in card.text
+    usage = card.text.split("```python\n", 1)[1].split("```", 1)[0]
+    ran = run_script(sys.executable, "-c", usage, cwd=str(trained_ner.parent))  # the card's own example runs
+    assert ran.returncode == 0, ran.stderr[-2000:]
 
 
 def test_tensorboard_logs_are_written(trained_ner):

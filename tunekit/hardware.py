@@ -1,6 +1,8 @@
 """What this machine runs fast: native bf16, and the attention implementation that suits the device."""
 
 import logging
+import os
+import platform
 
 import torch
 
@@ -35,6 +37,29 @@ def apply_precision(precision, training_args):
         setattr(training_args, precision, True)
         training_args.mixed_precision = precision
     logger.info("Precision: %s", training_args.mixed_precision if training_args.mixed_precision != "no" else "fp32")
+
+
+def describe_hardware(training_args):
+    """What trained the model, for the model card: the GPUs, or the CPU model and cores, and the precision."""
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        device = f"{count} x {torch.cuda.get_device_name(0)}"
+    else:
+        device = f"CPU: {cpu_model()}, {os.cpu_count()} cores"
+    processes = f", {training_args.world_size} processes" if training_args.world_size > 1 else ""
+    precision = training_args.mixed_precision if training_args.mixed_precision not in (None, "no") else "fp32"
+    return f"{device}{processes}, {precision}"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def attention_implementation(choice):

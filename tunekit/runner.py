@@ -30,7 +30,7 @@ from .training import (
     UsualPermissionsForCheckpoints,
     checkpoint_to_resume,
     finished_training,
-    saved_base_model,
+    saved_run_facts,
     setup_logging,
 )
 
@@ -243,7 +243,7 @@ def base_model(model_args, output_dir):
     """The model training started from: the saved one when this run evaluates a trained folder."""
     name = model_args.model_name_or_path
     if name and os.path.abspath(name) == os.path.abspath(output_dir):
-        return saved_base_model(output_dir)
+        return saved_run_facts(output_dir).get("base_model")
     return name
 
 

@@ -132,26 +132,26 @@ def train_and_save(trainer, checkpoint, train_samples):
     return metrics
 
 
-def save_run_arguments(output_dir, task, data_args, seed, base_model):
+def save_run_arguments(output_dir, task, data_args, seed, base_model, hardware=None):
     """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later, and the
-    model training started from, for the model card of later evaluations."""
+    model training started from and the hardware it ran on, for the model card of later evaluations."""
     values = dataclasses.asdict(data_args)
     for key in ("data_dir", "train_file", "validation_file", "test_file", "label_file"):
         if values.get(key):
             values[key] = os.path.abspath(values[key])
     write_json(
         os.path.join(output_dir, RUN_ARGUMENTS_FILE),
-        {"task": task, "data": values, "seed": seed, "base_model": base_model},
+        {"task": task, "data": values, "seed": seed, "base_model": base_model, "hardware": hardware},
     )
 
 
-def saved_base_model(output_dir):
-    """The model a folder's training started from (None: the offline default, or not recorded)."""
+def saved_run_facts(output_dir):
+    """What a folder's training recorded (base_model, hardware, ...); empty when it recorded nothing."""
     path = os.path.join(output_dir, RUN_ARGUMENTS_FILE)
     if not os.path.exists(path):
-        return None
+        return {}
     with open(path, encoding="utf-8") as stream:
-        return json.load(stream).get("base_model")
+        return json.load(stream)
 
 
 def load_run_arguments(output_dir):

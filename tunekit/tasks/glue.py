@@ -42,6 +42,7 @@ from ..sources import (
     resolve_split_files,
     size_or_none,
 )
+from ..hardware import describe_hardware
 from ..training import save_run_arguments, train_and_save
 from ..vocabulary import warn_about_unknown_words
 from .glue_arguments import GlueDataArguments
@@ -304,7 +305,10 @@ def run(argv=None):
     train_metrics = previous  # a finished run's figures are kept, not replaced by a 0-step resume
     if training_args.do_train:
         if trainer.is_world_process_zero():
-            save_run_arguments(training_args.output_dir, "glue", data_args, training_args.seed, model_args.model_name_or_path)
+            save_run_arguments(
+                training_args.output_dir, "glue", data_args, training_args.seed, model_args.model_name_or_path,
+                describe_hardware(training_args),
+            )
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(examples["train"][0]))
 
     def write_predictions(output_dir, output):

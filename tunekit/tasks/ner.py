@@ -30,6 +30,7 @@ from ..runner import (
     start_run,
     tokenize_splits,
 )
+from ..hardware import describe_hardware
 from ..training import save_run_arguments, train_and_save
 from ..vocabulary import warn_about_unknown_words
 
@@ -249,7 +250,10 @@ def run(argv=None):
     train_metrics = previous  # a finished run's figures are kept, not replaced by a 0-step resume
     if training_args.do_train:
         if trainer.is_world_process_zero():
-            save_run_arguments(training_args.output_dir, "ner", data_args, training_args.seed, model_args.model_name_or_path)
+            save_run_arguments(
+                training_args.output_dir, "ner", data_args, training_args.seed, model_args.model_name_or_path,
+                describe_hardware(training_args),
+            )
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(sentences["train"][0]))
     summary = run_evaluations(trainer, [evaluation(split, sentences, encoded, scorers) for split in scorers])
     finish_run(trainer, run_args, model_args, data_args, "ner", labels, train_metrics, summary, "f1")
