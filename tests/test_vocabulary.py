@@ -49,3 +49,15 @@ def test_a_run_on_chinese_data_with_the_english_model_says_so(tiny_bert, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     output = result.stdout + result.stderr
     assert output.count("become only [UNK]") == 1
+
+
+@pytest.mark.slow
+def test_a_classification_run_on_chinese_texts_says_so_too(tiny_bert, tmp_path):
+    (tmp_path / "train.tsv").write_text("张伟去北京\t1\n李娜在上海工作\t0\n" * 4)
+    result = run_script(
+        "run_glue.py", "--model_name_or_path", tiny_bert, "--train_file", str(tmp_path / "train.tsv"),
+        "--validation_file", str(tmp_path / "train.tsv"), "--output_dir", str(tmp_path / "out"), "--do_train",
+        "--max_steps", "1", "--report_to", "none", "--save_strategy", "no",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (result.stdout + result.stderr).count("become only [UNK]") == 1

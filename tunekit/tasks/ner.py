@@ -218,6 +218,10 @@ def run(argv=None):
         "split into overlapping windows",
     )
     data_args.max_seq_length = max_length  # saved with the run, so evaluation and prediction use the same
+    window = max_length - tokenizer.num_special_tokens_to_add()
+    if data_args.stride > window // 2:
+        logger.info("--stride %d is more than half a window of %d word pieces: long sentences' windows overlap by %d",
+                    data_args.stride, window, window // 2)
     encoded = {}
     for split in sentences:
         repair = split == "train" and warn_about_entity_starts(sentences["train"], config.label2id)
