@@ -92,6 +92,11 @@ def test_rerunning_a_finished_run_keeps_its_results_and_reevaluates(trained_ner,
     card = (trained_ner / "README.md").read_text()
     assert "0.0000" not in card and card.count(f"{before['train_loss']:.4f}") == card_before.count(f"{before['train_loss']:.4f}")
     assert key_values(trained_ner / "eval_results.txt")["eval_samples"] == 60
+    train_only = [flag for flag in train_flags(tiny_bert, trained_ner) if flag not in ("--do_eval", "--do_predict")]
+    nothing_else = run_script(*train_only)  # only --do_train asked: says so, touches nothing
+    assert nothing_else.returncode == 0, nothing_else.stderr[-3000:]
+    assert "already holds a trained model" in nothing_else.stdout + nothing_else.stderr
+    assert json.load(open(trained_ner / "train_results.json")) == before
 
 
 def test_files_get_the_usual_permissions(trained_ner):

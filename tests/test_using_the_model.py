@@ -5,6 +5,7 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
 
 import numpy as np
@@ -145,3 +146,14 @@ def test_blank_json_lines_keep_their_place(tmp_path):
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"text": "a", "text_pair": "b"}\n\n{"text": "c", "text_pair": "d"}\n')
     assert read_inputs(str(path)) == (["a", "", "c"], ["b", None, "d"])
+
+
+def test_prediction_input_and_flags_fail_in_one_line(tmp_path):
+    bad_bytes = subprocess.run(["sh", PREDICT, str(tmp_path)], input=b"Anna \xff visited\nfine\n", capture_output=True)
+    assert bad_bytes.returncode == 2
+    assert bad_bytes.stderr.decode().strip() == "error: <stdin>:1: bytes that are not UTF-8 at column 6"
+    for flags, message in ((["--inp", "x"], "error: unrecognized arguments: --inp x"),
+                           (["--batch_size", "0"], "error: --batch_size must be 1 or more, not 0")):
+        result = run_script("sh", PREDICT, str(tmp_path), *flags, input_text="")
+        assert result.returncode == 2 and result.stderr.strip().splitlines() == [result.stderr.strip()]
+        assert result.stderr.startswith(message)

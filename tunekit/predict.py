@@ -16,26 +16,34 @@ import sys
 
 from .errors import UserError, at, exits_cleanly_on_user_errors
 from .outputs import atomic_write
-from .readers.lines import read_lines
+from .readers.lines import decoded_lines, read_lines
 
 TEXT_FIELDS = ("text", "sentence", "sentence1", "text_a", "question")
 PAIR_FIELDS = ("text_pair", "sentence2", "text_b")
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    def error(self, message):  # argparse prints its usage and exits; one line instead
+        raise UserError(f"{message} (see --help)")
+
+
 def parse(argv):
-    parser = argparse.ArgumentParser(prog="predict", description=__doc__.splitlines()[0])
+    parser = OneLineErrors(prog="predict", description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("model_dir", help="an output folder of run_ner.py or run_glue.py")
     parser.add_argument("--input", help="a .txt file (one text per line) or JSON lines; default: standard input")
     parser.add_argument("--output", help="where to write JSON lines; default: standard output")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--max_seq_length", type=int, default=None, help="default: the length used in training")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        raise UserError(f"--batch_size must be 1 or more, not {args.batch_size}")
+    return args
 
 
 def input_lines(path):
-    if path is None:
-        return [(number, line.rstrip("\r\n")) for number, line in enumerate(sys.stdin, start=1)]
+    if path is None:  # bytes, decoded as files are: a stray byte is an error naming its line, not a traceback
+        return list(decoded_lines(sys.stdin.buffer, "<stdin>"))
     return list(read_lines(path))
 
 
@@ -74,6 +82,7 @@ def read_inputs(path):
 
 def load_predictor(model_dir, max_seq_length, batch_size):
     """The task's predictor for a saved folder, with the settings it was trained with."""
+    import transformers
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
 
     from .inference.classification import ClassificationPredictor
@@ -82,6 +91,7 @@ def load_predictor(model_dir, max_seq_length, batch_size):
 
     if not os.path.isfile(os.path.join(model_dir, "config.json")):
         raise UserError(f"{model_dir}: not a model folder (no config.json)")
+    transformers.utils.logging.disable_progress_bar()  # the prediction bar is ours; no "Loading weights" bar
     settings_path = os.path.join(model_dir, "tunekit_args.json")
     settings = json.load(open(settings_path, encoding="utf-8"))["data"] if os.path.exists(settings_path) else {}
     config = AutoConfig.from_pretrained(model_dir)

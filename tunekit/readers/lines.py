@@ -19,29 +19,34 @@ def check_readable(path):
 
 
 def read_lines(path):
-    """Yield (line_number, text) for every line, without its line end; line numbers start at 1.
+    """Yield (line_number, text) for every line, without its line end; line numbers start at 1."""
+    check_readable(path)
+    with open(path, "rb") as handle:
+        yield from decoded_lines(handle, path)
+
+
+def decoded_lines(handle, where):
+    """(line_number, text) from a binary stream (a file, or standard input), named `where` in errors.
 
     LF, CRLF and lone CR (old Mac files) all end a line: a CR is never dropped, which would merge two records.
     """
-    check_readable(path)
     number = 0
-    with open(path, "rb") as handle:
-        for raw in handle:
-            if number == 0 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-                raise at(path, 1, "the file is UTF-16: save it as UTF-8")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise at(path, number + 1, f"bytes that are not UTF-8 at column {error.start + 1}") from None
-            if number == 0:
-                text = text.lstrip("\ufeff")
-            body = text[:-1] if text.endswith("\n") else text
-            body = body[:-1] if body.endswith("\r") else body
-            for part in body.split("\r"):
-                number += 1
-                if "\x00" in part:
-                    raise at(path, number, "NUL bytes in the text: is the file UTF-16? save it as UTF-8")
-                yield number, part
+    for raw in handle:
+        if number == 0 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise at(where, 1, "the file is UTF-16: save it as UTF-8")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise at(where, number + 1, f"bytes that are not UTF-8 at column {error.start + 1}") from None
+        if number == 0:
+            text = text.lstrip("\ufeff")
+        body = text[:-1] if text.endswith("\n") else text
+        body = body[:-1] if body.endswith("\r") else body
+        for part in body.split("\r"):
+            number += 1
+            if "\x00" in part:
+                raise at(where, number, "NUL bytes in the text: is the file UTF-16? save it as UTF-8")
+            yield number, part
 
 
 def file_signature(path):
