@@ -67,7 +67,7 @@ def test_saved_folder_reloads_and_the_pipeline_names_entities(trained_ner):
     assert {entity["entity_group"] for entity in entities} <= ENTITY_TYPES
 
 
-def test_eval_script_rescores_the_saved_folder(trained_ner, tmp_path):
+def test_eval_script_rescores_the_saved_folder(trained_ner, tiny_bert, tmp_path):
     before = key_values(trained_ner / "eval_results.txt")
     result = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(trained_ner), cwd=str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -75,6 +75,9 @@ def test_eval_script_rescores_the_saved_folder(trained_ner, tmp_path):
     assert after["eval_f1"] == pytest.approx(before["eval_f1"])
     assert after["eval_samples"] == 60
     assert key_values(trained_ner / "test_results.txt")["predict_samples"] == 80
+    card = (trained_ner / "README.md").read_text()  # rewritten with the new scores, the training's settings kept
+    assert "| train batch size per device | 16 |" in card and "| training length | 2 epochs |" in card
+    assert f"from `{os.path.basename(tiny_bert)}` (a local folder)" in card and "on CPU: " in card
 
 
 def test_rerunning_a_finished_run_keeps_its_results_and_reevaluates(trained_ner, tiny_bert):

@@ -6,7 +6,7 @@ import os
 from huggingface_hub import ModelCard, ModelCardData
 
 from .outputs import atomic_write
-from .training import saved_run_facts
+from .training import CARD_SETTINGS, saved_run_facts
 
 DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
 PIPELINE_TAGS = {"ner": "token-classification", "glue": "text-classification"}
@@ -77,15 +77,17 @@ def data_description(task, data_args, results):
     return source + (f"; {unit}: " + ", ".join(sizes) if sizes else "")
 
 
-def hyperparameter_rows(training_args, data_args):
-    rows = [("learning rate", training_args.learning_rate),
-            ("train batch size per device", training_args.per_device_train_batch_size)]
-    if training_args.gradient_accumulation_steps != 1:
-        rows.append(("gradient accumulation steps", training_args.gradient_accumulation_steps))
-    rows.append(("training length", f"{training_args.max_steps} steps" if training_args.max_steps > 0
-                 else f"{training_args.num_train_epochs:g} epochs"))
-    rows += [("max sequence length", data_args.max_seq_length), ("weight decay", training_args.weight_decay),
-             ("warmup steps", training_args.warmup_steps), ("seed", training_args.seed)]
+def hyperparameter_rows(settings, data_args):
+    """settings: the training run's CARD_SETTINGS (saved at training, so a later evaluation shows those)."""
+    rows = [("learning rate", settings["learning_rate"]),
+            ("train batch size per device", settings["per_device_train_batch_size"])]
+    if settings["gradient_accumulation_steps"] != 1:
+        rows.append(("gradient accumulation steps", settings["gradient_accumulation_steps"]))
+    epochs = settings["num_train_epochs"]
+    rows.append(("training length", f"{settings['max_steps']} steps" if settings["max_steps"] > 0
+                 else f"{epochs:g} epoch{'' if epochs == 1 else 's'}"))
+    rows += [("max sequence length", data_args.max_seq_length), ("weight decay", settings["weight_decay"]),
+             ("warmup steps", settings["warmup_steps"]), ("seed", settings["seed"])]
     return "\n".join(f"| {name} | {value} |" for name, value in rows)
 
 
@@ -152,6 +154,7 @@ def write_model_card(output_dir, task, model_name, data_args, training_args, lab
     time and hardware, results (per entity type too), labels, usage that runs, limitations."""
     results = read_json(os.path.join(output_dir, "all_results.json"))
     facts = saved_run_facts(output_dir)
+    settings = facts.get("training") or {name: getattr(training_args, name) for name in CARD_SETTINGS}
     base = hub_id(model_name)
     metadata = ModelCardData(
         library_name="transformers",
@@ -179,7 +182,7 @@ Fine-tuned with tunekit ({'run_ner.py' if task == 'ner' else 'run_glue.py'}) fro
 
 | setting | value |
 | --- | --- |
-{hyperparameter_rows(training_args, data_args)}
+{hyperparameter_rows(settings, data_args)}
 
 {training_facts(results, facts.get("hardware"))}
 

@@ -132,16 +132,26 @@ def train_and_save(trainer, checkpoint, train_samples):
     return metrics
 
 
-def save_run_arguments(output_dir, task, data_args, seed, base_model, hardware=None):
+# The training settings the model card shows; kept at training so later evaluations show those, not their own.
+CARD_SETTINGS = ("learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps", "num_train_epochs",
+                 "max_steps", "weight_decay", "warmup_steps", "seed")
+
+
+def save_run_arguments(output_dir, task, data_args, training_args, base_model, hardware=None):
     """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later, and the
-    model training started from and the hardware it ran on, for the model card of later evaluations."""
+    model training started from, its settings and the hardware it ran on, for the model card of later
+    evaluations."""
+    seed = training_args.seed
     values = dataclasses.asdict(data_args)
     for key in ("data_dir", "train_file", "validation_file", "test_file", "label_file"):
         if values.get(key):
             values[key] = os.path.abspath(values[key])
     write_json(
         os.path.join(output_dir, RUN_ARGUMENTS_FILE),
-        {"task": task, "data": values, "seed": seed, "base_model": base_model, "hardware": hardware},
+        {
+            "task": task, "data": values, "seed": seed, "base_model": base_model, "hardware": hardware,
+            "training": {name: getattr(training_args, name) for name in CARD_SETTINGS},
+        },
     )
 
 

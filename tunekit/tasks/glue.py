@@ -306,7 +306,7 @@ def run(argv=None):
     if training_args.do_train:
         if trainer.is_world_process_zero():
             save_run_arguments(
-                training_args.output_dir, "glue", data_args, training_args.seed, model_args.model_name_or_path,
+                training_args.output_dir, "glue", data_args, training_args, model_args.model_name_or_path,
                 describe_hardware(training_args),
             )
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(examples["train"][0]))
