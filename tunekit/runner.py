@@ -129,7 +129,7 @@ def padding_options(data_args, training_args, max_length):
 
 def prepared_model(model, run_args, training_args):
     """The model with --freeze_* applied (logged) and, training on CPU, the fast dropout."""
-    if run_args.fast_dropout and training_args.device.type == "cpu":
+    if run_args.fast_dropout and training_args.do_train and training_args.device.type == "cpu":
         logger.info("Fast dropout: %d dropout layers swapped", use_fast_dropout(model))
     frozen = freeze(model, run_args.freeze_encoder, run_args.freeze_embeddings, run_args.freeze_layers)
     if frozen:
