@@ -17,7 +17,10 @@ ADD_PREFIX_SPACE_TYPES = {"roberta", "gpt2", "bloom", "deberta", "longformer", "
 DEFAULT_LABEL_NAME = re.compile(r"^LABEL_\d+$")
 # Module names of task heads (and poolers, which sentence-encoder checkpoints often lack) across architectures.
 HEAD_NAMES = {"classifier", "pre_classifier", "crf", "score", "logits_proj", "sequence_summary", "pooler", "out_proj"}
-LOADING_LOGGERS = ("transformers.modeling_utils", "transformers.distributed.tensor_parallel")
+# (the tensor-parallel module moved from integrations/ to distributed/ in 5.2x)
+LOADING_LOGGERS = (
+    "transformers.modeling_utils", "transformers.distributed.tensor_parallel", "transformers.integrations.tensor_parallel",
+)
 logger = logging.getLogger("tunekit")
 
 
