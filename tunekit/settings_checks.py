@@ -69,8 +69,9 @@ def check_disk(model_args, data_args, training_args):
         if not path:
             continue
         data = os.path.realpath(path)
-        if output == data or (name == "data_dir" and output == os.path.dirname(os.path.join(data, ""))) or \
-                (name != "data_dir" and os.path.dirname(data) == output and training_args.do_train):
+        # the data folder itself, or (when training writes into it) the folder a data file lies in
+        beside_a_file = name != "data_dir" and training_args.do_train and os.path.dirname(data) == output
+        if output == data or beside_a_file:
             raise UserError(
                 f"{output_dir}: --output_dir is where --{name} {path} lies; results, charts and a README.md would be "
                 "written among your data: choose a folder of its own"
