@@ -18,6 +18,7 @@ def test_log_events_read_as_lines_with_numbers():
     assert evaluation == "dev at step 50/188  epoch 1.00: loss 0.0709  f1 0.9504  (0.6 s)"
     done = log_line({"train_runtime": 32.66, "train_samples_per_second": 183.7, "train_loss": 0.2468, "epoch": 2.0}, state)
     assert done == "training done at step 50/188  epoch 2.00: loss 0.2468, 32.7 s, 183.7 samples/s"
+    assert log_line({"eval_mm_accuracy": 0.8, "epoch": 1.0}, state) == "dev-mm at step 50/188  epoch 1.00: accuracy 0.8000"
 
 
 @pytest.mark.slow

@@ -47,25 +47,22 @@ def choose_labels(train_labels, label_file, model_labels, order_data_labels):
     return labels
 
 
-def check_known(occurrences, labels, source):
-    """Every label used in a split must be in the label set: name the first unknown one and where it is."""
+def check_known(occurrences, labels, source, problem=None):
+    """Every label used in a split must be in the label set: name the first unknown one and where it is.
+    problem(label) words the error when `label '...' is not in <source>` would mislead."""
     known = set(labels)
     for label, (path, line) in occurrences.items():
         if label not in known:
-            raise at(path, line, f"label '{label}' is not in {source}")
+            raise at(path, line, problem(label) if problem else f"label '{label}' is not in {source}")
 
 
-def only_held_out(occurrences, labels, percentage):
-    """A label of the held-out validation part that the rest of the training file lacks: say that it is there."""
-    known = set(labels)
-    for label, (path, line) in occurrences.items():
-        if label not in known:
-            raise at(
-                path, line,
-                f"label '{label}' occurs only in the {percentage}% of this training file held out for validation "
-                "(no validation file was given), so training would never see it; pass a --validation_file, add "
-                "examples of it, or choose another --seed or --validation_split_percentage",
-            )
+def only_in_held_out_part(percentage):
+    """The error for a label of the held-out validation part that the rest of the training file lacks."""
+    return lambda label: (
+        f"label '{label}' occurs only in the {percentage}% of this training file held out for validation "
+        "(no validation file was given), so training would never see it; pass a --validation_file, add "
+        "examples of it, or choose another --seed or --validation_split_percentage"
+    )
 
 
 def first_occurrences(dataset, path, column):
@@ -111,8 +108,8 @@ def resolve_label_set(splits, column, label_file, config, order_data_labels):
     else:
         source = f"the training data {splits['train'][1]}"
     for split, (dataset, where) in splits.items():
-        if split != "train" and hasattr(where, "percentage") and not label_file and not model_labels:
-            only_held_out(first_occurrences(dataset, where, column), labels, where.percentage)
-        elif split != "train":
-            check_known(first_occurrences(dataset, where, column), labels, source)
+        if split != "train":
+            held_out = hasattr(where, "percentage") and not label_file and not model_labels
+            problem = only_in_held_out_part(where.percentage) if held_out else None
+            check_known(first_occurrences(dataset, where, column), labels, source, problem)
     return labels

@@ -5,13 +5,12 @@ import os
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from .outputs import atomic_write
+from .outputs import SPLIT_TITLES, atomic_write
 from .training import CARD_SETTINGS, saved_run_facts
 
 DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
 PIPELINE_TAGS = {"ner": "token-classification", "glue": "text-classification"}
 SHOWN_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "mse")
-SPLITS = {"eval": "dev", "eval_mm": "dev (mismatched)", "predict": "test"}
 EXAMPLES = {"ner": "Anna Brandt visited Oslo on Tuesday.", "glue": "good value for money"}
 
 
@@ -33,11 +32,11 @@ def read_json(path):
 
 def results_table(results):
     """One row per evaluated split, one column per metric it has."""
-    names = [name for name in SHOWN_METRICS if any(f"{split}_{name}" in results for split in SPLITS)]
+    names = [name for name in SHOWN_METRICS if any(f"{split}_{name}" in results for split in SPLIT_TITLES)]
     rows = [
         f"| {shown} | " + " | ".join(f"{results[f'{split}_{name}']:.4f}" if f"{split}_{name}" in results else ""
                                      for name in names) + " |"
-        for split, shown in SPLITS.items() if any(f"{split}_{name}" in results for name in names)
+        for split, shown in SPLIT_TITLES.items() if any(f"{split}_{name}" in results for name in names)
     ]
     if not rows:
         return "No evaluation was run."

@@ -155,7 +155,7 @@ def describe_loading(model, loading):
     if missing_body:
         logger.warning(
             "%d weights of the model were not in the checkpoint and start at random (e.g. %s): is it the model you "
-            "meant?", len(missing_body), ", ".join(sorted(missing_body)[:3]),
+            "meant?", len(missing_body), ", ".join(missing_body[:3]),
         )
     mismatched = loading.get("mismatched_keys") or []
     if mismatched:

@@ -5,6 +5,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 
+
 def _umask():
     mask = os.umask(0o022)
     os.umask(mask)
@@ -75,7 +76,8 @@ def save_results(output_dir, split, metrics):
         atomic_write(os.path.join(output_dir, TEXT_RESULTS[split]), key_value_lines(metrics))
 
 
-SPLIT_TITLES = {"eval": "dev", "eval_mm": "dev (mismatched)", "predict": "test", "test": "test"}
+# How a split's metric prefix is shown in titles and the model card.
+SPLIT_TITLES = {"eval": "dev", "eval_mm": "dev (mismatched)", "predict": "test"}
 
 
 def chart_title(output_dir, split, what):

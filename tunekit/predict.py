@@ -86,14 +86,14 @@ def load_predictor(model_dir, max_seq_length, batch_size):
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
 
     from .inference.classification import ClassificationPredictor
+    from .training import saved_run_facts
     from .modeling import model_max_length
     from .inference.ner import NerPredictor
 
     if not os.path.isfile(os.path.join(model_dir, "config.json")):
         raise UserError(f"{model_dir}: not a model folder (no config.json)")
     transformers.utils.logging.disable_progress_bar()  # the prediction bar is ours; no "Loading weights" bar
-    settings_path = os.path.join(model_dir, "tunekit_args.json")
-    settings = json.load(open(settings_path, encoding="utf-8"))["data"] if os.path.exists(settings_path) else {}
+    settings = saved_run_facts(model_dir).get("data", {})
     config = AutoConfig.from_pretrained(model_dir)
     is_ner = any(name.endswith("ForTokenClassification") for name in config.architectures or [])
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

@@ -14,9 +14,7 @@ NOT_SHOWN = {"total_flos", "epoch", "step"}
 
 def number(value):
     """A number as a person reads it: 4 significant digits, small rates in exponent form."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, float):
         return str(value)
     if value != 0 and abs(value) < 1e-3:
         return f"{value:.2e}"
@@ -29,7 +27,8 @@ def log_line(logs, state):
     if "train_runtime" in logs:
         return (f"training done at {where}: loss {number(logs.get('train_loss', float('nan')))}, "
                 f"{logs['train_runtime']:.1f} s, {number(logs.get('train_samples_per_second', 0))} samples/s")
-    prefix = next((p for p in SPLIT_NAMES if any(k.startswith(p + "_") for k in logs)), None)
+    prefixes = sorted(SPLIT_NAMES, key=len, reverse=True)  # eval_mm_* keys also start with eval_
+    prefix = next((p for p in prefixes if any(k.startswith(p + "_") for k in logs)), None)
     if prefix is not None:
         scores = {k[len(prefix) + 1:]: v for k, v in logs.items() if k.startswith(prefix + "_")}
         runtime = scores.pop("runtime", None)

@@ -165,8 +165,8 @@ def saved_run_facts(output_dir):
 
 
 def load_run_arguments(output_dir):
-    path = os.path.join(output_dir, RUN_ARGUMENTS_FILE)
-    if not os.path.exists(path):
+    """saved_run_facts of a folder that must have them (eval.sh)."""
+    facts = saved_run_facts(output_dir)
+    if not facts:
         raise UserError(f"{output_dir}: not an output folder of run_ner.py or run_glue.py (no {RUN_ARGUMENTS_FILE})")
-    with open(path, encoding="utf-8") as stream:
-        return json.load(stream)
+    return facts

@@ -276,12 +276,12 @@ def evaluation(split, sentences, encoded, scorers):
             per_type = {kind: values for kind, values in scorer.scores.items() if isinstance(values, dict)}
             if per_type:
                 per_type_scores(per_type, os.path.join(output_dir, f"{name}_entity_scores.png"),
-                                chart_title(output_dir, name, "scores per entity type"))
+                                chart_title(output_dir, prefix, "scores per entity type"))
             gold_types, predicted_types = scorer.word_types()
             types = sorted(set(gold_types) | set(predicted_types), key=lambda t: (t == "O", t))
             counts = confusion_matrix(gold_types, predicted_types, types)
             confusion_chart(counts, types, os.path.join(output_dir, f"{name}_confusion_matrix.png"),
-                            chart_title(output_dir, name, "entity types per word"))
+                            chart_title(output_dir, prefix, "entity types per word"))
         if split == "test":
             text = conll_predictions(sentences[split][0], scorer.predicted_words)
             atomic_write(os.path.join(output_dir, "predictions.txt"), text)
