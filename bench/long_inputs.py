@@ -17,7 +17,7 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from tunekit.readers import TokenReadOptions, read_token_file  # noqa: E402
+from tunekit.data.readers import TokenReadOptions, read_token_file  # noqa: E402
 
 
 def predicted_words(path):

@@ -21,6 +21,8 @@ Configurations:
   wide-buckets  buckets of 50 batches: uniform batches as the official length grouping makes
              (faster, about 0.5 dev F1 lower after one CoNLL-2003 epoch); only with --configs
 Run it on an otherwise idle machine: two PyTorch processes on the same cores slow each other down.
+On a CUDA machine the same configurations run on the GPU (ours then trains NER on length buckets, as the speed
+switch decides there), the matmul peak is the GPU's, and the machine line names the GPU.
 """
 
 import argparse
@@ -37,9 +39,12 @@ import torch
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from tunekit.batching import BUCKET_BATCHES, batches_of, bucketed_batches, padding_fraction  # noqa: E402
-from tunekit.modeling import default_model_path  # noqa: E402
-from tunekit.packing import first_fit_rows, row_capacity  # noqa: E402
+from tunekit.training.speed.buckets import BUCKET_BATCHES, batches_of, bucketed_batches, padding_fraction  # noqa: E402
+from tunekit.modeling.loading import default_model_path  # noqa: E402
+from tunekit.training.speed.hardware import cpu_model  # noqa: E402
+from tunekit.training.speed.packing import first_fit_rows, row_capacity  # noqa: E402
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 WIDE_BUCKETS = 50
 # the official scripts' training step: torch's dropout, the whole embedding matrix, clipping in a pass of its own
@@ -93,13 +98,13 @@ def train_lengths(task, data, train_samples, max_length):
 
     tokenizer = AutoTokenizer.from_pretrained(default_model_path())
     if task == "ner":
-        from tunekit.readers import TokenReadOptions, read_token_file
+        from tunekit.data.readers import TokenReadOptions, read_token_file
 
         rows = [row["tokens"] for row in read_token_file(os.path.join(data, "conll2003", "train.txt"), TokenReadOptions())]
         rows = rows if train_samples == "all" else rows[: int(train_samples)]
         encoded = tokenizer(rows, is_split_into_words=True, truncation=True, max_length=max_length)
     else:
-        from tunekit.readers.classification import ExampleReadOptions, read_classification_file
+        from tunekit.data.readers.classification import ExampleReadOptions, read_classification_file
         from tunekit.tasks.glue_tasks import GLUE_TASKS
 
         task = GLUE_TASKS["mrpc"]
@@ -115,7 +120,7 @@ def simulated_padding(config, lengths, task, max_length):
     if task == "glue" and config == "plain":
         return 1.0 - lengths.mean() / max_length
     generator = torch.Generator().manual_seed(42)
-    if config == "default" and task == "ner":  # random batches, packed
+    if config == "default" and task == "ner" and DEVICE == "cpu":  # random batches, packed (CPU only)
         batches = batches_of(torch.randperm(len(lengths), generator=generator).tolist(), BATCH)
         return packed_padding(lengths, batches, pad_multiple(config))
     if config in OURS:
@@ -157,13 +162,35 @@ def training_flops(lengths, shape, epochs):
 
 
 def matmul_peak(dtype, size=2048, repeats=6):
-    """FLOP/s of a large square matmul on this machine (the practical peak MFU is measured against)."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    """FLOP/s of a large square matmul on this machine's device (the practical peak MFU is measured against)."""
+    if DEVICE == "cuda":
+        size, repeats = 8192, 20
+    a = torch.randn(size, size, dtype=dtype, device=DEVICE)
+    b = torch.randn(size, size, dtype=dtype, device=DEVICE)
     a @ b
+    synchronize()
     start = time.perf_counter()
     for _ in range(repeats):
         a @ b
+    synchronize()
     return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def synchronize():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
+def describe_machine():
+    """The device the configurations run on: the GPU, or the CPU model and the flags that decide bf16."""
+    if DEVICE == "cuda":
+        return f"GPU: {torch.cuda.get_device_name(0)}, CPU: {cpu_model()}"
+    try:
+        flags = open("/proc/cpuinfo", encoding="utf-8").read().split("flags", 1)[1].split("\n", 1)[0].split()
+    except (OSError, IndexError):
+        flags = []
+    wanted = [flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if flag in flags]
+    return f"CPU: {cpu_model()}, {os.cpu_count()} cores, flags: {' '.join(wanted) or 'none of avx2/avx512/amx'}"
 
 
 def run(script, flags, output_dir):
@@ -187,6 +214,7 @@ def compare(args):
     flops = training_flops(lengths, shape, args.epochs)
     peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
     score = "eval_f1"
+    print(describe_machine())
     print(f"workload: {script} {args.task} {len(lengths)} training examples x {args.epochs} epoch(s), batch {BATCH}, "
           f"max length {args.max_seq_length}; {lengths.sum()} real training tokens (mean {lengths.mean():.1f})")
     print(f"matmul peak here: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s; "
@@ -224,6 +252,7 @@ def compare(args):
 
 def scale(args):
     """Training time and peak memory of the default configuration as the data and max length grow."""
+    print(describe_machine())
     print(f"{'sentences':>9} {'max len':>7} {'train s':>8} {'train/s':>8} {'peak RSS':>9}")
     cases = [(n, 128) for n in (1000, 4000, "all")] + [(4000, length) for length in (64, 256, 512)]
     for samples, length in cases:

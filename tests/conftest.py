@@ -32,7 +32,7 @@ def tiny_bert(tmp_path_factory):
     """A random 2-layer BERT with the offline MiniLM's WordPiece tokenizer (uncased)."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from tunekit.modeling import default_model_path
+    from tunekit.modeling.loading import default_model_path
 
     folder = str(tmp_path_factory.mktemp("tiny_bert"))
     tokenizer = AutoTokenizer.from_pretrained(default_model_path())

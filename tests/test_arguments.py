@@ -1,12 +1,13 @@
 """Flags or one JSON/YAML file, official argument names, and clear errors for unknown ones."""
 
 import json
+import os
 import sys
 
 import pytest
 
-from conftest import run_script
-from tunekit.arguments import parse_arguments
+from conftest import REPO, run_script, train_flags
+from tunekit.config.arguments import parse_arguments
 from tunekit.errors import UserError
 from tunekit.tasks.ner_arguments import NerDataArguments
 
@@ -81,3 +82,34 @@ def test_help_lists_our_flags_first_without_importing_torch(script):
     assert probe.stdout.strip().splitlines()[-1] == "False False"
     everything = run_script(script, "--help_all")
     assert everything.returncode == 0 and "--lr_scheduler_type" in everything.stdout
+
+
+def test_the_saved_run_config_holds_the_settled_arguments_and_repeats_the_run(tiny_bert, tmp_path):
+    import yaml
+
+    first = tmp_path / "first"
+    result = run_script(*train_flags(
+        tiny_bert, first, "--max_seq_length", "auto", "--early_stopping_patience", "2", "--num_train_epochs", "1",
+        "--max_train_samples", "200", "--save_strategy", "no", "--precision", "fp32",
+    ))
+    assert result.returncode == 0, result.stderr[-2000:]
+    saved = yaml.safe_load((first / "run_config.yaml").read_text())
+    # settled values, not the requests: a number for auto, the early-stopping schedule, the attention kernels
+    assert isinstance(saved["max_seq_length"], int) and saved["max_seq_length"] < 128
+    assert saved["load_best_model_at_end"] is True and saved["metric_for_best_model"] == "f1"
+    assert saved["eval_strategy"] == saved["save_strategy"] == "epoch"
+    assert saved["attn_implementation"] == "eager" and "bf16" not in saved
+    assert os.path.isabs(saved["data_dir"]) and "token" not in saved and "hub_token" not in saved
+
+    second = tmp_path / "second"
+    replay = tmp_path / "replay.yaml"
+    replay.write_text(yaml.safe_dump(dict(saved, output_dir=str(second))))
+    result = run_script(os.path.join(REPO, "run_ner.py"), str(replay), cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    timing = ("runtime", "per_second")
+    for name in ("eval_results.json", "predict_results.json"):
+        scores = [{k: v for k, v in json.loads((run / name).read_text()).items() if not k.endswith(timing)}
+                  for run in (first, second)]
+        assert scores[0] == scores[1]
+    assert (first / "predictions.txt").read_text() == (second / "predictions.txt").read_text()
+    assert yaml.safe_load((second / "run_config.yaml").read_text()) == dict(saved, output_dir=str(second))

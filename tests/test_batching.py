@@ -1,20 +1,21 @@
 """Length-bucketed training order, length-sorted evaluation and results put back in input order."""
 
+import dataclasses
+
 import datasets
 import pytest
 import numpy as np
 import torch
 
-from tunekit.batching import (
+from tunekit.encoding.lengths import add_lengths, lengths_of
+from tunekit.training.speed.buckets import (
     LengthBucketSampler,
-    add_lengths,
     batches_of,
     bucketed_batches,
     equal_token_cuts,
-    lengths_of,
     padding_fraction,
 )
-from tunekit.trainer import in_input_order, in_order_scorer, sorted_by_length
+from tunekit.evaluation.order import in_input_order, in_order_scorer, sorted_by_length
 
 
 def random_lengths(count, seed=0):
@@ -92,7 +93,8 @@ def test_trainer_draws_every_training_row_once_in_batches_of_varying_rows(tiny_b
         TrainingArguments,
     )
 
-    from tunekit.trainer import TunekitTrainer
+    from tunekit.training.speed.switch import SPEED_OFF, Choice
+    from tunekit.training.trainer import TunekitTrainer
 
     rng = np.random.default_rng(3)
     rows = [[101] + [7] * int(n) + [102] for n in rng.integers(1, 60, size=300)]
@@ -100,9 +102,8 @@ def test_trainer_draws_every_training_row_once_in_batches_of_varying_rows(tiny_b
     model = AutoModelForTokenClassification.from_pretrained(tiny_bert, num_labels=2)
     args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=16, use_cpu=True, report_to=[])
     collator = DataCollatorForTokenClassification(AutoTokenizer.from_pretrained(tiny_bert))
-    trainer = TunekitTrainer(
-        model=model, args=args, train_dataset=dataset, data_collator=collator, equal_token_batches=True
-    )
+    buckets = dataclasses.replace(SPEED_OFF, length_buckets=Choice(True, "test"), equal_token_batches=True)
+    trainer = TunekitTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, speed=buckets)
     loader = trainer.get_train_dataloader()
     batches = list(loader)
     assert len(batches) == len(loader) == -(-300 // 16)
@@ -114,7 +115,7 @@ def test_trainer_draws_every_training_row_once_in_batches_of_varying_rows(tiny_b
     trainer._train_batch_size = 8
     assert len(trainer.get_train_dataloader()) == -(-300 // 8)
     # Sequence classification (the default) keeps batch_size rows: 300 = 4 buckets of 4 x 16 + 44 (16, 16, 12).
-    trainer.equal_token_batches, trainer._train_batch_size = False, 16
+    trainer.speed, trainer._train_batch_size = dataclasses.replace(buckets, equal_token_batches=False), 16
     assert sorted(len(batch["input_ids"]) for batch in trainer.get_train_dataloader()) == [12] + [16] * 18
 
 

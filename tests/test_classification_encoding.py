@@ -13,7 +13,7 @@ from tunekit.encoding.classification import (
     keep_pieces,
     pool_chunks,
 )
-from tunekit.modeling import default_model_path
+from tunekit.modeling.loading import default_model_path
 
 
 @pytest.fixture(scope="module")

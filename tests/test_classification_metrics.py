@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tunekit.metrics import load_local_metric
+from tunekit.evaluation.metrics import load_local_metric
 
 
 def test_classification_scores():

@@ -3,9 +3,10 @@
 import pytest
 
 from tunekit.errors import UserError
-from tunekit.labels import read_label_file
-from tunekit.readers.classification import ExampleReadOptions, read_classification_file
-from tunekit.tasks.glue import GlueDataArguments, read_options, split_files
+from tunekit.data.labels import read_label_file
+from tunekit.data.readers.classification import ExampleReadOptions, read_classification_file
+from tunekit.data.example_data import read_options, split_files
+from tunekit.tasks.glue_arguments import GlueDataArguments
 
 
 def write(folder, name, content):

@@ -9,7 +9,7 @@ import torch
 from transformers import BertConfig, BertForTokenClassification, DebertaV2Config, DebertaV2ForTokenClassification
 
 from conftest import run_script, tiny_config, train_flags
-from tunekit.fast_dropout import FastDropout, fast_dropout, keep_mask, use_fast_dropout
+from tunekit.training.speed.fast_dropout import FastDropout, fast_dropout, keep_mask, use_fast_dropout
 
 
 def test_every_lane_keeps_one_minus_p():

@@ -3,9 +3,9 @@
 import pytest
 
 from tunekit.errors import UserError
-from tunekit.labels import check_known, choose_labels, read_label_file
-from tunekit.modeling import fine_tuned_labels
-from tunekit.tasks.ner import order_ner_labels
+from tunekit.data.labels import check_known, choose_labels, read_label_file
+from tunekit.modeling.loading import fine_tuned_labels
+from tunekit.data.token_data import order_ner_labels
 
 
 def test_label_file_keeps_its_order_and_rejects_duplicates(tmp_path):

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from conftest import NER_SAMPLE, run_script
 from tunekit.errors import UserError
-from tunekit.losses import CrossEntropyLoss, balanced_weights, class_weights, label_counts, read_weight_file
+from tunekit.training.losses import CrossEntropyLoss, balanced_weights, class_weights, label_counts, read_weight_file
 
 LABELS = {"O": 0, "B-PER": 1, "I-PER": 2}
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import NER_SAMPLE, REPO, run_script, conll_sentences
-from tunekit.metrics import load_local_metric
+from tunekit.evaluation.metrics import load_local_metric
 
 pytestmark = pytest.mark.slow
 

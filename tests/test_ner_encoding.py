@@ -3,9 +3,10 @@
 import pytest
 from transformers import AutoTokenizer
 
-from tunekit.encoding.ner import IGNORE, NerEncoder, owners, repaired_tags, words_from_pieces
+from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding.ner import NerEncoder, owners, repaired_tags, words_from_pieces
 from tunekit.encoding.windows import window_bounds
-from tunekit.modeling import default_model_path
+from tunekit.modeling.loading import default_model_path
 
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 LABEL2ID = {label: index for index, label in enumerate(LABELS)}
@@ -27,12 +28,12 @@ def test_first_piece_carries_the_label_and_later_pieces_are_ignored(tokenizer):
     features = encode(tokenizer, [(["Szczebrzeszyn", "visited", "Gdansk"], ["B-PER", "O", "B-LOC"])])
     pieces = tokenizer.convert_ids_to_tokens(features["input_ids"][0])
     labels = features["labels"][0]
-    assert pieces[0] == "[CLS]" and labels[0] == IGNORE and labels[-1] == IGNORE
+    assert pieces[0] == "[CLS]" and labels[0] == IGNORE_INDEX and labels[-1] == IGNORE_INDEX
     first_of_each_word = [i for i, w in enumerate(features["word_index"][0]) if w >= 0]
     assert [labels[i] for i in first_of_each_word] == [LABEL2ID["B-PER"], LABEL2ID["O"], LABEL2ID["B-LOC"]]
     long_word_pieces = first_of_each_word[1] - first_of_each_word[0]
     assert long_word_pieces > 1
-    assert labels[first_of_each_word[0] + 1 : first_of_each_word[1]] == [IGNORE] * (long_word_pieces - 1)
+    assert labels[first_of_each_word[0] + 1 : first_of_each_word[1]] == [IGNORE_INDEX] * (long_word_pieces - 1)
 
 
 def test_label_all_tokens_turns_b_into_i_on_later_pieces(tokenizer):
@@ -94,7 +95,7 @@ def test_entities_starting_with_i_are_trained_as_b():
 def test_repair_is_counted_and_reported_once(caplog):
     import datasets
 
-    from tunekit.tasks.ner import warn_about_entity_starts
+    from tunekit.data.token_data import warn_about_entity_starts
 
     train = datasets.Dataset.from_dict(
         {"tokens": [["a", "b"], ["c"], ["d"]], "tags": [["O", "I-PER"], ["I-LOC"], ["B-PER"]], "line": [1, 4, 6]}

@@ -11,10 +11,10 @@ from transformers import (
 )
 
 from conftest import run_script, tiny_config, train_flags
-from tunekit.crf import with_crf
-from tunekit.fast_dropout import use_fast_dropout
-from tunekit.losses import IGNORED
-from tunekit.packing import PackedBatches, first_fit_rows, packer_for, supports_packing
+from tunekit.modeling.crf import with_crf
+from tunekit.training.speed.fast_dropout import use_fast_dropout
+from tunekit.encoding import IGNORE_INDEX
+from tunekit.training.speed.packing import PackedBatches, first_fit_rows, packer_for, supports_packing
 
 
 def test_first_fit_places_every_sentence_once_within_the_capacity():
@@ -39,7 +39,7 @@ def test_a_packed_batch_keeps_tokens_labels_positions_and_separates_sentences():
     batch = PackedBatches(pad_token_id=0, multiple=8)(features(6, 3, 2, 9))
     rows, width = batch["input_ids"].shape
     assert width == 16 and rows == 2  # the longest (9) rounded to 8; 20 tokens in two rows of 16
-    real = batch["labels"] != IGNORED
+    real = batch["labels"] != IGNORE_INDEX
     assert real.sum() == 20 and sorted(batch["input_ids"][real].tolist()) == list(range(10, 30))
     mask = batch["attention_mask"][:, 0]
     for r in range(rows):
@@ -76,11 +76,11 @@ def test_packed_outputs_equal_padded_outputs(attention, fast):
     sentences = features(7, 4, 11, 3, 5)
     packed = packer_for(model, 8)(sentences)
     labels = packed.pop("labels")
-    logits = model(**packed).logits[labels != IGNORED]
+    logits = model(**packed).logits[labels != IGNORE_INDEX]
     for sentence in sentences:  # each sentence alone gives the logits it has in the packed rows
         alone = model(torch.tensor([sentence["input_ids"]])).logits[0]
         where = (labels == sentence["labels"][0])
-        torch.testing.assert_close(logits[where[labels != IGNORED]], alone, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(logits[where[labels != IGNORE_INDEX]], alone, atol=1e-5, rtol=1e-4)
 
 
 def test_roberta_positions_start_after_the_padding_index():
@@ -109,7 +109,7 @@ def test_run_ner_trains_on_packed_batches_unless_it_cannot(tiny_bert, tmp_path, 
     result = run_script(*train_flags(tiny_bert, output, "--num_train_epochs", "1", "--save_strategy", "no", *flags))
     assert result.returncode == 0, result.stderr[-2000:]
     log = result.stdout + result.stderr
-    assert ("Training batches: random, each packed" in log) == packed, log[-3000:]
+    assert ("packing: on (" in log) == packed, log[-3000:]
     state = json.loads((output / "trainer_state.json").read_text())
     assert state["global_step"] == 38  # 600 sentences in batches of 16, packed or not
     assert json.loads((output / "eval_results.json").read_text())["eval_f1"] >= 0

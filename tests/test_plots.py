@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from tunekit.outputs import chart_title
-from tunekit.plots import confusion_figure, per_type_scores_figure, training_curves_figure
+from tunekit.outputs.files import chart_title
+from tunekit.outputs.plots import confusion_figure, per_type_scores_figure, training_curves_figure
 
 
 def test_confusion_colours_are_shares_of_each_gold_row_with_a_colour_bar():

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import SAMPLES
 from tunekit.errors import UserError
-from tunekit.readers import TokenReadOptions, detect_token_format, read_token_file
+from tunekit.data.readers import TokenReadOptions, detect_token_format, read_token_file
 
 EXPECTED = [
     (["Anna", "Brandt", "visited", "Oslo", "."], ["B-PER", "I-PER", "O", "B-LOC", "O"]),
@@ -113,7 +113,7 @@ def test_malformed_files_fail_with_file_and_line(tmp_path, name, content, option
 
 def test_every_kind_of_line_end_separates_records(tmp_path):
     """LF, CRLF and old-Mac CR all end a line; a CR is never dropped (that merged two sentences into one)."""
-    from tunekit.readers.lines import read_lines
+    from tunekit.data.readers.lines import read_lines
 
     path = tmp_path / "mixed.txt"
     path.write_bytes(b"\xef\xbb\xbfAnna B-PER\r\nvisited O\rOslo B-LOC\n\rKofi B-PER\n")
@@ -125,7 +125,7 @@ def test_every_kind_of_line_end_separates_records(tmp_path):
 
 
 def test_a_quoted_csv_cell_may_span_lines_when_it_takes_in_no_row(tmp_path):
-    from tunekit.readers.table import csv_rows
+    from tunekit.data.readers.table import csv_rows
 
     path = tmp_path / "reviews.csv"
     path.write_text('label,review\n1,"first line\nsecond line"\n0,"plain, with a comma"\n')

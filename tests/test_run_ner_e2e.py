@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from conftest import NER_SAMPLE, REPO, run_script, train_flags, conll_sentences
-from tunekit.readers import TokenReadOptions, read_token_file
+from tunekit.data.readers import TokenReadOptions, read_token_file
 
 pytestmark = pytest.mark.slow
 

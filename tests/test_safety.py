@@ -3,8 +3,8 @@
 import pathlib
 import re
 
-from tunekit.arguments import ModelArguments
-from tunekit.modeling import hub_options
+from tunekit.config.arguments import ModelArguments
+from tunekit.modeling.loading import hub_options
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "tunekit"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tunekit.metrics import load_local_metric
+from tunekit.evaluation.metrics import load_local_metric
 
 
 @pytest.fixture(scope="module")

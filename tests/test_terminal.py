@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import NER_SAMPLE, run_script
-from tunekit.terminal import log_line
+from tunekit.outputs.terminal import log_line
 
 
 def test_log_events_read_as_lines_with_numbers():

@@ -8,10 +8,10 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForTokenClassification, TrainingArguments
 
-from tunekit.crf import with_crf
+from tunekit.modeling.crf import with_crf
 from tunekit.errors import UserError
-from tunekit.optimization import freeze, parameter_depths, parameter_groups
-from tunekit.trainer import TunekitTrainer
+from tunekit.training.optimization import freeze, parameter_depths, parameter_groups
+from tunekit.training.trainer import TunekitTrainer
 
 from conftest import run_script, train_flags
 
@@ -146,7 +146,7 @@ def test_options_combine_with_checkpointing_and_accumulation(tiny_bert, tmp_path
 
 
 def test_covering_length_and_its_bounds():
-    from tunekit.lengths import covering_length
+    from tunekit.data.max_length import covering_length
 
     lengths = list(range(1, 101))  # 1..100 pieces
     assert covering_length(lengths, 0.95, 512) == 95

@@ -141,7 +141,7 @@ def test_onnx_export_gives_the_same_predictions(trained_ner):
 
 
 def test_blank_json_lines_keep_their_place(tmp_path):
-    from tunekit.predict import read_inputs
+    from tunekit.inference.predict import read_inputs
 
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"text": "a", "text_pair": "b"}\n\n{"text": "c", "text_pair": "d"}\n')

@@ -7,14 +7,14 @@ import datasets
 import pytest
 
 from conftest import SAMPLES, run_script
-from tunekit.vocabulary import unknown_words, warn_about_unknown_words
+from tunekit.data.vocabulary import unknown_words, warn_about_unknown_words
 
 
 @pytest.fixture(scope="module")
 def english_tokenizer():
     from transformers import AutoTokenizer
 
-    from tunekit.modeling import default_model_path
+    from tunekit.modeling.loading import default_model_path
 
     return AutoTokenizer.from_pretrained(default_model_path())
 

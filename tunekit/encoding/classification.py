@@ -7,7 +7,7 @@ or, with --long_text chunks, split into overlapping windows whose logits are poo
 
 import numpy as np
 
-from .windows import window_bounds
+from tunekit.encoding.windows import window_bounds
 
 TRUNCATION_SIDES = ("head", "tail", "head_tail")
 LONG_TEXT_MODES = ("truncate", "chunks")

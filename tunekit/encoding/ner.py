@@ -5,9 +5,9 @@ labels the word and reports its prediction, so training counts each word once an
 predictions file score exactly one label per word, however long the sentence.
 """
 
-from .windows import window_bounds
+from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding.windows import window_bounds
 
-IGNORE = -100
 NOT_A_WORD = -1
 
 
@@ -112,7 +112,7 @@ class NerEncoder:
             tags = repaired_tags(tags, self.label2id)
         label_ids = [self.label2id[tag] for tag in tags]
         for index, (start, end) in enumerate(bounds):
-            word_index, labels = [NOT_A_WORD] * prefix, [IGNORE] * prefix
+            word_index, labels = [NOT_A_WORD] * prefix, [IGNORE_INDEX] * prefix
             for position in range(start, end):
                 word = content_words[position]
                 owned = owner[word] == index
@@ -120,7 +120,7 @@ class NerEncoder:
                 word_index.append(word if owned and is_first else NOT_A_WORD)
                 labels.append(self.piece_label(label_ids, tags, word, owned, is_first))
             word_index += [NOT_A_WORD] * suffix
-            labels += [IGNORE] * suffix
+            labels += [IGNORE_INDEX] * suffix
             piece_ids = ids[:prefix] + ids[prefix + start : prefix + end] + ids[end_of_content:]
             window = {
                 "input_ids": piece_ids,
@@ -134,12 +134,12 @@ class NerEncoder:
 
     def piece_label(self, label_ids, tags, word, owned, is_first):
         if not label_ids or not owned:
-            return IGNORE
+            return IGNORE_INDEX
         if is_first:
             return label_ids[word]
         if self.label_all_tokens:
             return continuation_label(tags[word], self.label2id)
-        return IGNORE
+        return IGNORE_INDEX
 
 
 def words_from_pieces(piece_predictions, example_ids, word_indices, word_counts, id2label):

@@ -2,14 +2,14 @@
 
 import torch
 
-from ..encoding.classification import (
+from tunekit.encoding.classification import (
     MULTI_LABEL,
     REGRESSION,
     ClassificationEncoder,
     labels_and_probabilities,
     pool_chunks,
 )
-from .batches import predict_in_length_order
+from tunekit.inference.batches import predict_in_length_order
 
 
 class ClassificationPredictor:

@@ -9,8 +9,8 @@ import re
 
 import torch
 
-from ..encoding.ner import NerEncoder
-from .batches import predict_in_length_order
+from tunekit.encoding.ner import NerEncoder
+from tunekit.inference.batches import predict_in_length_order
 
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 WORD = re.compile(rf"[{CJK}]|[^\W{CJK}]+|[^\w\s]", re.UNICODE)

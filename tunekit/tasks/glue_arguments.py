@@ -3,10 +3,10 @@
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..arguments import DataTrainingArguments
-from ..encoding.classification import LONG_TEXT_MODES, TRUNCATION_SIDES
-from ..readers.table import TABLE_FORMATS
-from .glue_tasks import GLUE_TASKS
+from tunekit.config.arguments import DataTrainingArguments
+from tunekit.encoding.classification import LONG_TEXT_MODES, TRUNCATION_SIDES
+from tunekit.data.readers.table import TABLE_FORMATS
+from tunekit.tasks.glue_tasks import GLUE_TASKS
 
 
 @dataclass

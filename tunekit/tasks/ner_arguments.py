@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..arguments import DataTrainingArguments
-from ..readers import TOKEN_READERS
+from tunekit.config.arguments import DataTrainingArguments
+from tunekit.data.readers import TOKEN_READERS
 
 # seqeval's schemes (metrics/seqeval/seqeval.py SCHEMES, which imports seqeval and evaluate)
 SCHEME_NAMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")

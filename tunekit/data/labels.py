@@ -1,0 +1,115 @@
+"""The label set of a run: from a label file, from a fine-tuned model's config, or from the training data."""
+
+import json
+
+from tunekit.errors import UserError, at
+from tunekit.modeling.loading import fine_tuned_labels
+from tunekit.data.readers.lines import read_lines
+
+
+def read_label_file(path):
+    """One label per line, in order; blank lines are ignored, a duplicate is an error naming its line.
+
+    CLUE's labels.json (JSON lines with a "label" field) is read the same way.
+    """
+    labels, seen = [], {}
+    for number, text in read_lines(path):
+        label = label_on_line(text.strip())
+        if not label:
+            continue
+        if label in seen:
+            raise at(path, number, f"label '{label}' is listed twice (first on line {seen[label]})")
+        seen[label] = number
+        labels.append(label)
+    if not labels:
+        raise at(path, 1, "the label file lists no labels")
+    return labels
+
+
+def choose_labels(train_labels, label_file, model_labels, order_data_labels):
+    """The ordered label list for the run.
+
+    train_labels: label -> (file, line) where training data first uses it (empty when not training).
+    A label file wins; else a fine-tuned model's own order is kept; else the data's labels, ordered by
+    order_data_labels. Training labels outside the chosen set are an error, never a silent remap.
+    """
+    if label_file:
+        labels, source = read_label_file(label_file), f"the label file {label_file}"
+    elif model_labels:
+        labels, source = model_labels, f"the fine-tuned model's labels ({', '.join(model_labels)})"
+    elif train_labels:
+        return order_data_labels(train_labels)
+    else:
+        raise UserError(
+            "no label set: evaluating or predicting without training needs a fine-tuned model or --label_file"
+        )
+    check_known(train_labels, labels, source)
+    return labels
+
+
+def check_known(occurrences, labels, source, problem=None):
+    """Every label used in a split must be in the label set: name the first unknown one and where it is.
+    problem(label) words the error when `label '...' is not in <source>` would mislead."""
+    known = set(labels)
+    for label, (path, line) in occurrences.items():
+        if label not in known:
+            raise at(path, line, problem(label) if problem else f"label '{label}' is not in {source}")
+
+
+def only_in_held_out_part(percentage):
+    """The error for a label of the held-out validation part that the rest of the training file lacks."""
+    return lambda label: (
+        f"label '{label}' occurs only in the {percentage}% of this training file held out for validation "
+        "(no validation file was given), so training would never see it; pass a --validation_file, add "
+        "examples of it, or choose another --seed or --validation_split_percentage"
+    )
+
+
+def first_occurrences(dataset, path, column):
+    """label -> (path, line) of its first use, for a dataset with a per-example `line` column."""
+    found = {}
+    for batch in dataset.iter(batch_size=2048):
+        for line, value in zip(batch["line"], batch[column]):
+            for label in value if isinstance(value, list) else [value]:
+                if label not in found:
+                    found[label] = (path, line)
+    return found
+
+
+def label_on_line(text):
+    """The label a label-file line names: the line itself, or the "label" field of a JSON object."""
+    if text.startswith("{"):
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            return text
+        if isinstance(record, dict) and "label" in record:
+            return str(record["label"])
+    return text
+
+
+def resolve_label_set(splits, column, label_file, config, order_data_labels):
+    """The run's label list, checked against every split so that an unseen dev/test label fails early.
+
+    splits: split -> (Dataset, source). A fine-tuned model's labels must match the chosen set exactly.
+    """
+    train_labels = first_occurrences(splits["train"][0], splits["train"][1], column) if "train" in splits else {}
+    model_labels = fine_tuned_labels(config)
+    labels = choose_labels(train_labels, label_file, model_labels, order_data_labels)
+    if model_labels and labels != model_labels:
+        raise UserError(
+            f"the label set ({', '.join(labels)}) disagrees with the fine-tuned model's labels "
+            f"({', '.join(model_labels)}); use a label file that matches the model, or start from a base model"
+        )
+    if label_file:
+        source = f"the label file {label_file}"
+    elif model_labels:
+        source = "the fine-tuned model's labels"
+    else:
+        source = f"the training data {splits['train'][1]}"
+    for split, (dataset, where) in splits.items():
+        if split != "train":
+            held_out = hasattr(where, "percentage") and not label_file and not model_labels
+            problem = only_in_held_out_part(where.percentage) if held_out else None
+            check_known(first_occurrences(dataset, where, column), labels, source, problem)
+    return labels

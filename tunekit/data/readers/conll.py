@@ -1,0 +1,59 @@
+"""CoNLL column files: one token per line, columns split by tabs or spaces, blank lines between sentences."""
+
+from tunekit.errors import at
+from tunekit.data.readers.lines import read_lines
+from tunekit.data.readers.sentences import make_sentence
+
+
+def split_columns(text):
+    """Tab-separated when the line holds a tab (tokens may then contain spaces), else whitespace-separated."""
+    if "\t" in text:
+        return [field.strip() for field in text.split("\t")]
+    return text.split()
+
+
+def read_conll(path, options):
+    """Yield sentences; -DOCSTART- lines and whitespace-only lines end a sentence."""
+    pattern = options.suffix_pattern()
+    columns = None
+    tokens, tags, start = [], [], None
+    found_any = False
+
+    def flush():
+        nonlocal tokens, tags, start
+        record = make_sentence(tokens, tags if columns > 1 else None, path, start, options, pattern)
+        tokens, tags, start = [], [], None
+        return record
+
+    for number, text in read_lines(path):
+        if not text.strip() or text.startswith("-DOCSTART-"):
+            if tokens:
+                found_any = True
+                yield flush()
+            continue
+        fields = split_columns(text)
+        if columns is None:
+            columns = len(fields)
+            label_index = resolve_label_column(options.label_column, columns, path, number)
+        elif len(fields) != columns:
+            raise at(path, number, f"expected {columns} columns like the first token line, found {len(fields)}")
+        if start is None:
+            start = number
+        tokens.append(fields[0])
+        if columns > 1:
+            tags.append(fields[label_index])
+    if tokens:
+        found_any = True
+        yield flush()
+    if not found_any:
+        raise at(path, 1, "no sentences found (only -DOCSTART- or blank lines)")
+
+
+def resolve_label_column(label_column, columns, path, line):
+    """The index of the tag column: the last one unless --label_column (or --task_name) chose another."""
+    if columns == 1:
+        return None
+    index = -1 if label_column is None else label_column
+    if not -columns <= index < columns or index in (0, -columns):
+        raise at(path, line, f"--label_column {label_column} does not fit a file of {columns} columns (token is 0)")
+    return index

@@ -1,0 +1,44 @@
+"""Helpers for records (JSON, CSV, Hub rows) whose token and tag fields may be lists or space-separated strings."""
+
+from tunekit.errors import at
+from tunekit.data.readers.sentences import make_sentence
+
+TOKEN_FIELD_NAMES = ("tokens", "words", "sents", "sentence", "text", "chars")
+TAG_FIELD_NAMES = ("ner_tags", "tags", "labels", "ner_labels", "label", "ner")
+
+
+def pick_field(record, explicit, candidates, path, line, what):
+    """The field name to use: the one the user named, else the first known name present in the record."""
+    if explicit is not None:
+        if explicit not in record:
+            raise at(path, line, f"no {what} field '{explicit}' (fields: {', '.join(map(str, record))})")
+        return explicit
+    for name in candidates:
+        if name in record:
+            return name
+    raise at(
+        path,
+        line,
+        f"no {what} field: expected one of {', '.join(candidates)} (fields: {', '.join(map(str, record))}); "
+        f"name it with --{'text' if what == 'token' else 'label'}_column_name",
+    )
+
+
+def as_string_list(value, path, line, what):
+    """A list of strings from a JSON list or a space-separated string."""
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list) and all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
+        return [str(item) for item in value]
+    raise at(path, line, f"the {what} field must be a list of strings or a space-separated string")
+
+
+def record_sentence(record, path, line, options, pattern):
+    """Tokens and tags of one record; the tag field may be absent only where labels are optional."""
+    token_field = pick_field(record, options.text_field, TOKEN_FIELD_NAMES, path, line, "token")
+    tokens = as_string_list(record[token_field], path, line, "token")
+    tags = None
+    if options.label_field is not None or options.labels_required or any(n in record for n in TAG_FIELD_NAMES):
+        tag_field = pick_field(record, options.label_field, TAG_FIELD_NAMES, path, line, "label")
+        tags = as_string_list(record[tag_field], path, line, "label")
+    return make_sentence(tokens, tags, path, line, options, pattern)

@@ -1,0 +1,52 @@
+"""The record every NER reader yields: tokens, their tags, and the line the sentence starts on."""
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from tunekit.errors import at
+
+# Names accepted by --strip_token_suffix for common token decorations.
+SUFFIX_PRESETS = {
+    # Weibo NER writes each character followed by its position in a jieba word ("科0", "e12"):
+    # strip the trailing digits, but never the first character, which may itself be a digit.
+    "digits": r"(?<=.)\d+$",
+}
+
+
+@dataclass
+class TokenReadOptions:
+    """How to read token-level files; filled from the command line."""
+
+    file_format: Optional[str] = None
+    label_column: Optional[int] = None
+    text_field: Optional[str] = None
+    label_field: Optional[str] = None
+    strip_token_suffix: Optional[str] = None
+    labels_required: bool = True
+
+    def suffix_pattern(self):
+        if not self.strip_token_suffix:
+            return None
+        return re.compile(SUFFIX_PRESETS.get(self.strip_token_suffix, self.strip_token_suffix))
+
+
+def make_sentence(tokens, tags, path, line, options, pattern=None):
+    """Validate one sentence and return it as a record; tags=None means the input has no labels.
+
+    `line` is a line number, or a description such as "entry 7" for whole-file JSON (stored as 0).
+    """
+    if pattern is not None:
+        tokens = [pattern.sub("", token) for token in tokens]
+    if not tokens:
+        raise at(path, line, "empty sentence: no tokens")
+    for token in tokens:
+        if token == "":
+            raise at(path, line, "empty token")
+    if tags is None:
+        if options.labels_required:
+            raise at(path, line, "no labels: this file is used for training or evaluation and needs a label column")
+        tags = []
+    elif len(tags) != len(tokens):
+        raise at(path, line, f"{len(tokens)} tokens but {len(tags)} labels")
+    return {"tokens": tokens, "tags": tags, "line": line if isinstance(line, int) else 0}

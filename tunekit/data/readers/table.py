@@ -1,0 +1,115 @@
+"""Rows of tabular files (TSV, CSV, JSON lines, JSON lists) as (line, fields) with an optional header.
+
+TSV is split on tabs with no quoting at all: GLUE files hold bare `"` characters that are text, not quotes.
+CSV uses a real CSV parser (RFC 4180 quoting, as in ChnSentiCorp_htl_all.csv).
+"""
+
+import csv
+import json
+
+from tunekit.errors import at
+from tunekit.data.readers.lines import read_lines
+
+TABLE_FORMATS = ("tsv", "csv", "json")
+
+
+def detect_table_format(path):
+    """json or csv by extension, tsv for everything else."""
+    lowered = path.lower()
+    if lowered.endswith((".json", ".jsonl")):
+        return "json"
+    if lowered.endswith(".csv"):
+        return "csv"
+    return "tsv"
+
+
+def tsv_rows(path):
+    for number, text in read_lines(path):
+        if text.strip():
+            yield number, [field.strip() for field in text.split("\t")]
+
+
+def csv_rows(path):
+    """(line where the record starts, cells) with RFC 4180 quoting. A quote left open would silently swallow the
+    rows after it into one cell, so an open quote at the end of the file, a quote closed in the middle of a cell,
+    and a quoted cell whose continuation lines are rows of the file's width by themselves are errors."""
+    numbered = list(read_lines(path))
+    reader = csv.reader((text + "\n" for _, text in numbered), strict=True)
+    width, start = None, 0  # start: index in `numbered` of the record's first line
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise at(path, numbered[start][0], quote_problem(str(error), numbered[reader.line_num - 1][0])) from None
+        end = reader.line_num  # the record is numbered[start:end]
+        width = len(row) if width is None else width
+        for index in range(start + 1, end):
+            if len(next(csv.reader([numbered[index][1]]))) == width:
+                raise at(
+                    path, numbered[start][0],
+                    f"a quoted cell opened here runs on to line {numbered[end - 1][0]} and takes in line "
+                    f"{numbered[index][0]}, which is a row of its own: close the quote on its line, or double a quote "
+                    'that is part of the text ("")',
+                )
+        if any(cell.strip() for cell in row):
+            yield numbered[start][0], [cell.strip() for cell in row]
+        start = end
+
+
+def quote_problem(message, line):
+    """A one-line explanation of the csv module's quoting errors."""
+    if "unexpected end of data" in message:
+        return "a quoted cell opened on this line is never closed: every row after it would become part of one cell"
+    return f"bad quoting (line {line}: {message}): a quote must enclose a whole cell; double a quote that is part of the text (\"\")"
+
+
+def json_records(path):
+    """(line, record) from JSON lines, a whole-file JSON list of objects, or one object of objects keyed by id.
+
+    Records of whole-file JSON have no line of their own: they are located as "entry <key>".
+    """
+    lines = list(read_lines(path))
+    first = next((text for _, text in lines if text.strip()), None)
+    if first is None:
+        raise at(path, 1, "the file holds only blank lines")
+    if not is_json_lines(first):
+        yield from whole_json_records(path, "\n".join(text for _, text in lines))
+        return
+    for number, text in lines:
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise at(path, number, f"invalid JSON: {error.msg}") from None
+        if not isinstance(record, dict):
+            raise at(path, number, f"a JSON line must be an object, found {type(record).__name__}")
+        yield number, record
+
+
+def is_json_lines(first_line):
+    """A first line that is a complete record (not an object of records) means JSON lines."""
+    try:
+        value = json.loads(first_line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(value, dict) and not all(isinstance(item, dict) for item in value.values())
+
+
+def whole_json_records(path, text):
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise at(path, error.lineno, f"invalid JSON: {error.msg}") from None
+    if isinstance(value, dict):
+        entries = value.items()
+    elif isinstance(value, list):
+        entries = enumerate(value)
+    else:
+        raise at(path, 1, "expected JSON lines, a list of records or an object of records")
+    for key, record in entries:
+        if not isinstance(record, dict):
+            raise at(path, f"entry {key}", f"a record must be an object, found {type(record).__name__}")
+        yield f"entry {key}", record

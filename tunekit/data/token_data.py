@@ -1,0 +1,98 @@
+"""Token-classification data: sentences (tokens, tags, line) from files, folders or the Hub; the tag set's order;
+entities that start with I-."""
+
+import logging
+
+import datasets
+
+from tunekit.data.readers import TokenReadOptions, read_token_file
+from tunekit.data.sources import load_hub_dataset, load_splits
+from tunekit.encoding.ner import starts_inside
+from tunekit.errors import UserError
+from tunekit.tasks.ner_arguments import TASK_COLUMNS
+
+logger = logging.getLogger("tunekit")
+
+SENTENCE_FEATURES = datasets.Features(
+    {
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "tags": datasets.Sequence(datasets.Value("string")),
+        "line": datasets.Value("int64"),
+    }
+)
+
+
+def read_options(data_args, split: str) -> TokenReadOptions:
+    label_column = data_args.label_column
+    if label_column is None and data_args.task_name != "ner":
+        label_column = TASK_COLUMNS[data_args.task_name]
+    return TokenReadOptions(
+        file_format=data_args.file_format,
+        label_column=label_column,
+        text_field=data_args.text_column_name,
+        label_field=data_args.label_column_name,
+        strip_token_suffix=data_args.strip_token_suffix,
+        labels_required=split != "test",
+    )
+
+
+def load_sentences(data_args, model_args, training_args) -> dict:
+    """split -> (Dataset of tokens/tags/line, where it came from) for the splits this run needs."""
+    return load_splits(
+        data_args,
+        training_args,
+        read_token_file,
+        lambda split: read_options(data_args, split),
+        SENTENCE_FEATURES,
+        lambda: hub_sentences(data_args, model_args),
+    )
+
+
+def hub_sentences(data_args, model_args) -> dict:
+    """A Hub token-classification dataset converted to tokens/tags(strings)/line."""
+    loaded = load_hub_dataset(data_args, model_args)
+    token_column = data_args.text_column_name or "tokens"
+    tag_column = data_args.label_column_name or f"{data_args.task_name}_tags"
+    splits = {}
+    for split, dataset in loaded.items():
+        name = {"dev": "validation", "valid": "validation"}.get(split, split)
+        for column in (token_column, tag_column):
+            if column not in dataset.column_names:
+                raise UserError(
+                    f"{data_args.dataset_name}[{split}]: no column '{column}' (columns: {', '.join(dataset.column_names)})"
+                )
+        feature = dataset.features[tag_column]
+        names = getattr(getattr(feature, "feature", None), "names", None)
+
+        def convert(batch, indices, names=names):
+            tags = [[names[t] if names else str(t) for t in row] for row in batch[tag_column]]
+            return {"tokens": batch[token_column], "tags": tags, "line": [i + 1 for i in indices]}
+
+        converted = dataset.map(
+            convert, batched=True, with_indices=True, remove_columns=dataset.column_names, features=SENTENCE_FEATURES
+        )
+        splits[name] = (converted, f"{data_args.dataset_name}[{split}]")
+    return splits
+
+
+def order_ner_labels(occurrences) -> list:
+    """Sorted, as the official run_ner.py does, so label ids match when users switch scripts."""
+    return sorted(occurrences)
+
+
+def warn_about_entity_starts(train, label2id: dict) -> bool:
+    """Count training entities that start with I- (safe to train as B-) and warn once; True when any exist."""
+    dataset, source = train
+    count, first_line = 0, None
+    for batch in dataset.iter(batch_size=2048):
+        for line, tags in zip(batch["line"], batch["tags"]):
+            starts = sum(starts_inside(tags, i) and "B-" + tags[i][2:] in label2id for i in range(len(tags)))
+            if starts and first_line is None:
+                first_line = line
+            count += starts
+    if count:
+        logger.warning(
+            "%s: %d entities start with an I- tag (first in the sentence at line %d); they are trained as B-. "
+            "Gold labels used for scoring are not changed.", source, count, first_line,
+        )
+    return count > 0

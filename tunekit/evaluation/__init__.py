@@ -1,0 +1,1 @@
+"""Evaluation: local metric modules, the task scorers, evaluating splits and saved folders."""

