@@ -17,7 +17,10 @@ def installed(tmp_path_factory):
     """The wheel pip builds from pyproject.toml, installed (without dependencies: this venv has them) in a folder."""
     root = tmp_path_factory.mktemp("package")
     source = root / "source"  # a copy: building in the repository would leave build/ and egg-info there
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "outputs", "__pycache__", "build"))
+    top_level_only = {".venv", ".git", "outputs", "build"}
+    shutil.copytree(REPO, source, ignore=lambda folder, names: [
+        name for name in names if name == "__pycache__" or (folder == REPO and name in top_level_only)
+    ])
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(root / "wheel"), str(source)],
         capture_output=True, text=True, timeout=300,
