@@ -29,7 +29,7 @@ def run_task(task: str, argv: list) -> int:
     return exits_cleanly_on_user_errors(run)(argv)
 
 
-def train(argv=None) -> int:
+def train(argv: list | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in SCRIPTS:
         print("usage: tunekit-train ner|glue --output_dir DIR [flags...]   (tunekit-train ner --help lists them)",
@@ -38,13 +38,13 @@ def train(argv=None) -> int:
     return run_task(argv[0], argv[1:])
 
 
-def evaluate(argv=None) -> int:
+def evaluate(argv: list | None = None) -> int:
     from tunekit.evaluation.saved_folder import main
 
     return exits_cleanly_on_user_errors(main)(sys.argv[1:] if argv is None else argv)
 
 
-def predict(argv=None) -> int:
+def predict(argv: list | None = None) -> int:
     from tunekit.inference.predict import main
 
     return exits_cleanly_on_user_errors(main)(sys.argv[1:] if argv is None else argv)

@@ -58,7 +58,7 @@ LOADING_LOGGERS = (
 _warned = set()
 
 
-def lookup(owner: str, name: str):
+def lookup(owner: str, name: str) -> object:
     """The attribute, or None where the module, class or attribute is gone."""
     module_name, _, class_name = owner.partition(":")
     try:
@@ -119,7 +119,7 @@ def available(technique: str) -> bool:
 # The accessors the rest of the package calls, each falling back to what Trainer itself would do.
 
 
-def seed_worker():
+def seed_worker() -> 'Callable | None':
     """transformers' DataLoader worker seeding function, or None (then workers are not re-seeded)."""
     return lookup("transformers.trainer_utils", "seed_worker")
 
@@ -139,12 +139,12 @@ def train_batch_size(trainer) -> int:
     return getattr(trainer, "_train_batch_size", None) or trainer.args.per_device_train_batch_size
 
 
-def grad_scaler(accelerator):
+def grad_scaler(accelerator) -> object:
     """accelerate's GradScaler (fp16), or None."""
     return getattr(accelerator, "scaler", None)
 
 
-def remove_unused_columns(trainer, dataset, description: str):
+def remove_unused_columns(trainer, dataset, description: str) -> 'datasets.Dataset':
     """The dataset without the columns the model's forward does not take, as Trainer prepares its own loaders."""
     return trainer._remove_unused_columns(dataset, description=description)
 
@@ -159,7 +159,7 @@ def cpu_native_bf16() -> bool | None:
     return any(check() for check in checks)
 
 
-def attention_internals():
+def attention_internals() -> tuple:
     """(AttentionMaskInterface, eager_mask, sdpa_mask, sdpa_attention_forward) for fast attention dropout."""
     return tuple(lookup(owner, name) for owner, name in (
         ("transformers.masking_utils", "AttentionMaskInterface"), ("transformers.masking_utils", "eager_mask"),

@@ -8,13 +8,13 @@ class UserError(Exception):
     """Bad input from the user: shown as one line on stderr, exit code 2, no traceback."""
 
 
-def at(path, line, problem):
+def at(path: str, line: int | None, problem: str) -> UserError:
     """A UserError that names the file and line, in the `file:line: problem` form editors understand."""
     where = f"{path}:{line}" if line is not None else str(path)
     return UserError(f"{where}: {problem}")
 
 
-def exits_cleanly_on_user_errors(main):
+def exits_cleanly_on_user_errors(main) -> 'Callable':
     """Wrap a script's main so that a UserError ends the process with one line and exit code 2."""
 
     @wraps(main)

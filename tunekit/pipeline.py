@@ -51,7 +51,7 @@ def use_cpu_processes_without_accelerator() -> None:
         os.environ.setdefault("ACCELERATE_USE_CPU", "true")
 
 
-def start(task: Task, argv) -> tuple[Settings, dict | None, str | None]:
+def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     """Parse and settle the arguments, set up logging and the seed, and decide whether this run resumes a
     checkpoint or re-evaluates a finished training: (settings, the finished run's train results, checkpoint)."""
     use_cpu_processes_without_accelerator()
@@ -79,7 +79,7 @@ def start(task: Task, argv) -> tuple[Settings, dict | None, str | None]:
     return settings, previous, checkpoint_to_resume(settings.training, settings.run)
 
 
-def run(task: Task, argv=None) -> int:
+def run(task: Task, argv: list | None = None) -> int:
     settings, previous, checkpoint = start(task, argv)
     splits, data_changes = task.read(settings)
     settings = settle_data(settings, **data_changes)

@@ -269,7 +269,7 @@ class RunArguments:
             raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision}")
 
 
-def parse_arguments(data_arguments_class, argv=None):
+def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
     """Read (model, data, run, training) arguments from flags or from one .json/.yaml file.
 
     Unknown flags and keys are errors naming the nearest real ones (no abbreviations: `--learning_rat` is not
@@ -310,34 +310,34 @@ def parse_arguments(data_arguments_class, argv=None):
         raise UserError(f"invalid arguments: {first_line(error)}") from None
 
 
-def strict_parser(classes):
+def strict_parser(classes) -> 'HfArgumentParser':
     """HfArgumentParser without argparse's prefix matching, whose own errors are one-line UserErrors."""
     from transformers import HfArgumentParser
 
     class StrictParser(HfArgumentParser):
-        def error(self, message):  # argparse prints the usage and exits; one line instead
+        def error(self, message: str):  # argparse prints the usage and exits; one line instead
             raise UserError(f"invalid arguments: {message}")
 
     return StrictParser(classes, allow_abbrev=False)
 
 
-def field_names(classes):
+def field_names(classes) -> list:
     return sorted({item.name for cls in classes for item in dataclasses.fields(cls)})
 
 
-def nearest(name, names, prefix=""):
+def nearest(name: str, names, prefix: str = "") -> str:
     """'; did you mean X or Y?' for the real names closest to a mistyped one."""
     near = difflib.get_close_matches(name, names, n=3, cutoff=0.75)
     return f"; did you mean {' or '.join(prefix + n for n in near)}?" if near else "; see --help"
 
 
-def require_output_dir(given, problem):
+def require_output_dir(given, problem: str) -> None:
     """TrainingArguments would write into ./trainer_output without a word; the user must say where."""
     if not given:
         raise UserError(f"{problem}: say where the model and results go, e.g. --output_dir outputs/my_run")
 
 
-def read_config_file(path):
+def read_config_file(path: str) -> dict:
     """The key/value mapping of a .json or .yaml configuration file."""
     import yaml
 
@@ -351,7 +351,7 @@ def read_config_file(path):
     return values
 
 
-def first_line(error):
+def first_line(error) -> str:
     """The first non-empty line of an exception's message."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__

@@ -20,7 +20,7 @@ def check_settings(model_args, data_args, run_args, training_args) -> None:
     check_disk(model_args, data_args, training_args)
 
 
-def check_numbers(data_args, run_args, training_args):
+def check_numbers(data_args, run_args, training_args) -> None:
     for name in ("max_train_samples", "max_eval_samples", "max_predict_samples"):
         value = getattr(data_args, name)
         if value is not None and value < 1:
@@ -43,7 +43,7 @@ def check_numbers(data_args, run_args, training_args):
         raise UserError("--preprocessing_num_workers must be 1 or more")
 
 
-def check_pairs(data_args, run_args, training_args):
+def check_pairs(data_args, run_args, training_args) -> None:
     wanted = {"fp32": (), "bf16": ("bf16",), "fp16": ("fp16",)}.get(run_args.precision)
     asked = tuple(name for name in ("bf16", "fp16") if getattr(training_args, name))
     if wanted is not None and asked and asked != wanted:
@@ -57,7 +57,7 @@ def check_pairs(data_args, run_args, training_args):
         raise UserError("--resume_from_checkpoint continues a run and --overwrite_output_dir starts afresh: give one")
 
 
-def check_disk(model_args, data_args, training_args):
+def check_disk(model_args, data_args, training_args) -> None:
     output_dir = training_args.output_dir
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise UserError(f"{output_dir}: --output_dir is a file, not a folder")

@@ -21,11 +21,11 @@ COMMON_TRAINING_FLAGS = (
 )
 
 
-def wants_help(argv):
+def wants_help(argv: list) -> bool:
     return any(arg in ("-h", "--help", "--help_all") for arg in argv)
 
 
-def show_help(script, data_arguments, argv, out=sys.stdout):
+def show_help(script: str, data_arguments, argv: list, out=sys.stdout) -> None:
     """Print the help the arguments ask for: ours (-h/--help) or the complete parser's (--help_all)."""
     if "--help_all" in argv:
         from transformers import TrainingArguments
@@ -53,7 +53,7 @@ def show_help(script, data_arguments, argv, out=sys.stdout):
     out.write("\n".join(lines) + "\n")
 
 
-def describe(item, width):
+def describe(item, width) -> list:
     """Help lines for one dataclass field: the flag (and its --no_ form), its value, default and help."""
     kind = value_type(item.type)
     if kind is bool:
@@ -68,7 +68,7 @@ def describe(item, width):
     return [f"  {flag}"] + textwrap.wrap(text, width, initial_indent="      ", subsequent_indent="      ")
 
 
-def value_type(annotation):
+def value_type(annotation) -> type:
     """bool, int, float or str for a field annotation such as Optional[int]."""
     arguments = [a for a in typing.get_args(annotation) if a is not type(None)]
     return arguments[0] if arguments else annotation

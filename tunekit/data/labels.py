@@ -7,7 +7,7 @@ from tunekit.modeling.loading import fine_tuned_labels
 from tunekit.data.readers.lines import read_lines
 
 
-def read_label_file(path):
+def read_label_file(path: str) -> list:
     """One label per line, in order; blank lines are ignored, a duplicate is an error naming its line.
 
     CLUE's labels.json (JSON lines with a "label" field) is read the same way.
@@ -26,7 +26,7 @@ def read_label_file(path):
     return labels
 
 
-def choose_labels(train_labels, label_file, model_labels, order_data_labels):
+def choose_labels(train_labels, label_file, model_labels, order_data_labels) -> list:
     """The ordered label list for the run.
 
     train_labels: label -> (file, line) where training data first uses it (empty when not training).
@@ -47,7 +47,7 @@ def choose_labels(train_labels, label_file, model_labels, order_data_labels):
     return labels
 
 
-def check_known(occurrences, labels, source, problem=None):
+def check_known(occurrences, labels, source: str, problem: str | None = None) -> None:
     """Every label used in a split must be in the label set: name the first unknown one and where it is.
     problem(label) words the error when `label '...' is not in <source>` would mislead."""
     known = set(labels)
@@ -56,7 +56,7 @@ def check_known(occurrences, labels, source, problem=None):
             raise at(path, line, problem(label) if problem else f"label '{label}' is not in {source}")
 
 
-def only_in_held_out_part(percentage):
+def only_in_held_out_part(percentage) -> bool:
     """The error for a label of the held-out validation part that the rest of the training file lacks."""
     return lambda label: (
         f"label '{label}' occurs only in the {percentage}% of this training file held out for validation "
@@ -65,7 +65,7 @@ def only_in_held_out_part(percentage):
     )
 
 
-def first_occurrences(dataset, path, column):
+def first_occurrences(dataset, path: str, column: str) -> dict:
     """label -> (path, line) of its first use, for a dataset with a per-example `line` column."""
     found = {}
     for batch in dataset.iter(batch_size=2048):
@@ -76,7 +76,7 @@ def first_occurrences(dataset, path, column):
     return found
 
 
-def label_on_line(text):
+def label_on_line(text: str) -> str:
     """The label a label-file line names: the line itself, or the "label" field of a JSON object."""
     if text.startswith("{"):
         try:
@@ -88,7 +88,7 @@ def label_on_line(text):
     return text
 
 
-def resolve_label_set(splits, column, label_file, config, order_data_labels):
+def resolve_label_set(splits, column: str, label_file, config, order_data_labels) -> list:
     """The run's label list, checked against every split so that an unseen dev/test label fails early.
 
     splits: split -> (Dataset, source). A fine-tuned model's labels must match the chosen set exactly.

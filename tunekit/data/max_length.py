@@ -12,7 +12,7 @@ from tunekit.modeling.loading import model_max_length
 logger = logging.getLogger("tunekit")
 
 
-def requested_length(value):
+def requested_length(value) -> 'int | str | None':
     """--max_seq_length as given: None, 'auto', or a number (from flags it arrives as text)."""
     if value is None or value == "auto":
         return value
@@ -22,14 +22,14 @@ def requested_length(value):
         raise UserError(f"--max_seq_length must be a number or 'auto', not '{value}'") from None
 
 
-def covering_length(lengths, coverage, limit):
+def covering_length(lengths, coverage: float, limit) -> int:
     """The smallest length that at least `coverage` of `lengths` fit in, at most the model's limit."""
     lengths = np.sort(np.asarray(lengths))
     index = max(math.ceil(coverage * len(lengths)) - 1, 0)
     return int(min(lengths[index], limit))
 
 
-def choose_max_length(data_args, tokenizer, config, train_dataset, measure, longer_means):
+def choose_max_length(data_args, tokenizer, config, train_dataset, measure, longer_means: str) -> int:
     """The max length for this run. For 'auto', measure(batch) -> pieces per example of the raw training split;
     longer_means says what happens to longer examples (windowed, truncated)."""
     requested = requested_length(data_args.max_seq_length)

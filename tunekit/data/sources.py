@@ -17,7 +17,7 @@ SPLIT_FILE_STEMS = {
 NOT_DATA = ("label", "labels", "readme", "source", "license")
 
 
-def names_split(filename, stems):
+def names_split(filename, stems) -> bool:
     """train.txt, train.tsv and weiboNER_2nd_conll.train all name the train split."""
     parts = filename.lower().split(".")
     if parts[0] in NOT_DATA:
@@ -25,7 +25,7 @@ def names_split(filename, stems):
     return parts[0] in stems or (len(parts) > 1 and parts[-1] in stems)
 
 
-def find_split_files(data_dir):
+def find_split_files(data_dir) -> dict:
     """Map split name -> file for the train/dev/test files of a folder; two candidates for one split is an error."""
     if not os.path.isdir(data_dir):
         raise UserError(f"{data_dir}: --data_dir is not a folder")
@@ -46,11 +46,11 @@ def find_split_files(data_dir):
     return found
 
 
-def flag(split):
+def flag(split: str) -> str:
     return {"train": "train_file", "validation": "validation_file", "test": "test_file"}[split]
 
 
-def resolve_split_files(data_args):
+def resolve_split_files(data_args) -> dict:
     """Split name -> file: explicit --*_file flags win over what --data_dir holds."""
     files = find_split_files(data_args.data_dir) if data_args.data_dir else {}
     for split in SPLIT_FILE_STEMS:
@@ -62,7 +62,7 @@ def resolve_split_files(data_args):
     return files
 
 
-def required_splits(training_args):
+def required_splits(training_args) -> set:
     """The splits this run reads: train for --do_train, validation for --do_eval, test for --do_predict."""
     wanted = []
     if training_args.do_train:
@@ -76,7 +76,7 @@ def required_splits(training_args):
     return wanted
 
 
-def dataset_from_reader(reader, path, options, features):
+def dataset_from_reader(reader, path: str, options, features) -> 'datasets.Dataset':
     """Build a memory-mapped Dataset from a reader; the cache key includes the file's size and mtime."""
     try:
         dataset = datasets.Dataset.from_generator(
@@ -97,7 +97,7 @@ def dataset_from_reader(reader, path, options, features):
     return dataset
 
 
-def stream_from_reader(reader, path, options, features):
+def stream_from_reader(reader, path: str, options, features) -> 'datasets.IterableDataset':
     """An IterableDataset reading the file lazily, for --streaming (errors surface when reached)."""
     return datasets.IterableDataset.from_generator(
         generate_records,
@@ -106,23 +106,23 @@ def stream_from_reader(reader, path, options, features):
     )
 
 
-def first_record(dataset):
+def first_record(dataset) -> dict:
     """The first example of a Dataset or an IterableDataset."""
     return next(iter(dataset))
 
 
-def column_values(dataset, column):
+def column_values(dataset, column: str) -> 'Iterator':
     """Iterate one column of a Dataset or an IterableDataset without loading the whole dataset."""
     for batch in dataset.iter(batch_size=2048):
         yield from batch[column]
 
 
-def generate_records(reader, path, options, signature):
+def generate_records(reader, path: str, options, signature) -> 'Iterator[dict]':
     del signature  # only part of the cache key
     yield from reader(path, options)
 
 
-def load_hub_dataset(data_args, model_args):
+def load_hub_dataset(data_args, model_args) -> dict:
     """A Hub dataset (streamed with --streaming), with one clear error when the Hub cannot be reached."""
     try:
         return datasets.load_dataset(
@@ -148,7 +148,7 @@ class HeldOutSource(str):
         return source
 
 
-def hold_out_validation(train, percentage, seed):
+def hold_out_validation(train, percentage, seed) -> tuple:
     """Split a seeded validation set off the training data when no validation file is given."""
     if not 0 < percentage < 100:
         raise UserError(
@@ -161,12 +161,12 @@ def hold_out_validation(train, percentage, seed):
     return parts["train"], parts["test"]
 
 
-def has_local_files(data_args):
+def has_local_files(data_args) -> bool:
     """Whether the data comes from local files (a folder or any --*_file) rather than the Hub."""
     return bool(data_args.data_dir or data_args.train_file or data_args.validation_file or data_args.test_file)
 
 
-def load_splits(data_args, training_args, read_file, options_for, features, hub_splits, files=None):
+def load_splits(data_args, training_args, read_file, options_for, features, hub_splits, files=None) -> dict:
     """split -> (Dataset, where it came from) for the splits this run needs.
 
     Data comes from the Hub (hub_splits()), from `files` (split -> path) or from --data_dir / --*_file.
@@ -219,13 +219,13 @@ def load_splits(data_args, training_args, read_file, options_for, features, hub_
     }
 
 
-def load_file(read_file, path, options, features, streaming):
+def load_file(read_file, path: str, options, features, streaming) -> tuple:
     if streaming:
         return stream_from_reader(read_file, path, options, features)
     return dataset_from_reader(read_file, path, options, features)
 
 
-def first_samples(dataset, limit):
+def first_samples(dataset, limit) -> 'datasets.Dataset':
     """The first `limit` examples (all when limit is None)."""
     if isinstance(dataset, datasets.IterableDataset):
         return dataset if limit is None else dataset.take(limit)
@@ -234,6 +234,6 @@ def first_samples(dataset, limit):
     return dataset.select(range(limit))
 
 
-def size_or_none(dataset):
+def size_or_none(dataset) -> 'int | None':
     """The number of examples, or None for a stream."""
     return None if isinstance(dataset, datasets.IterableDataset) else len(dataset)

@@ -15,7 +15,7 @@ SAMPLE = 2000  # examples read for the measurement
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
-def unknown_words(tokenizer, texts, split_into_words):
+def unknown_words(tokenizer, texts, split_into_words: bool) -> tuple:
     """(words that became only unknown pieces, all words) over texts: strings, or lists of words."""
     unknown_id = tokenizer.unk_token_id
     if unknown_id is None or not texts or not tokenizer.is_fast:  # byte-level vocabularies know every byte
@@ -35,14 +35,14 @@ def unknown_words(tokenizer, texts, split_into_words):
     return lost, total
 
 
-def first_values(dataset, column, count=SAMPLE):
+def first_values(dataset, column: str, count: int = SAMPLE) -> list:
     """The column's values in the first `count` rows of a Dataset or a streamed IterableDataset."""
     if hasattr(dataset, "__len__"):
         return dataset.select(range(min(count, len(dataset))))[column]
     return [row[column] for row in islice(dataset, count)]
 
 
-def warn_about_unknown_words(tokenizer, splits, column, split_into_words):
+def warn_about_unknown_words(tokenizer, splits, column: str, split_into_words: bool) -> 'float | None':
     """Warn once when more than a few percent of the words in the first examples of the training split (else
     the first split) become only unknown pieces; splits: split -> (dataset, source). Returns the share."""
     dataset, source = splits["train"] if "train" in splits else next(iter(splits.values()))

@@ -14,7 +14,7 @@ LONG_TEXT_MODES = ("truncate", "chunks")
 SINGLE, REGRESSION, MULTI_LABEL = "single_label_classification", "regression", "multi_label_classification"
 
 
-def keep_pieces(content, budget, side, head_pieces):
+def keep_pieces(content, budget, side, head_pieces) -> list:
     """Cut a list of pieces to `budget` keeping the head, the tail, or `head_pieces` of the head and the rest from the tail."""
     if len(content) <= budget:
         return content
@@ -59,7 +59,7 @@ class ClassificationEncoder:
         features["length"] = [len(ids) for ids in features["input_ids"]]
         return features
 
-    def encode_single(self, texts, indices):
+    def encode_single(self, texts, indices) -> dict:
         encoded = self.tokenizer(texts, truncation=False, verbose=False)
         features = {key: [] for key in encoded.keys()}
         features["example_id"] = []
@@ -83,7 +83,7 @@ class ClassificationEncoder:
                 features["example_id"].append(example_id)
         return features
 
-    def label_value(self, labels):
+    def label_value(self, labels) -> object:
         if self.problem_type == REGRESSION:
             return float(labels[0])
         if self.problem_type == MULTI_LABEL:
@@ -94,7 +94,7 @@ class ClassificationEncoder:
         return self.label2id[labels[0]]
 
 
-def pool_chunks(logits, example_ids, how):
+def pool_chunks(logits, example_ids, how) -> tuple:
     """One row per example from the rows of its chunks (their mean or max); chunks of an example are adjacent."""
     example_ids = np.asarray(example_ids)
     starts = np.flatnonzero(np.r_[True, example_ids[1:] != example_ids[:-1]])
@@ -104,7 +104,7 @@ def pool_chunks(logits, example_ids, how):
     return np.add.reduceat(logits, starts, axis=0) / counts[:, None], starts
 
 
-def labels_and_probabilities(logits, problem_type, names):
+def labels_and_probabilities(logits, problem_type, names) -> list:
     """(chosen label names, class probabilities) per row of classification logits: softmax and the best class,
     or for multi-label a sigmoid per class and every class above 0.5."""
     logits = np.asarray(logits, dtype=np.float64)

@@ -5,7 +5,7 @@ import numpy as np
 LENGTH_COLUMN = "length"
 
 
-def add_lengths(dataset):
+def add_lengths(dataset) -> 'datasets.Dataset':
     """The encoded dataset with a `length` column (pieces per row), computed once and cached with the rest."""
     if LENGTH_COLUMN in dataset.column_names:
         return dataset

@@ -11,7 +11,7 @@ from tunekit.encoding.windows import window_bounds
 NOT_A_WORD = -1
 
 
-def starts_inside(tags, index):
+def starts_inside(tags, index) -> bool:
     """An I-X tag that does not continue an entity of type X (it follows O, another type, or nothing)."""
     tag = tags[index]
     if not tag.startswith("I-"):
@@ -20,7 +20,7 @@ def starts_inside(tags, index):
     return previous[2:] != tag[2:] or previous == "O"
 
 
-def repaired_tags(tags, label2id):
+def repaired_tags(tags, label2id: dict) -> list:
     """Training tags with each entity that starts with I-X begun as B-X instead (when B-X is a label)."""
     return [
         "B-" + tag[2:] if starts_inside(tags, index) and "B-" + tag[2:] in label2id else tag
@@ -28,14 +28,14 @@ def repaired_tags(tags, label2id):
     ]
 
 
-def continuation_label(label, label2id):
+def continuation_label(label: str, label2id: dict) -> int:
     """The label for a word's later pieces under --label_all_tokens: B-X becomes I-X when I-X exists."""
     if label.startswith("B-") and "I-" + label[2:] in label2id:
         return label2id["I-" + label[2:]]
     return label2id[label]
 
 
-def owners(first_pieces, bounds):
+def owners(first_pieces, bounds) -> list:
     """For each word (by its first piece position), the window where it has the most context on both sides."""
     owner = {}
     for word, position in first_pieces.items():
@@ -63,7 +63,7 @@ class NerEncoder:
             raise ValueError(f"max_seq_length {max_length} leaves no room for words")
         self.stride = max(0, min(stride, self.window // 2))
 
-    def encode_words(self, batch_tokens):
+    def encode_words(self, batch_tokens) -> dict:
         """Tokenize pre-split words; a word that yields no piece (e.g. a zero-width space) is read as unknown."""
         encoded = self.tokenizer(batch_tokens, is_split_into_words=True, truncation=False, verbose=False)
         rows = []
@@ -97,7 +97,7 @@ class NerEncoder:
         features["length"] = [len(ids) for ids in features["input_ids"]]
         return features
 
-    def windows(self, ids, types, word_ids, tags):
+    def windows(self, ids, types, word_ids, tags) -> 'Iterator[tuple]':
         """Yield the features of each window of one sentence."""
         prefix = next(i for i, w in enumerate(word_ids) if w is not None)
         suffix = next(i for i, w in enumerate(reversed(word_ids)) if w is not None)
@@ -132,7 +132,7 @@ class NerEncoder:
                 window["token_type_ids"] = types[:prefix] + types[prefix + start : prefix + end] + types[end_of_content:]
             yield window
 
-    def piece_label(self, label_ids, tags, word, owned, is_first):
+    def piece_label(self, label_ids, tags, word, owned, is_first) -> int:
         if not label_ids or not owned:
             return IGNORE_INDEX
         if is_first:
@@ -142,7 +142,7 @@ class NerEncoder:
         return IGNORE_INDEX
 
 
-def words_from_pieces(piece_predictions, example_ids, word_indices, word_counts, id2label):
+def words_from_pieces(piece_predictions, example_ids, word_indices, word_counts, id2label: dict) -> list:
     """Gather one predicted label per word, in input order, from per-piece predictions of every window."""
     sentences = [[None] * count for count in word_counts]
     for row, example_id, word_index in zip(piece_predictions, example_ids, word_indices):

@@ -1,7 +1,7 @@
 """Overlapping windows over a sequence of word pieces, for inputs longer than the model takes."""
 
 
-def window_bounds(content_length, window, stride):
+def window_bounds(content_length, window, stride: int) -> list:
     """[start, end) of each window over the content pieces; consecutive windows overlap by `stride` pieces."""
     if content_length <= window:
         return [(0, content_length)]

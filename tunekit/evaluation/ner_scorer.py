@@ -60,7 +60,7 @@ def entity_report(gold: list, predicted: list, data_args) -> str:
     )
 
 
-def argmax_logits(logits, labels):
+def argmax_logits(logits, labels) -> 'torch.Tensor':
     """Keep only the predicted label ids during evaluation, not the full logits."""
     del labels
     return logits.argmax(dim=-1)

@@ -6,7 +6,7 @@ from transformers import EvalPrediction
 from tunekit.encoding.lengths import LENGTH_COLUMN, lengths_of
 
 
-def sorted_by_length(dataset, enabled=True):
+def sorted_by_length(dataset, enabled: bool = True) -> tuple:
     """(dataset in increasing length, the order used) so each inference batch pads to nearly nothing;
     datasets without a length column (or enabled=False) come back unchanged."""
     if not enabled or LENGTH_COLUMN not in getattr(dataset, "column_names", ()):
@@ -15,7 +15,7 @@ def sorted_by_length(dataset, enabled=True):
     return dataset.select(order), order
 
 
-def in_input_order(values, order):
+def in_input_order(values, order) -> object:
     """Rows of `values` (predicted in `order`) put back in the dataset's own order."""
     if order is None or values is None:
         return values
@@ -42,6 +42,6 @@ class ScoredInInputOrder:
         )
 
 
-def in_order_scorer(scorer, order):
+def in_order_scorer(scorer, order) -> 'Callable | None':
     """The scorer to use on a dataset predicted in `order`."""
     return ScoredInInputOrder(scorer, order) if scorer is not None and order is not None else scorer

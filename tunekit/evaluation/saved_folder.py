@@ -11,7 +11,7 @@ from tunekit.data.sources import SPLIT_FILE_STEMS, find_split_files, flag
 from tunekit.training.run_folder import load_run_arguments
 
 
-def saved_flags(data):
+def saved_flags(data) -> list:
     """Command-line flags that reproduce the saved data arguments (sample limits for training are left out)."""
     flags = []
     for key, value in data.items():
@@ -21,7 +21,7 @@ def saved_flags(data):
     return flags
 
 
-def available_splits(data):
+def available_splits(data) -> set:
     """Which of validation/test this data has: explicit files, a data folder's files, or a Hub dataset."""
     if data.get("dataset_name"):
         return {"validation", "test"}
@@ -32,7 +32,7 @@ def available_splits(data):
     return found
 
 
-def task_runner(task):
+def task_runner(task: str) -> 'Callable':
     if task == "ner":
         from tunekit.tasks.ner import run
     elif task == "glue":
@@ -42,7 +42,7 @@ def task_runner(task):
     return run
 
 
-def main(argv=None):
+def main(argv: list | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-"):
         raise UserError("usage: python -m tunekit.evaluation.saved_folder <output_dir> [flags...]")

@@ -5,7 +5,7 @@ import torch
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def predict_in_length_order(model, tokenizer, features, batch_size, progress=None):
+def predict_in_length_order(model, tokenizer, features, batch_size: int, progress=None) -> list:
     """Logits per feature (a tensor of shape [length, labels] or [labels]), in the order of `features`.
 
     Sorting by length keeps padding small; each batch is padded to its own longest feature.

@@ -27,7 +27,7 @@ class ClassificationPredictor:
         )
         self.batch_size = batch_size
 
-    def predict(self, texts, pairs=None, progress=None):
+    def predict(self, texts, pairs=None, progress=None) -> list:
         """One result per text: {"label", "probabilities"} ({"value"} for regression, {"labels", ...} multi-label)."""
         if not texts:
             return []

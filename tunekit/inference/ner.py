@@ -16,12 +16,12 @@ CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 WORD = re.compile(rf"[{CJK}]|[^\W{CJK}]+|[^\w\s]", re.UNICODE)
 
 
-def split_words(text):
+def split_words(text: str) -> list:
     """(word, start, end) for each word of a raw text."""
     return [(match.group(), match.start(), match.end()) for match in WORD.finditer(text)]
 
 
-def group_entities(text, words, labels, scores):
+def group_entities(text: str, words, labels, scores) -> list:
     """Spans of consecutive words labelled B-X I-X ... (an I-X after another type starts a new span)."""
     entities, current = [], None
     for (word, start, end), label, score in zip(words, labels, scores):
@@ -59,7 +59,7 @@ class NerPredictor:
         self.encoder = NerEncoder(tokenizer, model.config.label2id, max_length, stride, False)
         self.batch_size = batch_size
 
-    def predict(self, texts, progress=None):
+    def predict(self, texts, progress=None) -> list:
         """One list of entity dicts per text, in input order."""
         split = [split_words(text) for text in texts]
         keep = [index for index, words in enumerate(split) if words]

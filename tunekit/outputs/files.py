@@ -21,7 +21,7 @@ TEXT_RESULTS = {"eval": "eval_results.txt", "eval_mm": "eval_mm_results.txt", "p
 
 
 @contextmanager
-def replaced_atomically(path):
+def replaced_atomically(path: str) -> 'Iterator[str]':
     """Yield a temporary path beside `path` (same extension); when the block succeeds it is renamed to `path`,
     otherwise removed, so a kill or an error never leaves half a file where the user looks."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -37,7 +37,7 @@ def replaced_atomically(path):
             os.unlink(temporary)
 
 
-def give_usual_permissions(folder):
+def give_usual_permissions(folder: str) -> None:
     """Every file directly in `folder` gets FILE_MODE (a saved model or checkpoint: safetensors writes 0o600)."""
     for name in os.listdir(folder):
         path = os.path.join(folder, name)
@@ -45,7 +45,7 @@ def give_usual_permissions(folder):
             os.chmod(path, FILE_MODE)
 
 
-def atomic_write(path, text):
+def atomic_write(path: str, text: str) -> None:
     """Write text through a temporary file and an atomic rename."""
     with replaced_atomically(path) as temporary:
         with open(temporary, "w", encoding="utf-8") as stream:
@@ -54,15 +54,15 @@ def atomic_write(path, text):
             os.fsync(stream.fileno())
 
 
-def write_json(path, value):
+def write_json(path: str, value) -> None:
     atomic_write(path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def key_value_lines(metrics):
+def key_value_lines(metrics: dict) -> str:
     return "".join(f"{key} = {value}\n" for key, value in sorted(metrics.items()))
 
 
-def save_results(output_dir, split, metrics):
+def save_results(output_dir: str, split: str, metrics: dict) -> None:
     """{split}_results.json, the merged all_results.json, and for eval/predict the `key = value` text file."""
     write_json(os.path.join(output_dir, f"{split}_results.json"), metrics)
     all_path = os.path.join(output_dir, "all_results.json")
@@ -80,7 +80,7 @@ def save_results(output_dir, split, metrics):
 SPLIT_TITLES = {"eval": "dev", "eval_mm": "dev (mismatched)", "predict": "test"}
 
 
-def chart_title(output_dir, split, what):
+def chart_title(output_dir: str, split: str, what) -> str:
     """`<run>, <split>: <what>`: the run is the output folder's name."""
     run = os.path.basename(os.path.abspath(output_dir))
     return f"{run}, {SPLIT_TITLES.get(split, split)}: {what}"

@@ -14,7 +14,7 @@ SHOWN_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation"
 EXAMPLES = {"ner": "Anna Brandt visited Oslo on Tuesday.", "glue": "good value for money"}
 
 
-def hub_id(name):
+def hub_id(name: str) -> 'str | None':
     """A Hub model id for the card's metadata, or None for a local folder."""
     if name is None:
         return DEFAULT_MODEL_SOURCE
@@ -23,14 +23,14 @@ def hub_id(name):
     return name
 
 
-def read_json(path):
+def read_json(path: str) -> dict:
     if not os.path.exists(path):
         return {}
     with open(path, encoding="utf-8") as stream:
         return json.load(stream)
 
 
-def results_table(results):
+def results_table(results) -> str:
     """One row per evaluated split, one column per metric it has."""
     names = [name for name in SHOWN_METRICS if any(f"{split}_{name}" in results for split in SPLIT_TITLES)]
     rows = [
@@ -43,7 +43,7 @@ def results_table(results):
     return "| split | " + " | ".join(names) + " |\n|" + " --- |" * (len(names) + 1) + "\n" + "\n".join(rows)
 
 
-def per_type_table(output_dir):
+def per_type_table(output_dir: str) -> str:
     """Per entity type precision / recall / F1 / support from seqeval's reports (dev and test)."""
     rows = []
     for split, name in (("dev", "eval"), ("test", "test")):
@@ -62,7 +62,7 @@ def per_type_table(output_dir):
             "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows))
 
 
-def data_description(task, data_args, results):
+def data_description(task: str, data_args, results) -> str:
     """The data by name (never an absolute local path) and the number of examples in each split."""
     if data_args.dataset_name:
         source = f"`{data_args.dataset_name}`" + (f" ({data_args.dataset_config_name})" if data_args.dataset_config_name else "")
@@ -76,7 +76,7 @@ def data_description(task, data_args, results):
     return source + (f"; {unit}: " + ", ".join(sizes) if sizes else "")
 
 
-def hyperparameter_rows(settings, data_args):
+def hyperparameter_rows(settings, data_args) -> str:
     """settings: the training run's CARD_SETTINGS (saved at training, so a later evaluation shows those)."""
     rows = [("learning rate", settings["learning_rate"]),
             ("train batch size per device", settings["per_device_train_batch_size"])]
@@ -90,7 +90,7 @@ def hyperparameter_rows(settings, data_args):
     return "\n".join(f"| {name} | {value} |" for name, value in rows)
 
 
-def training_facts(results, hardware):
+def training_facts(results, hardware) -> str:
     facts = []
     if "train_runtime" in results:
         facts.append(f"{results['train_runtime']:.0f} s of training")
@@ -101,7 +101,7 @@ def training_facts(results, hardware):
     return ", ".join(facts) + "." if facts else "Not recorded."
 
 
-def usage(task, folder):
+def usage(task: str, folder: str) -> str:
     example = EXAMPLES[task]
     if task == "ner":
         return f"""```python
@@ -129,7 +129,7 @@ print(classifier("{example}"))   # [{{'label': ..., 'score': ...}}]
 Or from the command line: `echo "{example}" | sh scripts/predict.sh {folder}`"""
 
 
-def limitations(task, model_name, data_args):
+def limitations(task: str, model_name, data_args) -> str:
     lines = [
         "- Scores come from one training run (one seed): on CoNLL-2003 two seeds of the same recipe differ by "
         "about 0.5 F1, so small differences between models are not meaningful.",
@@ -148,7 +148,7 @@ def limitations(task, model_name, data_args):
     return "\n".join(lines)
 
 
-def write_model_card(output_dir, task, model_name, data_args, training_args, labels):
+def write_model_card(output_dir: str, task: str, model_name, data_args, training_args, labels) -> None:
     """README.md: metadata (valid Hub model-card YAML), base model, data and its sizes, hyperparameters, training
     time and hardware, results (per entity type too), labels, usage that runs, limitations."""
     results = read_json(os.path.join(output_dir, "all_results.json"))

@@ -18,12 +18,12 @@ class LogitsOnly(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None):
+    def forward(self, input_ids, attention_mask, token_type_ids=None) -> 'torch.Tensor':
         extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
 
 
-def export_onnx(model, tokenizer, output_dir):
+def export_onnx(model, tokenizer, output_dir: str) -> str:
     """Export the model saved in output_dir, then run the ONNX file with onnxruntime on a sample and compare
     with PyTorch. The saved copy is reloaded: the trained object may still carry the mixed-precision wrapper
     of training, which would put bf16 matmuls into the graph."""

@@ -15,7 +15,7 @@ from tunekit.outputs.files import replaced_atomically  # noqa: E402
 FEW_POINTS = 12  # up to this many points a curve shows each value; more draw a plain line
 
 
-def save_figure(figure, path):
+def save_figure(figure, path: str) -> None:
     """Write through a temporary file and rename, like every file the user keeps."""
     try:
         with replaced_atomically(path) as temporary:
@@ -24,7 +24,7 @@ def save_figure(figure, path):
         plt.close(figure)
 
 
-def training_curves_figure(log_history, metric, run):
+def training_curves_figure(log_history, metric: str, run) -> 'Figure | None':
     """Training loss and the evaluation metric over steps, or None when there is nothing to draw. A few points
     are drawn as markers with their values (lines between three points say little)."""
     losses = [(entry["step"], entry["loss"]) for entry in log_history if "loss" in entry and "step" in entry]
@@ -45,7 +45,7 @@ def training_curves_figure(log_history, metric, run):
     return figure
 
 
-def draw_curve(axis, points, color, label):
+def draw_curve(axis, points, color, label: str) -> None:
     if not points:
         return
     steps, values = zip(*points)
@@ -57,7 +57,7 @@ def draw_curve(axis, points, color, label):
                           fontsize=8, color=color)
 
 
-def training_curves(log_history, metric, path, run="run"):
+def training_curves(log_history, metric: str, path: str, run="run") -> bool:
     """Write the training chart; returns False when there is nothing to draw."""
     figure = training_curves_figure(log_history, metric, run)
     if figure is None:
@@ -66,7 +66,7 @@ def training_curves(log_history, metric, path, run="run"):
     return True
 
 
-def per_type_scores_figure(scores, title):
+def per_type_scores_figure(scores, title: str) -> 'Figure':
     """Grouped precision / recall / F1 bars for each entity type with their values; the legend sits above the
     plot, where it hides no bar. scores: type -> {precision, recall, f1}."""
     types = sorted(scores)
@@ -82,11 +82,11 @@ def per_type_scores_figure(scores, title):
     return figure
 
 
-def per_type_scores(scores, path, title="Scores per entity type"):
+def per_type_scores(scores, path: str, title: str = "Scores per entity type") -> None:
     save_figure(per_type_scores_figure(scores, title), path)
 
 
-def confusion_matrix(gold, predicted, labels):
+def confusion_matrix(gold, predicted, labels) -> 'np.ndarray':
     """Counts[i][j]: examples of gold labels[i] predicted as labels[j]."""
     index = {label: i for i, label in enumerate(labels)}
     counts = np.zeros((len(labels), len(labels)), dtype=int)
@@ -95,7 +95,7 @@ def confusion_matrix(gold, predicted, labels):
     return counts
 
 
-def confusion_figure(counts, labels, title):
+def confusion_figure(counts, labels, title: str) -> 'Figure':
     """Colours show each gold row's shares (so a huge O row does not wash out the errors), with a colour bar;
     every cell shows its count and share."""
     totals = counts.sum(axis=1, keepdims=True)
@@ -118,5 +118,5 @@ def confusion_figure(counts, labels, title):
     return figure
 
 
-def confusion_chart(counts, labels, path, title):
+def confusion_chart(counts, labels, path: str, title: str) -> None:
     save_figure(confusion_figure(counts, labels, title), path)

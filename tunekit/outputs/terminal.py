@@ -18,7 +18,7 @@ NOT_SHOWN = {"total_flos", "epoch", "step"}
 logger = logging.getLogger("tunekit")
 
 
-def number(value):
+def number(value) -> str:
     """A number as a person reads it: 4 significant digits, small rates in exponent form."""
     if isinstance(value, bool) or not isinstance(value, float):
         return str(value)
@@ -27,7 +27,7 @@ def number(value):
     return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
 
 
-def log_line(logs, state):
+def log_line(logs, state) -> str:
     """One line for one of Trainer's log events (training, evaluation, end of training)."""
     where = f"step {state.global_step}/{state.max_steps}" + (f"  epoch {logs['epoch']:.2f}" if "epoch" in logs else "")
     if "train_runtime" in logs:
@@ -51,7 +51,7 @@ def log_line(logs, state):
 class ReadableProgress(ProgressCallback):
     """Trainer's progress bar, with readable log lines above it."""
 
-    def on_log(self, args, state, control, logs=None, **kwargs):
+    def on_log(self, args, state, control, logs=None, **kwargs) -> None:
         if state.is_world_process_zero and self.training_bar is not None and logs:
             self.training_bar.write(log_line(logs, state))
 
@@ -59,19 +59,19 @@ class ReadableProgress(ProgressCallback):
 class ReadableLogLines(PrinterCallback):
     """Without a progress bar: one readable line per logged event."""
 
-    def on_log(self, args, state, control, logs=None, **kwargs):
+    def on_log(self, args, state, control, logs=None, **kwargs) -> None:
         if state.is_world_process_zero and logs:
             print(log_line(logs, state), flush=True)
 
 
-def use_readable_logs(trainer):
+def use_readable_logs(trainer) -> None:
     """Swap Trainer's printing callbacks for the readable ones (the same events, the same bars)."""
     for plain, readable in ((ProgressCallback, ReadableProgress), (PrinterCallback, ReadableLogLines)):
         if trainer.pop_callback(plain) is not None:
             trainer.add_callback(readable)
 
 
-def setup_logging(training_args):
+def setup_logging(training_args) -> None:
     """Log on the main process at the chosen level; other processes only warn."""
     logging.basicConfig(
         format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",

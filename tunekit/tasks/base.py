@@ -59,18 +59,18 @@ class Task:
         """split -> encoded Dataset (input_ids, labels, length, ...)."""
         raise NotImplementedError
 
-    def scorer(self, split: str, splits: dict, encoded: dict, config, settings, prepared: Prepared):
+    def scorer(self, split: str, splits: dict, encoded: dict, config, settings, prepared: Prepared) -> object:
         """An object with score(EvalPrediction) -> Scored, for one evaluated split."""
         raise NotImplementedError
 
-    def collator(self, tokenizer, padding: dict):
+    def collator(self, tokenizer, padding: dict) -> object:
         raise NotImplementedError
 
     def main_metric(self, settings, prepared: Prepared) -> str:
         """The score that picks the best checkpoint and is drawn in the training curves."""
         raise NotImplementedError
 
-    def loss(self, settings, train_dataset, config, prepared: Prepared):
+    def loss(self, settings, train_dataset, config, prepared: Prepared) -> object:
         """A Trainer compute_loss_func, or None for the model's own loss."""
         raise NotImplementedError
 

@@ -31,29 +31,29 @@ class SequenceClassification(Task):
     data_arguments = GlueDataArguments
     token_level = False
 
-    def read(self, settings):
+    def read(self, settings) -> tuple:
         hub = hub_dataset_of(settings.data)
         data_args = settings.with_changes(data=hub).data if hub else settings.data
         examples = load_examples(data_args, settings.model, settings.training)
         check_same_shape(examples)
         return examples, hub
 
-    def prepare(self, splits, settings, base_config):
+    def prepare(self, splits, settings, base_config) -> Prepared:
         problem_type = problem_type_of(splits, settings.data, base_config)
         labels = resolve_labels(splits, settings.data, base_config, problem_type)
         maps = label_maps(labels) if labels is not None else {"num_labels": 1}
         return Prepared(labels, {"problem_type": problem_type, **maps}, settings.data.output_name,
                         {"problem_type": problem_type})
 
-    def check(self, splits, settings, config, tokenizer):
+    def check(self, splits, settings, config, tokenizer) -> None:
         if settings.training.should_log:
             warn_about_unknown_words(tokenizer, splits, "text_a", split_into_words=False)
 
-    def measure(self, tokenizer, data_args):
+    def measure(self, tokenizer, data_args) -> tuple:
         longer_means = "chunked" if data_args.long_text == "chunks" else f"truncated ({data_args.truncation_side})"
         return (lambda batch: piece_counts(tokenizer, batch)), longer_means
 
-    def encode(self, splits, tokenizer, config, settings, prepared):
+    def encode(self, splits, tokenizer, config, settings, prepared) -> dict:
         data_args = settings.data
         chunk_stride = data_args.chunk_stride if data_args.long_text == "chunks" else None
         encoded = {}
@@ -68,15 +68,15 @@ class SequenceClassification(Task):
             encoded.update(encode_splits({split: (dataset, source)}, encoder, data_args, settings.training, with_indices=True))
         return encoded
 
-    def scorer(self, split, splits, encoded, config, settings, prepared):
+    def scorer(self, split: str, splits, encoded, config, settings, prepared) -> ClassificationScorer:
         return ClassificationScorer(
             prepared.extra["problem_type"], config.num_labels, encoded[split]["example_id"], settings.data.chunk_pooling
         )
 
-    def collator(self, tokenizer, padding):
+    def collator(self, tokenizer, padding) -> DataCollatorWithPadding:
         return DataCollatorWithPadding(tokenizer, **padding)
 
-    def main_metric(self, settings, prepared):
+    def main_metric(self, settings, prepared) -> str:
         problem_type = prepared.extra["problem_type"]
         if problem_type == REGRESSION:
             return "pearson"
@@ -84,20 +84,20 @@ class SequenceClassification(Task):
             return "f1"
         return "matthews_correlation" if settings.data.task_name == "cola" else "accuracy"
 
-    def loss(self, settings, train_dataset, config, prepared):
+    def loss(self, settings, train_dataset, config, prepared) -> object:
         problem_type = prepared.extra["problem_type"]
         if settings.run.class_weights is not None and problem_type != SINGLE:
             raise UserError(f"--class_weights is for single-label classification, not {problem_type.replace('_', '-')}")
         return loss_function(settings.run, train_dataset, config.label2id)
 
-    def model_factory(self, settings, config):
+    def model_factory(self, settings, config) -> 'Callable':
         return lambda trial=None: load_model(AutoModelForSequenceClassification, settings.model, config)
 
-    def evaluated_splits(self, splits):
+    def evaluated_splits(self, splits) -> list:
         evaluated = [(split, EVAL_PREFIXES.get(split, split)) for split in splits if split not in ("train", "test")]
         return evaluated + ([("test", "predict")] if "test" in splits else [])
 
-    def write_outputs(self, split, prefix, output_dir, scored: Scored, splits, config, settings, prepared):
+    def write_outputs(self, split: str, prefix: str, output_dir: str, scored: Scored, splits, config, settings, prepared) -> None:
         problem_type = prepared.extra["problem_type"]
         if split == "test":
             write_predictions(output_dir, settings.data.output_name, scored, problem_type, config.id2label)
@@ -108,5 +108,5 @@ class SequenceClassification(Task):
 TASK = SequenceClassification()
 
 
-def run(argv=None) -> int:
+def run(argv: list | None = None) -> int:
     return pipeline.run(TASK, argv)

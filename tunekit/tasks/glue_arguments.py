@@ -62,9 +62,9 @@ class GlueDataArguments(DataTrainingArguments):
             raise ValueError("--chunk_stride must be zero or more")
 
     @property
-    def glue_task(self):
+    def glue_task(self) -> 'GlueTask | None':
         return GLUE_TASKS.get(self.task_name) if self.task_name else None
 
     @property
-    def output_name(self):
+    def output_name(self) -> bool:
         return self.task_name or "classification"

@@ -22,7 +22,7 @@ from tunekit.training.losses import loss_function
 logger = logging.getLogger("tunekit")
 
 
-def load_ner_model(model_args, use_crf: bool, config):
+def load_ner_model(model_args, use_crf: bool, config) -> 'PreTrainedModel':
     """The token classifier: a folder saved with --use_crf keeps its CRF; use_crf adds one to any other."""
     if is_crf(config):
         return load_model(CrfForTokenClassification, model_args, config)
@@ -35,17 +35,17 @@ class TokenClassification(Task):
     data_arguments = NerDataArguments
     token_level = True
 
-    def read(self, settings):
+    def read(self, settings) -> tuple:
         return load_sentences(settings.data, settings.model, settings.training), {}
 
-    def prepare(self, splits, settings, base_config):
+    def prepare(self, splits, settings, base_config) -> Prepared:
         labels = resolve_label_set(splits, "tags", settings.data.label_file, base_config, order_ner_labels)
         return Prepared(labels, label_maps(labels), settings.data.task_name)
 
-    def tokenizer_options(self):
+    def tokenizer_options(self) -> dict:
         return {"words_pre_split": True}
 
-    def check(self, splits, settings, config, tokenizer):
+    def check(self, splits, settings, config, tokenizer) -> None:
         tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
         if settings.training.should_log:
             warn_about_unknown_words(tokenizer, splits, "tokens", split_into_words=True)
@@ -56,13 +56,13 @@ class TokenClassification(Task):
         if (crf or run_args.hp_search_trials) and run_args.export_onnx:
             raise UserError("--export_onnx does not cover the CRF's Viterbi decoding; export a model trained without --use_crf")
 
-    def measure(self, tokenizer, data_args):
+    def measure(self, tokenizer, data_args) -> tuple:
         def pieces(batch):
             return [len(ids) for ids in tokenizer(batch["tokens"], is_split_into_words=True)["input_ids"]]
 
         return pieces, "split into overlapping windows"
 
-    def encode(self, splits, tokenizer, config, settings, prepared):
+    def encode(self, splits, tokenizer, config, settings, prepared) -> dict:
         data_args = settings.data
         max_length = data_args.max_seq_length
         window = max_length - tokenizer.num_special_tokens_to_add()
@@ -76,38 +76,38 @@ class TokenClassification(Task):
             encoded.update(encode_splits({split: splits[split]}, encoder, data_args, settings.training, with_indices=True))
         return encoded
 
-    def scorer(self, split, splits, encoded, config, settings, prepared):
+    def scorer(self, split: str, splits, encoded, config, settings, prepared) -> NerScorer:
         return NerScorer(splits[split][0], encoded[split], config.id2label, settings.data)
 
-    def collator(self, tokenizer, padding):
+    def collator(self, tokenizer, padding) -> DataCollatorForTokenClassification:
         return DataCollatorForTokenClassification(tokenizer, **padding)
 
-    def main_metric(self, settings, prepared):
+    def main_metric(self, settings, prepared) -> str:
         return "f1"
 
-    def loss(self, settings, train_dataset, config, prepared):
+    def loss(self, settings, train_dataset, config, prepared) -> object:
         return loss_function(settings.run, train_dataset, config.label2id, per_token=True)
 
-    def model_factory(self, settings, config):
+    def model_factory(self, settings, config) -> 'Callable':
         def make_model(trial=None):
             use_crf = trial.params.get("use_crf", settings.data.use_crf) if trial is not None else settings.data.use_crf
             return load_ner_model(settings.model, use_crf, config)
 
         return make_model
 
-    def search_space_extras(self, config):
+    def search_space_extras(self, config) -> bool:
         return not is_crf(config)
 
-    def trainer_options(self, model):
+    def trainer_options(self, model) -> dict:
         options = {"preprocess_logits_for_metrics": argmax_logits}
         if isinstance(model, CrfForTokenClassification):  # the CRF's own loss
             options["compute_loss_func"] = None
         return options
 
-    def evaluated_splits(self, splits):
+    def evaluated_splits(self, splits) -> list:
         return [(split, "eval" if split == "validation" else "predict") for split in ("validation", "test") if split in splits]
 
-    def write_outputs(self, split, prefix, output_dir, scored: Scored, splits, config, settings, prepared):
+    def write_outputs(self, split: str, prefix: str, output_dir: str, scored: Scored, splits, config, settings, prepared) -> None:
         write_scored_split(output_dir, prefix, scored, settings.data)
         if split == "test":
             write_predictions(output_dir, splits[split][0], scored.predicted)
@@ -116,5 +116,5 @@ class TokenClassification(Task):
 TASK = TokenClassification()
 
 
-def run(argv=None) -> int:
+def run(argv: list | None = None) -> int:
     return pipeline.run(TASK, argv)

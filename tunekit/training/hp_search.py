@@ -15,7 +15,7 @@ TRIALS_FILE = "hp_search_trials.tsv"
 BEST_FILE = "hp_search_best.json"
 
 
-def search_space(with_crf):
+def search_space(with_crf: bool) -> 'Callable':
     """Learning rate, batch size, epochs, warmup and weight decay (and CRF on/off for NER)."""
 
     def space(trial):
@@ -34,7 +34,7 @@ def search_space(with_crf):
     return space
 
 
-def search_arguments(training_args):
+def search_arguments(training_args) -> 'TrainingArguments':
     """The trials' TrainingArguments: no checkpoints, no best-model reloading, in a subfolder."""
     return dataclasses.replace(
         training_args,
@@ -46,7 +46,7 @@ def search_arguments(training_args):
     )
 
 
-def run_search(trainer, trials, main_metric, space, output_dir):
+def run_search(trainer, trials: int, main_metric: str, space, output_dir: str) -> dict:
     """Run the trials, write the table and the best values into output_dir; returns the best values."""
     try:
         import optuna
@@ -56,7 +56,7 @@ def run_search(trainer, trials, main_metric, space, output_dir):
     maximize = not metric.endswith("loss")
     storage = optuna.storages.InMemoryStorage()
 
-    def objective(metrics):
+    def objective(metrics: dict):
         if metric not in metrics:
             raise UserError(f"--hp_search_trials: the evaluation reports no {metric} (it has {', '.join(metrics)})")
         return metrics[metric]
@@ -74,7 +74,7 @@ def run_search(trainer, trials, main_metric, space, output_dir):
     return best.hyperparameters
 
 
-def trials_table(study, metric):
+def trials_table(study, metric: str) -> str:
     """One tab-separated row per trial: number, state, the metric, seconds, then every searched value."""
     names = sorted({name for trial in study.trials for name in trial.params})
     rows = ["\t".join(["trial", "state", metric, "seconds"] + names)]

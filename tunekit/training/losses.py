@@ -13,8 +13,8 @@ from tunekit.errors import UserError, at
 logger = logging.getLogger("tunekit")
 
 
-def label_counts(dataset, num_labels):
-    """How often each label id occurs in the `labels` column (token lists or single ids), -100 not counted."""
+def label_counts(dataset, num_labels: int) -> 'np.ndarray':
+    """How often each label id occurs in the `labels` column (token lists or single ids), IGNORE_INDEX not counted."""
     counts = np.zeros(num_labels, dtype=np.int64)
     for batch in dataset.iter(batch_size=4096):
         values = batch["labels"]
@@ -24,7 +24,7 @@ def label_counts(dataset, num_labels):
     return counts
 
 
-def balanced_weights(counts):
+def balanced_weights(counts) -> 'np.ndarray':
     """n / (classes x count_c), as scikit-learn's 'balanced'; a class absent from training gets weight 1."""
     counts = np.asarray(counts, dtype=np.float64)
     weights = counts.sum() / (len(counts) * np.maximum(counts, 1))
@@ -32,7 +32,7 @@ def balanced_weights(counts):
     return weights
 
 
-def read_weight_file(path, label2id):
+def read_weight_file(path: str, label2id: dict) -> 'np.ndarray':
     """`label weight` per line (tab or spaces); labels not listed weigh 1."""
     weights = np.ones(len(label2id))
     try:
@@ -58,7 +58,7 @@ def read_weight_file(path, label2id):
     return weights
 
 
-def class_weights(choice, train_dataset, label2id):
+def class_weights(choice: str | None, train_dataset, label2id: dict) -> 'torch.Tensor | None':
     """--class_weights balanced | FILE -> a weight per label id (logged), or None."""
     if choice is None:
         return None
@@ -93,7 +93,7 @@ class CrossEntropyLoss:
         return total / divisor
 
 
-def loss_function(run_args, train_dataset, label2id, per_token=False):
+def loss_function(run_args, train_dataset, label2id: dict, per_token: bool = False) -> 'CrossEntropyLoss | None':
     """The compute_loss_func for this run, or None to keep the model's own loss.
 
     Token classification on length-bucketed batches: batches hold about equal tokens (batching.bucketed_batches),

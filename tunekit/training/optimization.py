@@ -13,7 +13,7 @@ logger = logging.getLogger("tunekit")
 LAYER_INDEX = re.compile(r"\.(?:layer|layers|block|blocks)\.(\d+)\.")
 
 
-def encoder_prefix(model):
+def encoder_prefix(model) -> 'str | None':
     """Parameter-name prefix of the pretrained encoder, following base_model_prefix through wrappers
     (the CRF model's encoder is tagger.bert, not tagger, whose classifier is part of the head)."""
     prefix, module = "", model
@@ -25,7 +25,7 @@ def encoder_prefix(model):
         prefix, module = f"{prefix}{name}.", inner
 
 
-def parameter_depths(model):
+def parameter_depths(model) -> tuple:
     """name -> depth for every parameter: 0 for the embeddings, i + 1 for encoder layer i, num_layers + 1 for
     the rest of the encoder (pooler, final norm), None for the task head (what the pretrained model lacks)."""
     prefix = encoder_prefix(model)
@@ -45,7 +45,7 @@ def parameter_depths(model):
     return depths, top - 1
 
 
-def freeze(model, encoder=False, embeddings=False, layers=0):
+def freeze(model, encoder=False, embeddings=False, layers=0) -> int:
     """Stop gradients to the whole encoder, its embeddings, or its embeddings and first `layers` layers.
     Returns the number of frozen parameters."""
     depths, num_layers = parameter_depths(model)
@@ -60,7 +60,7 @@ def freeze(model, encoder=False, embeddings=False, layers=0):
     return frozen
 
 
-def parameter_groups(model, decay_names, learning_rate, weight_decay, head_learning_rate=None, layer_decay=None):
+def parameter_groups(model, decay_names, learning_rate, weight_decay, head_learning_rate=None, layer_decay=None) -> list:
     """Optimizer groups: the head at head_learning_rate (default: learning_rate), encoder layer i of L at
     learning_rate * layer_decay ** (L - i) (embeddings one step below layer 1), weight decay off for biases and
     norm weights (decay_names lists the parameters that do decay). Frozen parameters are left out."""
@@ -85,7 +85,7 @@ def parameter_groups(model, decay_names, learning_rate, weight_decay, head_learn
     return list(groups.values())
 
 
-def describe_groups(groups):
+def describe_groups(groups) -> str:
     """One log line per group: part, learning rate, weight decay and size."""
     lines = []
     for group in groups:

@@ -17,7 +17,7 @@ logger = logging.getLogger("tunekit")
 RUN_ARGUMENTS_FILE = "tunekit_args.json"
 
 
-def checkpoint_to_resume(training_args, run_args):
+def checkpoint_to_resume(training_args, run_args) -> 'str | None':
     """The checkpoint this run resumes from, or None; refuses a non-empty folder without checkpoints.
 
     Every process decides before the main one deletes anything, so all processes agree.
@@ -47,7 +47,7 @@ def checkpoint_to_resume(training_args, run_args):
     return last
 
 
-def finished_training(training_args, run_args):
+def finished_training(training_args, run_args) -> 'dict | None':
     """The train results of a training that already finished in this output folder, or None.
 
     Running the same command again must not resume from the last checkpoint, train 0 steps and replace the
@@ -63,7 +63,7 @@ def finished_training(training_args, run_args):
         return json.load(stream)
 
 
-def last_complete_checkpoint(output_dir):
+def last_complete_checkpoint(output_dir: str) -> 'str | None':
     """The newest checkpoint-N whose trainer_state.json (written last) exists; a run killed while saving
     leaves an incomplete folder, which is skipped with a warning."""
     steps = []
@@ -78,7 +78,7 @@ def last_complete_checkpoint(output_dir):
     return None
 
 
-def save_model_atomically(trainer):
+def save_model_atomically(trainer) -> None:
     """Save the final model into a temporary folder, then move each file into place with an atomic rename,
     so a kill never leaves a truncated model.safetensors or config.json in the output folder."""
     output_dir = trainer.args.output_dir
@@ -94,13 +94,13 @@ def save_model_atomically(trainer):
 class UsualPermissionsForCheckpoints(TrainerCallback):
     """Checkpoint files get the permissions of any other file (safetensors writes its weights 0o600)."""
 
-    def on_save(self, args, state, control, **kwargs):
+    def on_save(self, args, state, control, **kwargs) -> None:
         folder = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
         if state.is_world_process_zero and os.path.isdir(folder):
             give_usual_permissions(folder)
 
 
-def train_and_save(trainer, checkpoint, train_samples):
+def train_and_save(trainer, checkpoint, train_samples) -> dict:
     """Train (resuming when asked), then save the model, tokenizer, state and train results."""
     result = trainer.train(resume_from_checkpoint=checkpoint)
     save_model_atomically(trainer)
@@ -116,7 +116,7 @@ CARD_SETTINGS = ("learning_rate", "per_device_train_batch_size", "gradient_accum
                  "max_steps", "weight_decay", "warmup_steps", "seed")
 
 
-def save_run_arguments(output_dir, task, data_args, training_args, base_model, hardware=None):
+def save_run_arguments(output_dir: str, task: str, data_args, training_args, base_model, hardware=None) -> None:
     """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later, and the
     model training started from, its settings and the hardware it ran on, for the model card of later
     evaluations."""
@@ -134,7 +134,7 @@ def save_run_arguments(output_dir, task, data_args, training_args, base_model, h
     )
 
 
-def saved_run_facts(output_dir):
+def saved_run_facts(output_dir: str) -> dict:
     """What a folder's training recorded (base_model, hardware, ...); empty when it recorded nothing."""
     path = os.path.join(output_dir, RUN_ARGUMENTS_FILE)
     if not os.path.exists(path):
@@ -143,7 +143,7 @@ def saved_run_facts(output_dir):
         return json.load(stream)
 
 
-def load_run_arguments(output_dir):
+def load_run_arguments(output_dir: str) -> dict:
     """saved_run_facts of a folder that must have them (eval.sh)."""
     facts = saved_run_facts(output_dir)
     if not facts:

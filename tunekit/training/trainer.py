@@ -34,13 +34,13 @@ class TunekitTrainer(Trainer):
         self.layerwise_lr_decay = layerwise_lr_decay
         self.packer = None  # the packing collator of the current training loader, if any
 
-    def train(self, *args, **kwargs):
+    def train(self, *args, **kwargs) -> object:
         try:
             return super().train(*args, **kwargs)
         finally:
             restore_embeddings(self.model)
 
-    def create_optimizer(self, model=None):
+    def create_optimizer(self, model=None) -> 'torch.optim.Optimizer':
         """Trainer's optimizer (--optim and its settings) over our parameter groups, logged once."""
         if self.optimizer is not None:
             return self.optimizer
@@ -58,7 +58,7 @@ class TunekitTrainer(Trainer):
         self.optimizer = optimizer_cls([{k: v for k, v in g.items() if k not in ("names", "parts")} for g in groups], **optimizer_kwargs)
         return self.optimizer
 
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None) -> object:
         # A model with its own loss (the CRF) keeps it even when compute_loss_func is set for other trials of
         # a search; Trainer then skips its division by the accumulation steps, so it is done here.
         if self.compute_loss_func is not None and getattr(self.accelerator.unwrap_model(model), "computes_own_loss", False):
@@ -81,7 +81,7 @@ class TunekitTrainer(Trainer):
             return super()._clip_grad_norm(model)
         return clip_in_step(optimizer, model.parameters(), self.args.max_grad_norm)
 
-    def floating_point_ops(self, inputs):
+    def floating_point_ops(self, inputs) -> int:
         """Trainer's count, with the model's parameter count (a walk over every parameter) taken once."""
         main_input = getattr(self.model, "main_input_name", "input_ids")
         if main_input not in inputs or not hasattr(self.model, "num_parameters"):
@@ -91,7 +91,7 @@ class TunekitTrainer(Trainer):
             counted = self._counted_parameters = (self.model, self.model.num_parameters(exclude_embeddings=True))
         return 6 * inputs[main_input].numel() * counted[1]
 
-    def get_batch_samples(self, epoch_iterator, num_batches, device):
+    def get_batch_samples(self, epoch_iterator, num_batches, device) -> tuple:
         """Trainer's batches of one optimizer step; a loss with a fixed normaliser per sequence (losses.py) gets
         its normaliser for the sequences this step really holds, which are fewer than a full step's in the last
         batch of an epoch or on data smaller than a batch."""
@@ -107,7 +107,7 @@ class TunekitTrainer(Trainer):
             sequences = self.accelerator.gather(sequences).sum()
         return batches, sequences * per_sequence
 
-    def get_train_dataloader(self):
+    def get_train_dataloader(self) -> 'DataLoader':
         packer = self.packer = self._packer()
         if packer is not None:  # Trainer's random batches, through the packing collator
             collator, self.data_collator = self.data_collator, packer

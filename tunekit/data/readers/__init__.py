@@ -20,7 +20,7 @@ TOKEN_READERS = {
 }
 
 
-def detect_token_format(path):
+def detect_token_format(path: str) -> str:
     """json/csv by extension; otherwise line TSV when a line's label field holds several labels, else CoNLL."""
     by_extension = detect_table_format(path)
     if by_extension != "tsv":
@@ -34,7 +34,7 @@ def detect_token_format(path):
     return "conll"
 
 
-def read_token_file(path, options):
+def read_token_file(path: str, options) -> 'Iterator[dict]':
     """Yield {"tokens", "tags", "line"} records from a file in any supported token format."""
     file_format = options.file_format or detect_token_format(path)
     if file_format not in TOKEN_READERS:

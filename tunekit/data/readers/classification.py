@@ -40,7 +40,7 @@ class ExampleReadOptions:
     labels_required: bool = True
 
 
-def read_classification_file(path, options):
+def read_classification_file(path: str, options) -> 'Iterator[dict]':
     file_format = options.file_format or detect_table_format(path)
     if file_format not in TABLE_FORMATS:
         raise UserError(f"unknown --file_format '{file_format}': choose one of {', '.join(TABLE_FORMATS)}")
@@ -50,11 +50,11 @@ def read_classification_file(path, options):
         yield from row_examples(path, tsv_rows(path) if file_format == "tsv" else csv_rows(path), options)
 
 
-def is_index(name):
+def is_index(name: str) -> bool:
     return isinstance(name, int) or (isinstance(name, str) and name.lstrip("-").isdigit())
 
 
-def header_expected(first_row, options):
+def header_expected(first_row, options) -> bool:
     if options.has_header is not None:
         return options.has_header
     chosen = list(options.text_columns or []) + ([options.label_column] if options.label_column is not None else [])
@@ -63,7 +63,7 @@ def header_expected(first_row, options):
     return any(cell.lower() in HEADER_WORDS for cell in first_row)
 
 
-def column_index(name, header, path, line, what):
+def column_index(name: str, header, path: str, line: int, what) -> int:
     if is_index(name):
         return int(name)
     if header is None or name not in header:
@@ -71,7 +71,7 @@ def column_index(name, header, path, line, what):
     return header.index(name)
 
 
-def default_text_names(names, path, line):
+def default_text_names(names, path: str, line: int) -> list:
     for candidates in TEXT_COLUMN_CANDIDATES:
         if all(name in names for name in candidates):
             return list(candidates)
@@ -79,11 +79,11 @@ def default_text_names(names, path, line):
              "name them with --text_column_names")
 
 
-def default_label_name(names):
+def default_label_name(names) -> str:
     return next((name for name in LABEL_COLUMN_CANDIDATES if name in names), None)
 
 
-def row_layout(header, width, options, path, line):
+def row_layout(header, width, options, path: str, line: int) -> tuple:
     """(text column indices, label column index or None) for rows of a TSV/CSV file."""
     if options.text_columns:
         texts = [column_index(name, header, path, line, "text") for name in options.text_columns]
@@ -106,7 +106,7 @@ def row_layout(header, width, options, path, line):
     return texts, label
 
 
-def row_examples(path, rows, options):
+def row_examples(path: str, rows, options) -> 'Iterator[dict]':
     header, layout, width = None, None, None
     for number, row in rows:
         if layout is None:
@@ -131,7 +131,7 @@ def row_examples(path, rows, options):
         raise at(path, 1, "no examples found")
 
 
-def json_examples(path, options):
+def json_examples(path: str, options) -> 'Iterator[dict]':
     for line, record in json_records(path):
         names = options.text_columns or default_text_names(list(record), path, line)
         values = []
@@ -150,7 +150,7 @@ def json_examples(path, options):
         yield make_example(values, labels, is_list, path, line, options)
 
 
-def make_example(values, labels, label_list, path, line, options):
+def make_example(values, labels, label_list, path: str, line: int, options) -> dict:
     if len(values) > 2:
         raise at(path, line, "at most two text columns (a sentence pair) are supported")
     for value in values:

@@ -5,14 +5,14 @@ from tunekit.data.readers.lines import read_lines
 from tunekit.data.readers.sentences import make_sentence
 
 
-def split_columns(text):
+def split_columns(text: str) -> list:
     """Tab-separated when the line holds a tab (tokens may then contain spaces), else whitespace-separated."""
     if "\t" in text:
         return [field.strip() for field in text.split("\t")]
     return text.split()
 
 
-def read_conll(path, options):
+def read_conll(path: str, options) -> 'Iterator[dict]':
     """Yield sentences; -DOCSTART- lines and whitespace-only lines end a sentence."""
     pattern = options.suffix_pattern()
     columns = None
@@ -49,7 +49,7 @@ def read_conll(path, options):
         raise at(path, 1, "no sentences found (only -DOCSTART- or blank lines)")
 
 
-def resolve_label_column(label_column, columns, path, line):
+def resolve_label_column(label_column, columns, path: str, line: int) -> int:
     """The index of the tag column: the last one unless --label_column (or --task_name) chose another."""
     if columns == 1:
         return None

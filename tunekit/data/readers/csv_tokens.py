@@ -7,7 +7,7 @@ from tunekit.data.readers.fields import record_sentence
 from tunekit.data.readers.table import csv_rows
 
 
-def parse_cell(value):
+def parse_cell(value) -> list:
     """A cell holding a JSON list is read as that list, anything else as a space-separated string."""
     if value.startswith("["):
         try:
@@ -17,7 +17,7 @@ def parse_cell(value):
     return value
 
 
-def read_csv_tokens(path, options):
+def read_csv_tokens(path: str, options) -> 'Iterator[dict]':
     pattern = options.suffix_pattern()
     header = None
     for number, row in csv_rows(path):

@@ -7,7 +7,7 @@ TOKEN_FIELD_NAMES = ("tokens", "words", "sents", "sentence", "text", "chars")
 TAG_FIELD_NAMES = ("ner_tags", "tags", "labels", "ner_labels", "label", "ner")
 
 
-def pick_field(record, explicit, candidates, path, line, what):
+def pick_field(record, explicit, candidates, path: str, line: int, what) -> str:
     """The field name to use: the one the user named, else the first known name present in the record."""
     if explicit is not None:
         if explicit not in record:
@@ -24,7 +24,7 @@ def pick_field(record, explicit, candidates, path, line, what):
     )
 
 
-def as_string_list(value, path, line, what):
+def as_string_list(value, path: str, line: int, what) -> list:
     """A list of strings from a JSON list or a space-separated string."""
     if isinstance(value, str):
         return value.split()
@@ -33,7 +33,7 @@ def as_string_list(value, path, line, what):
     raise at(path, line, f"the {what} field must be a list of strings or a space-separated string")
 
 
-def record_sentence(record, path, line, options, pattern):
+def record_sentence(record, path: str, line: int, options, pattern) -> dict:
     """Tokens and tags of one record; the tag field may be absent only where labels are optional."""
     token_field = pick_field(record, options.text_field, TOKEN_FIELD_NAMES, path, line, "token")
     tokens = as_string_list(record[token_field], path, line, "token")

@@ -4,7 +4,7 @@ from tunekit.data.readers.fields import record_sentence
 from tunekit.data.readers.table import json_records
 
 
-def read_json_tokens(path, options):
+def read_json_tokens(path: str, options) -> 'Iterator[dict]':
     """Yield one sentence per record."""
     pattern = options.suffix_pattern()
     for line, record in json_records(path):

@@ -8,7 +8,7 @@ import os
 from tunekit.errors import UserError, at
 
 
-def check_readable(path):
+def check_readable(path: str) -> None:
     """Fail with a one-line error when the path is missing, a folder, or empty."""
     if not os.path.exists(path):
         raise UserError(f"{path}: no such file")
@@ -18,14 +18,14 @@ def check_readable(path):
         raise at(path, 1, "the file is empty")
 
 
-def read_lines(path):
+def read_lines(path: str) -> 'Iterator[tuple[int, str]]':
     """Yield (line_number, text) for every line, without its line end; line numbers start at 1."""
     check_readable(path)
     with open(path, "rb") as handle:
         yield from decoded_lines(handle, path)
 
 
-def decoded_lines(handle, where):
+def decoded_lines(handle, where: str) -> 'Iterator[str]':
     """(line_number, text) from a binary stream (a file, or standard input), named `where` in errors.
 
     LF, CRLF and lone CR (old Mac files) all end a line: a CR is never dropped, which would merge two records.
@@ -49,7 +49,7 @@ def decoded_lines(handle, where):
             yield number, part
 
 
-def file_signature(path):
+def file_signature(path: str) -> str:
     """What identifies a file's content for caching: absolute path, size and modification time."""
     stat = os.stat(path)
     return f"{os.path.abspath(path)}:{stat.st_size}:{stat.st_mtime_ns}"

@@ -25,13 +25,13 @@ class TokenReadOptions:
     strip_token_suffix: Optional[str] = None
     labels_required: bool = True
 
-    def suffix_pattern(self):
+    def suffix_pattern(self) -> 're.Pattern | None':
         if not self.strip_token_suffix:
             return None
         return re.compile(SUFFIX_PRESETS.get(self.strip_token_suffix, self.strip_token_suffix))
 
 
-def make_sentence(tokens, tags, path, line, options, pattern=None):
+def make_sentence(tokens, tags, path: str, line: int, options, pattern=None) -> dict:
     """Validate one sentence and return it as a record; tags=None means the input has no labels.
 
     `line` is a line number, or a description such as "entry 7" for whole-file JSON (stored as 0).

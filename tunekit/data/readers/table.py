@@ -13,7 +13,7 @@ from tunekit.data.readers.lines import read_lines
 TABLE_FORMATS = ("tsv", "csv", "json")
 
 
-def detect_table_format(path):
+def detect_table_format(path: str) -> str:
     """json or csv by extension, tsv for everything else."""
     lowered = path.lower()
     if lowered.endswith((".json", ".jsonl")):
@@ -23,13 +23,13 @@ def detect_table_format(path):
     return "tsv"
 
 
-def tsv_rows(path):
+def tsv_rows(path: str) -> 'Iterator[tuple[int, list]]':
     for number, text in read_lines(path):
         if text.strip():
             yield number, [field.strip() for field in text.split("\t")]
 
 
-def csv_rows(path):
+def csv_rows(path: str) -> 'Iterator[tuple[int, list]]':
     """(line where the record starts, cells) with RFC 4180 quoting. A quote left open would silently swallow the
     rows after it into one cell, so an open quote at the end of the file, a quote closed in the middle of a cell,
     and a quoted cell whose continuation lines are rows of the file's width by themselves are errors."""
@@ -58,14 +58,14 @@ def csv_rows(path):
         start = end
 
 
-def quote_problem(message, line):
+def quote_problem(message: str, line: int) -> str:
     """A one-line explanation of the csv module's quoting errors."""
     if "unexpected end of data" in message:
         return "a quoted cell opened on this line is never closed: every row after it would become part of one cell"
     return f"bad quoting (line {line}: {message}): a quote must enclose a whole cell; double a quote that is part of the text (\"\")"
 
 
-def json_records(path):
+def json_records(path: str) -> 'Iterator[tuple[int, dict]]':
     """(line, record) from JSON lines, a whole-file JSON list of objects, or one object of objects keyed by id.
 
     Records of whole-file JSON have no line of their own: they are located as "entry <key>".
@@ -89,7 +89,7 @@ def json_records(path):
         yield number, record
 
 
-def is_json_lines(first_line):
+def is_json_lines(first_line) -> bool:
     """A first line that is a complete record (not an object of records) means JSON lines."""
     try:
         value = json.loads(first_line)
@@ -98,7 +98,7 @@ def is_json_lines(first_line):
     return isinstance(value, dict) and not all(isinstance(item, dict) for item in value.values())
 
 
-def whole_json_records(path, text):
+def whole_json_records(path: str, text: str) -> 'Iterator[tuple[int, dict]]':
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:

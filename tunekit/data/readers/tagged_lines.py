@@ -7,7 +7,7 @@ from tunekit.data.readers.sentences import make_sentence
 HEADER_WORDS = {"tokens", "words", "text", "sentence", "chars", "labels", "tags", "ner_tags", "label"}
 
 
-def split_text(text, tag_count):
+def split_text(text: str, tag_count) -> tuple:
     """Whitespace tokens when they match the labels; characters for unspaced text such as Chinese."""
     words = text.split()
     if len(words) != tag_count and len(words) == 1 and len(text.strip()) == tag_count:
@@ -15,7 +15,7 @@ def split_text(text, tag_count):
     return words
 
 
-def read_tagged_lines(path, options):
+def read_tagged_lines(path: str, options) -> 'Iterator[dict]':
     """Yield one sentence per non-blank line; a first line made of column names is skipped as a header."""
     pattern = options.suffix_pattern()
     fields_per_line = None

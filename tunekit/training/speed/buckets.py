@@ -9,7 +9,7 @@ from torch.utils.data import Sampler
 BUCKET_BATCHES = 4
 
 
-def bucketed_batches(lengths, batch_size, generator, bucket_batches=BUCKET_BATCHES, equal_tokens=True):
+def bucketed_batches(lengths, batch_size: int, generator, bucket_batches=BUCKET_BATCHES, equal_tokens: bool = True) -> list:
     """Training batches (lists of row indices) of similar lengths.
 
     A random permutation is cut into buckets of bucket_batches x batch_size rows; each bucket is sorted by
@@ -40,7 +40,7 @@ def bucketed_batches(lengths, batch_size, generator, bucket_batches=BUCKET_BATCH
     return [batches[b].tolist() for b in order]
 
 
-def equal_token_cuts(sorted_lengths, parts):
+def equal_token_cuts(sorted_lengths, parts) -> 'np.ndarray':
     """Where to cut rows of increasing length into `parts` non-empty runs of about equal total length."""
     rows = len(sorted_lengths)
     totals = np.cumsum(sorted_lengths)
@@ -65,7 +65,7 @@ class LengthBucketSampler(Sampler):
         self.equal_tokens = equal_tokens
         self.epoch = 0
 
-    def set_epoch(self, epoch):
+    def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self):
@@ -79,12 +79,12 @@ class LengthBucketSampler(Sampler):
         )
 
 
-def batches_of(order, batch_size):
+def batches_of(order, batch_size: int) -> list:
     """`order` cut into consecutive batches of batch_size rows, as a DataLoader with a plain sampler does."""
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def padding_fraction(lengths, batches, multiple=1):
+def padding_fraction(lengths, batches, multiple: int = 1) -> float:
     """Share of the padded batch cells that are padding, each batch (row indices) padded to its longest
     rounded up to `multiple`."""
     lengths = np.asarray(lengths)

@@ -23,7 +23,7 @@ PLAIN_ATTENTION_MODELS = ("bert", "roberta", "xlm-roberta", "camembert", "electr
 ATTENTION_NAMES = {"eager": "tunekit_eager", "sdpa": "tunekit_sdpa"}
 
 
-def keep_mask(shape, p, device=None):
+def keep_mask(shape, p: float, device=None) -> bool:
     """A bool tensor of `shape`, each element True with probability 1 - p, independently."""
     count = math.prod(shape)
     # random_ over the full signed range: its default range leaves the sign bit of every int64 at 0
@@ -35,7 +35,7 @@ def keep_mask(shape, p, device=None):
 class _KeepAndScale(torch.autograd.Function):
     # 0 + x * keep * (1 / (1 - p)) in one pass each way, the scale applied in float (a bf16 scale would be 0.2% off)
     @staticmethod
-    def forward(ctx, inputs, p):
+    def forward(ctx, inputs, p: float):
         keep = keep_mask(inputs.shape, p, inputs.device)
         ctx.save_for_backward(keep)
         ctx.scale = 1.0 / (1.0 - p)
@@ -47,7 +47,7 @@ class _KeepAndScale(torch.autograd.Function):
         return torch.addcmul(grad.new_zeros(()), grad, keep, value=ctx.scale), None
 
 
-def fast_dropout(inputs, p, training=True):
+def fast_dropout(inputs, p: float, training=True) -> 'torch.Tensor':
     """nn.functional.dropout with the cheaper mask."""
     if not training or p == 0.0:
         return inputs
@@ -57,11 +57,11 @@ def fast_dropout(inputs, p, training=True):
 
 
 class FastDropout(nn.Dropout):
-    def forward(self, inputs):
+    def forward(self, inputs) -> 'torch.Tensor':
         return fast_dropout(inputs, self.p, self.training)
 
 
-def plain_attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
+def plain_attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs) -> tuple:
     """BERT's eager attention, its probabilities dropped out with fast_dropout while training."""
     scaling = query.size(-1) ** -0.5 if scaling is None else scaling
     # scaling the queries (head size wide) costs less than scaling the scores (sequence length wide)
@@ -74,7 +74,7 @@ def plain_attention(module, query, key, value, attention_mask, dropout=0.0, scal
     return torch.matmul(weights, value).transpose(1, 2).contiguous(), weights
 
 
-def sdpa_unless_dropout(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
+def sdpa_unless_dropout(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs) -> tuple:
     """sdpa where there is no dropout (its CPU kernels draw the dropout mask the slow way)."""
     if dropout == 0.0 or not module.training:
         return compat.attention_internals()[3](module, query, key, value, attention_mask, dropout=0.0, scaling=scaling, **kwargs)
@@ -94,7 +94,7 @@ def register_attention_functions() -> bool:
     return True
 
 
-def use_fast_dropout(model):
+def use_fast_dropout(model) -> int:
     """Swap the model's dropout layers (and, for plain-attention models, its attention function) for the fast
     ones; returns how many layers were swapped. Saved models are unaffected: dropout has no weights and the
     attention choice is not written to config.json."""

@@ -11,14 +11,14 @@ import torch
 from tunekit import compat
 
 
-def inner_optimizer(optimizer):
+def inner_optimizer(optimizer) -> 'torch.optim.Optimizer':
     """The torch optimizer under accelerate's wrappers."""
     while isinstance(getattr(optimizer, "optimizer", None), torch.optim.Optimizer):
         optimizer = optimizer.optimizer
     return optimizer
 
 
-def can_fold_clipping(optimizer):
+def can_fold_clipping(optimizer) -> bool:
     """Whether the optimizer is a fused torch Adam/AdamW whose every group is fused (it then honours grad_scale)."""
     return (
         isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW))
@@ -27,7 +27,7 @@ def can_fold_clipping(optimizer):
     )
 
 
-def clip_in_step(optimizer, parameters, max_norm):
+def clip_in_step(optimizer, parameters, max_norm: float) -> 'torch.Tensor':
     """Total gradient norm (as clip_grad_norm_ returns it); the clipping coefficient is handed to the next
     optimizer.step() as grad_scale, and dropped after that step."""
     grads = [p.grad for p in parameters if p.grad is not None]

@@ -21,12 +21,12 @@ PACKABLE_MODELS = PLAIN_ATTENTION_MODELS
 ROBERTA_POSITIONS = ("roberta", "xlm-roberta", "camembert")  # positions start after the padding index
 
 
-def row_capacity(lengths, multiple):
+def row_capacity(lengths, multiple: int) -> int:
     """Packed row length for a batch: its longest sentence, rounded up to the multiple."""
     return -(-max(lengths) // multiple) * multiple
 
 
-def first_fit_rows(lengths, capacity):
+def first_fit_rows(lengths, capacity: int) -> list:
     """Row assignment (lists of indices into lengths): longest first, each into the first row it fits."""
     rows, room = [], []
     for index in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
@@ -81,14 +81,14 @@ class PackedBatches:
             batch["token_type_ids"] = types
         return batch
 
-    def sequences_in(self, batch):
+    def sequences_in(self, batch) -> int:
         """How many sentences a packed batch holds: each starts at the first position with a real token (a row's
         padded tail has that position too, but only padding ids)."""
         starts = (batch["position_ids"] == self.first_position) & (batch["input_ids"] != self.pad_token_id)
         return int(starts.sum())
 
 
-def packer_for(model, multiple):
+def packer_for(model, multiple: int) -> 'PackedBatches':
     """The PackedBatches that suits the model: its padding id, first position and attention mask format."""
     config = model.config
     return PackedBatches(
@@ -100,7 +100,7 @@ def packer_for(model, multiple):
 
 
 @torch.no_grad()
-def supports_packing(model):
+def supports_packing(model) -> bool:
     """Whether the model gives packed sentences the outputs it gives them padded (two short random sentences,
     fp32, no dropout); models outside PACKABLE_MODELS are not tried."""
     config = getattr(model, "config", None)

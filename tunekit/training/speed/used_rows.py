@@ -41,7 +41,7 @@ class UsedRowsEmbedding(nn.Module):
         self.register_state_dict_post_hook(_merged_state)
         self.register_load_state_dict_pre_hook(_split_state)
 
-    def forward(self, ids):
+    def forward(self, ids) -> 'torch.Tensor':
         slots = self.slots[ids]
         known = slots >= 0
         if bool(known.all()):
@@ -50,11 +50,11 @@ class UsedRowsEmbedding(nn.Module):
         return torch.where(known.unsqueeze(-1), trained, F.embedding(ids, self.frozen))
 
     @torch.no_grad()
-    def merged_weight(self):
+    def merged_weight(self) -> 'torch.Tensor':
         return self.frozen.clone().index_copy_(0, self.rows, self.trained.detach())
 
     @torch.no_grad()
-    def merged_into_original(self):
+    def merged_into_original(self) -> 'nn.Embedding':
         """The original nn.Embedding, holding the trained rows."""
         embedding = self.original[0]
         embedding.weight.index_copy_(0, self.rows, self.trained.detach())
@@ -74,7 +74,7 @@ def _split_state(module, state_dict, prefix, *args):
         state_dict[prefix + "trained"] = weight[module.rows.to(weight.device)]
 
 
-def used_rows(dataset, extra_ids=()):
+def used_rows(dataset, extra_ids=()) -> 'torch.Tensor | None':
     """Sorted ids in the dataset's input_ids (its whole underlying table: a superset of any selection of it)
     plus extra_ids; None where the dataset is not an Arrow-backed datasets.Dataset with input_ids."""
     if not isinstance(dataset, datasets.Dataset) or "input_ids" not in dataset.column_names:
@@ -85,7 +85,7 @@ def used_rows(dataset, extra_ids=()):
     return torch.unique(torch.cat([rows, extra]))
 
 
-def train_used_rows_only(model, dataset):
+def train_used_rows_only(model, dataset) -> bool:
     """Swap the model's input embedding for a UsedRowsEmbedding over the rows the dataset reaches (and the
     padding id); returns whether it did. The caller checks that the optimizer leaves zero-gradient rows alone."""
     embedding, output = _model_embeddings(model, "get_input_embeddings"), _model_embeddings(model, "get_output_embeddings")
@@ -105,7 +105,7 @@ def train_used_rows_only(model, dataset):
     return True
 
 
-def restore_embeddings(model):
+def restore_embeddings(model) -> None:
     """Put plain nn.Embeddings back, holding the trained rows."""
     replace_modules(model, lambda child: child.merged_into_original() if isinstance(child, UsedRowsEmbedding) else None)
 

@@ -1,0 +1,37 @@
+"""The files a scored classification split leaves: the confusion chart, predict_results_<task>.txt."""
+
+import os
+
+from tunekit.encoding.classification import REGRESSION, SINGLE, labels_and_probabilities
+from tunekit.outputs.files import atomic_write, chart_title
+from tunekit.outputs.plots import confusion_chart, confusion_matrix
+from tunekit.tasks.base import Scored
+
+
+def prediction_lines(logits, problem_type: str, id2label: dict) -> list[str]:
+    """predict_results_<task>.txt: index, predicted label name (or value), and the class probabilities."""
+    if problem_type == REGRESSION:
+        return ["index\tprediction"] + [f"{i}\t{value:.6f}" for i, value in enumerate(logits[:, 0])]
+    names = [id2label[i] for i in range(logits.shape[1])]
+    header = "index\tprediction\t" + "\t".join(f"prob_{name}" for name in names)
+    rows = [
+        f"{i}\t{','.join(chosen)}\t" + "\t".join(f"{p:.6f}" for p in row)
+        for i, (chosen, row) in enumerate(labels_and_probabilities(logits, problem_type, names))
+    ]
+    return [header] + rows
+
+
+def write_predictions(output_dir: str, output_name: str, scored: Scored, problem_type: str, id2label: dict) -> None:
+    lines = prediction_lines(scored.predicted, problem_type, id2label)
+    atomic_write(os.path.join(output_dir, f"predict_results_{output_name}.txt"), "\n".join(lines) + "\n")
+
+
+def write_confusion(output_dir: str, prefix: str, scored: Scored, problem_type: str, config) -> None:
+    """<prefix>_confusion_matrix.png of a single-label split with gold labels."""
+    if problem_type != SINGLE or scored.details is None:
+        return
+    names = [config.id2label[i] for i in range(config.num_labels)]
+    gold, predicted = ([names[i] for i in values.tolist()] for values in (scored.gold, scored.details))
+    counts = confusion_matrix(gold, predicted, names)
+    confusion_chart(counts, names, os.path.join(output_dir, f"{prefix}_confusion_matrix.png"),
+                    chart_title(output_dir, prefix, "labels"))

@@ -1,0 +1,55 @@
+"""The end of a run: training curves, the model card, ONNX export and the closing table of scores."""
+
+import logging
+import os
+
+from tunekit.outputs.model_card import write_model_card
+from tunekit.outputs.plots import training_curves
+from tunekit.training.run_folder import saved_run_facts
+
+logger = logging.getLogger("tunekit")
+SUMMARY_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "loss")
+
+
+def summary_table(train_metrics, summary) -> str:
+    """A short table of the run's main numbers, one row per split."""
+    rows = []
+    if train_metrics:
+        speed = train_metrics.get("train_samples_per_second")
+        rows.append(("train", f"loss {train_metrics.get('train_loss', float('nan')):.4f}"
+                     + (f", {speed:.1f} samples/s" if speed else "")
+                     + f", {train_metrics.get('train_runtime', 0):.0f}s"))
+    for prefix, metrics in summary.items():
+        shown = [f"{name} {metrics[f'{prefix}_{name}']:.4f}" for name in SUMMARY_METRICS if f"{prefix}_{name}" in metrics]
+        rows.append(({"eval": "dev", "eval_mm": "dev-mm", "predict": "test"}.get(prefix, prefix), ", ".join(shown)))
+    width = max((len(name) for name, _ in rows), default=5)
+    return "\n".join(f"  {name:<{width}}  {values}" for name, values in rows)
+
+
+def base_model(model_args, output_dir: str) -> 'str | None':
+    """The model training started from: the saved one when this run evaluates a trained folder."""
+    name = model_args.model_name_or_path
+    if name and os.path.abspath(name) == os.path.abspath(output_dir):
+        return saved_run_facts(output_dir).get("base_model")
+    return name
+
+
+def finish_run(trainer, run_args, model_args, data_args, task: str, labels, train_metrics, summary, curve_metric) -> None:
+    """Charts, model card, ONNX export and the closing table; files on the main process only."""
+    training_args = trainer.args
+    output_dir = training_args.output_dir
+    if trainer.is_world_process_zero():
+        name = training_args.metric_for_best_model or curve_metric
+        metric = name if name.startswith("eval_") else f"eval_{name}"
+        if train_metrics:
+            training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"),
+                            os.path.basename(os.path.abspath(output_dir)))
+        if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):
+            write_model_card(output_dir, task, base_model(model_args, output_dir), data_args, training_args, labels)
+        if run_args.export_onnx:
+            from tunekit.outputs.onnx_export import export_onnx
+
+            path = export_onnx(trainer.model, trainer.processing_class, output_dir)
+            logger.info("ONNX model written to %s (same predictions as PyTorch on a sample)", path)
+        if not run_args.quiet:
+            print(f"\nResults ({output_dir}):\n{summary_table(train_metrics, summary)}")
