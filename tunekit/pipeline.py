@@ -96,15 +96,15 @@ def run(task: Task, argv: list | None = None) -> int:
     main_metric = task.main_metric(settings, prepared)
     settings = settle_schedule(settings, main_metric, "validation" in encoded)
     make_model = task.model_factory(settings, config)
+    model = make_model()
+    plan = plan_speed(model, settings.run, settings.training, encoded.get("train"), task.token_level,
+                      settings.why_precision, settings.why_attention)
     validation = scorers.get("validation")
     parts = TrainerParts(
         tokenizer, task.collator(tokenizer, padding_options(settings.data, settings.training, max_length)), encoded,
         (lambda prediction: validation.score(prediction).metrics) if validation is not None else None, main_metric,
-        {"compute_loss_func": task.loss(settings, encoded.get("train"), config, prepared)},
+        {"compute_loss_func": task.loss(settings, encoded.get("train"), config, prepared, plan)},
     )
-    model = make_model()
-    plan = plan_speed(model, settings.run, settings.training, encoded.get("train"), task.token_level,
-                      settings.why_precision, settings.why_attention)
     if settings.run.hp_search_trials and settings.training.do_train:
         parts.options.update(task.trainer_options(None))
         best = search_hyperparameters(settings, make_model, parts, plan, task.search_space_extras(config))

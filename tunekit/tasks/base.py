@@ -70,8 +70,8 @@ class Task:
         """The score that picks the best checkpoint and is drawn in the training curves."""
         raise NotImplementedError
 
-    def loss(self, settings, train_dataset, config, prepared: Prepared) -> object:
-        """A Trainer compute_loss_func, or None for the model's own loss."""
+    def loss(self, settings, train_dataset, config, prepared: Prepared, plan) -> object:
+        """A Trainer compute_loss_func, or None for the model's own loss (plan: the run's SpeedPlan)."""
         raise NotImplementedError
 
     def model_factory(self, settings, config) -> Callable:

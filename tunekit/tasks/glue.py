@@ -84,7 +84,7 @@ class SequenceClassification(Task):
             return "f1"
         return "matthews_correlation" if settings.data.task_name == "cola" else "accuracy"
 
-    def loss(self, settings, train_dataset, config, prepared) -> object:
+    def loss(self, settings, train_dataset, config, prepared, plan) -> object:
         problem_type = prepared.extra["problem_type"]
         if settings.run.class_weights is not None and problem_type != SINGLE:
             raise UserError(f"--class_weights is for single-label classification, not {problem_type.replace('_', '-')}")

@@ -85,8 +85,8 @@ class TokenClassification(Task):
     def main_metric(self, settings, prepared) -> str:
         return "f1"
 
-    def loss(self, settings, train_dataset, config, prepared) -> object:
-        return loss_function(settings.run, train_dataset, config.label2id, per_token=True)
+    def loss(self, settings, train_dataset, config, prepared, plan) -> object:
+        return loss_function(settings.run, train_dataset, config.label2id, plan.token_normaliser.on)
 
     def model_factory(self, settings, config) -> 'Callable':
         def make_model(trial=None):

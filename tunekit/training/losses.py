@@ -93,18 +93,19 @@ class CrossEntropyLoss:
         return total / divisor
 
 
-def loss_function(run_args, train_dataset, label2id: dict, per_token: bool = False) -> 'CrossEntropyLoss | None':
+def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: bool = False) -> 'CrossEntropyLoss | None':
     """The compute_loss_func for this run, or None to keep the model's own loss.
 
-    Token classification on length-bucketed batches: batches hold about equal tokens (batching.bucketed_batches),
+    token_normaliser (the speed plan's choice, for token classification on packed or bucketed batches): batches
+    hold about equal tokens (buckets.bucketed_batches),
     but not exactly, and labelled tokens are words, not pieces; dividing each batch by its own count would weigh
     a token in a sparser batch more than one in a denser batch. Dividing by the average count per step weighs
     every token the same, as random batches do on average (with 32-row buckets, where a batch of short
-    sentences held a few tokens, this alone was worth 0.5 dev F1 on CoNLL-2003).
+    sentences held a few tokens, this mattered: see the README's Speed section).
     """
     weights = class_weights(run_args.class_weights, train_dataset, label2id)
     tokens_per_row = None
-    if per_token and run_args.length_bucketing and train_dataset is not None and hasattr(train_dataset, "__len__"):
+    if token_normaliser and train_dataset is not None and hasattr(train_dataset, "__len__"):
         tokens_per_row = label_counts(train_dataset, len(label2id)).sum() / max(len(train_dataset), 1)
     if weights is None and tokens_per_row is None:
         return None

@@ -30,8 +30,8 @@ class Choice:
     why: str
 
 
-ON_ORDER = ("precision", "attention", "packing", "length_buckets", "sorted_evaluation", "fast_dropout",
-            "used_embedding_rows", "fold_clipping", "fp32_head")
+ON_ORDER = ("precision", "attention", "packing", "length_buckets", "token_normaliser", "sorted_evaluation",
+            "fast_dropout", "used_embedding_rows", "fold_clipping", "fp32_head")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +47,7 @@ class SpeedPlan:
     used_embedding_rows: Choice
     fold_clipping: Choice
     fp32_head: Choice
+    token_normaliser: Choice = Choice(False, "Trainer's own")
     bucket_batches: int = 4
     equal_token_batches: bool = False  # token classification: bucket cuts at equal shares of tokens
 
@@ -124,6 +125,10 @@ def plan_speed(
         (not (adam and optimizer_kwargs.get("fused")), f"--optim {training_args.optim} is not a fused Adam/AdamW"),
         (not compat.available("fold_clipping"), "the fused Adam step's hook changed"),
     ) or Choice(True, "inside the fused AdamW step")
+    token_normaliser = _first_off(
+        (not token_level, "sequence classification: the loss is a mean over examples"),
+        (not buckets_wanted, "--no_length_bucketing: each batch's own mean, as Trainer"),
+    ) or Choice(True, "every token weighs the same whatever its batch")
     mixed = training_args.bf16 or training_args.fp16
     return SpeedPlan(
         precision=Choice(mixed, ", ".join(filter(None, (precision_name(training_args), why_precision)))),
@@ -135,6 +140,7 @@ def plan_speed(
         used_embedding_rows=used_rows,
         fold_clipping=fold_clipping,
         fp32_head=Choice(True, "mixed precision") if mixed else Choice(False, "fp32 already"),
+        token_normaliser=token_normaliser,
         bucket_batches=run_args.length_bucket_batches,
         equal_token_batches=token_level,
     )
