@@ -93,6 +93,7 @@ def test_the_saved_run_config_holds_the_settled_arguments_and_repeats_the_run(ti
         "--max_train_samples", "200", "--save_strategy", "no", "--precision", "fp32",
     ))
     assert result.returncode == 0, result.stderr[-2000:]
+    assert (first / "run_config.yaml").read_text().startswith("# The settled arguments of this run: `python run_ner.py")
     saved = yaml.safe_load((first / "run_config.yaml").read_text())
     # settled values, not the requests: a number for auto, the early-stopping schedule, the attention kernels
     assert isinstance(saved["max_seq_length"], int) and saved["max_seq_length"] < 128

@@ -114,7 +114,7 @@ def run(task: Task, argv: list | None = None) -> int:
                           settings.why_precision, settings.why_attention)
     parts.options.update(task.trainer_options(model))
     log_plan(plan)
-    resolved_config = resolved_config_text(settings)  # settled: nothing changes them from here
+    resolved_config = resolved_config_text(settings, task.script)  # settled: nothing changes them from here
     trainer = build_trainer(settings.run, settings.training, model, parts, plan)
     train_metrics = previous  # a finished run's figures are kept, not replaced by a 0-step resume
     if settings.training.do_train:

@@ -134,12 +134,12 @@ def resolved_values(settings: Settings) -> dict:
     return values
 
 
-def resolved_config_text(settings: Settings) -> str:
+def resolved_config_text(settings: Settings, script: str) -> str:
     """run_config.yaml's text: the settled arguments, replayable with `python run_ner.py <file>`. Made before the
     Trainer exists (a TrainingArguments made for its defaults resets accelerate's state)."""
     import yaml
 
-    header = "# The settled arguments of this run: `python run_ner.py|run_glue.py this-file` repeats it.\n"
+    header = f"# The settled arguments of this run: `python {script} this-file` repeats it.\n"
     return header + yaml.safe_dump(resolved_values(settings), sort_keys=True, allow_unicode=True)
 
 

@@ -33,6 +33,7 @@ class Task:
     """The interface; tasks/ner.py and tasks/glue.py implement it."""
 
     name: str  # saved in tunekit_args.json: "ner" or "glue"
+    script: str  # the repository's script that runs it (named in run_config.yaml)
     data_arguments: type  # the dataclass of the task's data flags
     token_level: bool  # one label per word (packing, equal-token batches, per-token loss) or per text
 

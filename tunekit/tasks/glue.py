@@ -28,6 +28,7 @@ from tunekit.training.losses import loss_function
 
 class SequenceClassification(Task):
     name = "glue"
+    script = "run_glue.py"
     data_arguments = GlueDataArguments
     token_level = False
 

@@ -32,6 +32,7 @@ def load_ner_model(model_args, use_crf: bool, config) -> 'PreTrainedModel':
 
 class TokenClassification(Task):
     name = "ner"
+    script = "run_ner.py"
     data_arguments = NerDataArguments
     token_level = True
 
