@@ -109,7 +109,7 @@ def run(task: Task, argv: list | None = None) -> int:
         parts.options.update(task.trainer_options(None))
         best = search_hyperparameters(settings, make_model, parts, plan, task.search_space_extras(config))
         settings = settle_search(settings, best)
-        model = make_model()  # the final training starts from a fresh model too
+        model = task.model_factory(settings, config)()  # a fresh model, with the winners (a CRF or not)
         plan = plan_speed(model, settings.run, settings.training, encoded.get("train"), task.token_level,
                           settings.why_precision, settings.why_attention)
     parts.options.update(task.trainer_options(model))
