@@ -6,6 +6,7 @@ import logging
 import datasets
 
 from tunekit.data.readers import TokenReadOptions, read_token_file
+from tunekit.data.readers.fields import DOCUMENT_FIELD
 from tunekit.data.sources import load_hub_dataset, load_splits
 from tunekit.encoding.ner import starts_inside
 from tunekit.errors import UserError
@@ -18,6 +19,7 @@ SENTENCE_FEATURES = datasets.Features(
         "tokens": datasets.Sequence(datasets.Value("string")),
         "tags": datasets.Sequence(datasets.Value("string")),
         "line": datasets.Value("int64"),
+        "document": datasets.Value("string"),
     }
 )
 
@@ -49,7 +51,7 @@ def load_sentences(data_args, model_args, training_args) -> dict:
 
 
 def hub_sentences(data_args, model_args) -> dict:
-    """A Hub token-classification dataset converted to tokens/tags(strings)/line."""
+    """A Hub token-classification dataset converted to tokens/tags(strings)/line/document (its document_id column)."""
     loaded = load_hub_dataset(data_args, model_args)
     token_column = data_args.text_column_name or "tokens"
     tag_column = data_args.label_column_name or f"{data_args.task_name}_tags"
@@ -66,7 +68,9 @@ def hub_sentences(data_args, model_args) -> dict:
 
         def convert(batch, indices, names=names):
             tags = [[names[t] if names else str(t) for t in row] for row in batch[tag_column]]
-            return {"tokens": batch[token_column], "tags": tags, "line": [i + 1 for i in indices]}
+            documents = batch.get(DOCUMENT_FIELD) or [None] * len(indices)
+            return {"tokens": batch[token_column], "tags": tags, "line": [i + 1 for i in indices],
+                    "document": ["" if document is None else str(document) for document in documents]}
 
         converted = dataset.map(
             convert, batched=True, with_indices=True, remove_columns=dataset.column_names, features=SENTENCE_FEATURES
@@ -96,3 +100,26 @@ def warn_about_entity_starts(train, label2id: dict) -> bool:
             "Gold labels used for scoring are not changed.", source, count, first_line,
         )
     return count > 0
+
+
+def documents_of(sentences) -> "datasets.Dataset | None":
+    """The split's documents, each its consecutive sentences with one document id laid end to end: tokens, tags,
+    line (of its first sentence) and sentence_words (words per sentence, to split predictions back). Sentences
+    without a document are documents of their own. None when no sentence names a document."""
+    documents = sentences["document"]
+    if not any(documents):
+        return None
+    groups, previous = [], None
+    for index, document in enumerate(documents):
+        if document and document == previous:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+        previous = document
+    tokens, tags, lines = sentences["tokens"], sentences["tags"], sentences["line"]
+    return datasets.Dataset.from_dict({
+        "tokens": [[word for i in group for word in tokens[i]] for group in groups],
+        "tags": [[tag for i in group for tag in tags[i]] for group in groups],
+        "line": [lines[group[0]] for group in groups],
+        "sentence_words": [[len(tokens[i]) for i in group] for group in groups],
+    })

@@ -11,9 +11,12 @@ from tunekit.tasks.base import Scored
 class NerScorer:
     """Scores one encoded split: maps piece predictions back to one tag per word and scores them with seqeval."""
 
-    def __init__(self, sentences, features, id2label: dict, data_args):
+    def __init__(self, sentences, features, id2label: dict, data_args, documents=None):
         self.gold = sentences["tags"]
-        self.word_counts = [len(tokens) for tokens in sentences["tokens"]]
+        # encoded by document (--document_context): predictions come per document and are split into sentences
+        self.sentence_words = documents["sentence_words"] if documents is not None else None
+        inputs = documents if documents is not None else sentences
+        self.word_counts = [len(tokens) for tokens in inputs["tokens"]]
         self.example_ids = features["example_id"]
         self.word_indices = features["word_index"]
         self.id2label = id2label
@@ -25,6 +28,8 @@ class NerScorer:
         predicted = words_from_pieces(
             eval_prediction.predictions, self.example_ids, self.word_indices, self.word_counts, self.id2label
         )
+        if self.sentence_words is not None:
+            predicted = split_into_sentences(predicted, self.sentence_words)
         if not any(self.gold):
             return Scored({}, predicted, self.gold, {})
         scores = self.metric.compute(
@@ -41,6 +46,17 @@ class NerScorer:
                     for name, value in values.items():
                         metrics[f"{entity_type}_{name}"] = value
         return Scored(metrics, predicted, self.gold, scores)
+
+
+def split_into_sentences(documents: list, sentence_words: list) -> list:
+    """Per-document word predictions cut back into the sentences they were made of, in input order."""
+    sentences = []
+    for predicted, counts in zip(documents, sentence_words):
+        start = 0
+        for count in counts:
+            sentences.append(predicted[start : start + count])
+            start += count
+    return sentences
 
 
 def word_types(tags: list) -> list:

@@ -142,6 +142,10 @@ def limitations(task: str, model_name, data_args) -> str:
     if task == "ner":
         lines.append(f"- Inputs longer than {data_args.max_seq_length} word pieces are split into overlapping "
                      "windows; each word is predicted once, by the window where it has most context.")
+        if getattr(data_args, "document_context", 0):
+            lines.append(f"- Trained with document context: each sentence was read with at least "
+                         f"{data_args.document_context} word pieces of its own document on each side where the document "
+                         "had them; give a whole document as one text to predict the same way.")
     else:
         lines.append(f"- Texts longer than {data_args.max_seq_length} word pieces are truncated "
                      f"({getattr(data_args, 'truncation_side', 'head')}) unless trained with --long_text chunks.")

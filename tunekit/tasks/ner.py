@@ -2,11 +2,12 @@
 
 import logging
 
+import datasets
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
 from tunekit import pipeline
 from tunekit.data.labels import resolve_label_set
-from tunekit.data.token_data import load_sentences, order_ner_labels, warn_about_entity_starts
+from tunekit.data.token_data import documents_of, load_sentences, order_ner_labels, warn_about_entity_starts
 from tunekit.data.vocabulary import warn_about_unknown_words
 from tunekit.encoding.ner import NerEncoder
 from tunekit.encoding.splits import encode_splits
@@ -18,6 +19,7 @@ from tunekit.outputs.ner_files import write_predictions, write_scored_split
 from tunekit.tasks.base import Prepared, Scored, Task
 from tunekit.tasks.ner_arguments import NerDataArguments
 from tunekit.training.losses import loss_function
+from tunekit.training.run_folder import saved_run_facts
 
 logger = logging.getLogger("tunekit")
 
@@ -28,6 +30,22 @@ def load_ner_model(model_args, use_crf: bool, config) -> 'PreTrainedModel':
         return load_model(CrfForTokenClassification, model_args, config)
     model = load_model(AutoModelForTokenClassification, model_args, config)
     return with_crf(model, config) if use_crf else model
+
+
+def documents_in(split: str, sentences, context: int, window: int) -> "datasets.Dataset | None":
+    """The split's documents for --document_context (logged), or None where it has none: then sentence by sentence."""
+    dataset, source = sentences
+    if not isinstance(dataset, datasets.Dataset):
+        logger.info("%s: streamed, so read sentence by sentence (--document_context needs the whole split)", split)
+        return None
+    documents = documents_of(dataset)
+    if documents is None:
+        logger.info("%s: %s marks no documents (no -DOCSTART- lines or document_id): sentence by sentence", split, source)
+        return None
+    overlap = min(2 * context, window // 2)
+    logger.info("%s: %d sentences in %d documents, read as windows of %d word pieces overlapping by %d",
+                split, len(dataset), len(documents), window, overlap)
+    return documents
 
 
 class TokenClassification(Task):
@@ -54,6 +72,12 @@ class TokenClassification(Task):
         crf = settings.data.use_crf or is_crf(config)
         if (crf or run_args.hp_search_trials) and run_args.class_weights:
             raise UserError("--class_weights works with the softmax classifier, not with --use_crf or --hp_search_trials")
+        trained = saved_run_facts(settings.model.model_name_or_path or "").get("data", {})
+        if trained and not settings.training.do_train and trained.get("document_context", 0) != settings.data.document_context:
+            logger.warning(
+                "%s was trained with --document_context %d, and this run reads with %d: scores may differ from training",
+                settings.model.model_name_or_path, trained.get("document_context", 0), settings.data.document_context,
+            )
         if (crf or run_args.hp_search_trials) and run_args.export_onnx:
             raise UserError("--export_onnx does not cover the CRF's Viterbi decoding; export a model trained without --use_crf")
 
@@ -70,15 +94,21 @@ class TokenClassification(Task):
         if data_args.stride > window // 2:
             logger.info("--stride %d is more than half a window of %d word pieces: long sentences' windows overlap by %d",
                         data_args.stride, window, window // 2)
-        encoded = {}
+        encoded, documents = {}, prepared.extra.setdefault("documents", {})
         for split in splits:
             repair = split == "train" and warn_about_entity_starts(splits["train"], config.label2id)
-            encoder = NerEncoder(tokenizer, config.label2id, max_length, data_args.stride, data_args.label_all_tokens, repair)
-            encoded.update(encode_splits({split: splits[split]}, encoder, data_args, settings.training, with_indices=True))
+            inputs, stride = splits[split], data_args.stride
+            if data_args.document_context:
+                grouped = documents_in(split, splits[split], data_args.document_context, window)
+                if grouped is not None:
+                    documents[split], inputs, stride = grouped, (grouped, splits[split][1]), 2 * data_args.document_context
+            encoder = NerEncoder(tokenizer, config.label2id, max_length, stride, data_args.label_all_tokens, repair)
+            encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         return encoded
 
     def scorer(self, split: str, splits, encoded, config, settings, prepared) -> NerScorer:
-        return NerScorer(splits[split][0], encoded[split], config.id2label, settings.data)
+        documents = prepared.extra.get("documents", {}).get(split)
+        return NerScorer(splits[split][0], encoded[split], config.id2label, settings.data, documents)
 
     def collator(self, tokenizer, padding) -> DataCollatorForTokenClassification:
         return DataCollatorForTokenClassification(tokenizer, **padding)

@@ -41,6 +41,16 @@ class NerDataArguments(DataTrainingArguments):
         default=32,
         metadata={"help": "Overlap in word pieces between windows of a sentence longer than max_seq_length."},
     )
+    document_context: int = field(
+        default=0,
+        metadata={
+            "help": "Give every sentence the neighbouring sentences of its own document as context, at least N word "
+            "pieces on each side where the document has them: each document is read as overlapping windows of "
+            "max_seq_length (overlap 2N) and every word is predicted by the window where it has the most context. "
+            "Documents come from CoNLL -DOCSTART- lines or a document_id field/column; scores and predictions stay "
+            "per sentence. 0 reads one sentence at a time."
+        },
+    )
     use_crf: bool = field(
         default=False,
         metadata={
@@ -66,3 +76,5 @@ class NerDataArguments(DataTrainingArguments):
             self.seqeval_scheme = "IOB2"
         if self.stride < 0:
             raise ValueError("--stride must be zero or more")
+        if self.document_context < 0:
+            raise ValueError("--document_context must be zero or more")

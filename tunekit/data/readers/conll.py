@@ -13,15 +13,18 @@ def split_columns(text: str) -> list:
 
 
 def read_conll(path: str, options) -> 'Iterator[dict]':
-    """Yield sentences; -DOCSTART- lines and whitespace-only lines end a sentence."""
+    """Yield sentences; -DOCSTART- lines and whitespace-only lines end a sentence, and each -DOCSTART- line
+    starts a new document (numbered from 1; sentences before the first one, or in a file without any, have none)."""
     pattern = options.suffix_pattern()
     columns = None
     tokens, tags, start = [], [], None
     found_any = False
+    documents = 0
 
     def flush():
         nonlocal tokens, tags, start
-        record = make_sentence(tokens, tags if columns > 1 else None, path, start, options, pattern)
+        record = make_sentence(tokens, tags if columns > 1 else None, path, start, options, pattern,
+                               str(documents) if documents else "")
         tokens, tags, start = [], [], None
         return record
 
@@ -30,6 +33,7 @@ def read_conll(path: str, options) -> 'Iterator[dict]':
             if tokens:
                 found_any = True
                 yield flush()
+            documents += text.startswith("-DOCSTART-")
             continue
         fields = split_columns(text)
         if columns is None:

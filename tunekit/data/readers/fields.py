@@ -5,6 +5,7 @@ from tunekit.data.readers.sentences import make_sentence
 
 TOKEN_FIELD_NAMES = ("tokens", "words", "sents", "sentence", "text", "chars")
 TAG_FIELD_NAMES = ("ner_tags", "tags", "labels", "ner_labels", "label", "ner")
+DOCUMENT_FIELD = "document_id"  # SpanMarker's name; sentences of one document follow each other
 
 
 def pick_field(record, explicit, candidates, path: str, line: int, what) -> str:
@@ -41,4 +42,5 @@ def record_sentence(record, path: str, line: int, options, pattern) -> dict:
     if options.label_field is not None or options.labels_required or any(n in record for n in TAG_FIELD_NAMES):
         tag_field = pick_field(record, options.label_field, TAG_FIELD_NAMES, path, line, "label")
         tags = as_string_list(record[tag_field], path, line, "label")
-    return make_sentence(tokens, tags, path, line, options, pattern)
+    document = record.get(DOCUMENT_FIELD)
+    return make_sentence(tokens, tags, path, line, options, pattern, "" if document is None else str(document))

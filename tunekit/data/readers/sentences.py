@@ -1,4 +1,4 @@
-"""The record every NER reader yields: tokens, their tags, and the line the sentence starts on."""
+"""The record every NER reader yields: tokens, their tags, the line the sentence starts on, and its document."""
 
 import re
 from dataclasses import dataclass
@@ -31,10 +31,11 @@ class TokenReadOptions:
         return re.compile(SUFFIX_PRESETS.get(self.strip_token_suffix, self.strip_token_suffix))
 
 
-def make_sentence(tokens, tags, path: str, line: int, options, pattern=None) -> dict:
+def make_sentence(tokens, tags, path: str, line: int, options, pattern=None, document: str = "") -> dict:
     """Validate one sentence and return it as a record; tags=None means the input has no labels.
 
-    `line` is a line number, or a description such as "entry 7" for whole-file JSON (stored as 0).
+    `line` is a line number, or a description such as "entry 7" for whole-file JSON (stored as 0); `document`
+    names the document the sentence belongs to ("" where the data marks none).
     """
     if pattern is not None:
         tokens = [pattern.sub("", token) for token in tokens]
@@ -49,4 +50,4 @@ def make_sentence(tokens, tags, path: str, line: int, options, pattern=None) -> 
         tags = []
     elif len(tags) != len(tokens):
         raise at(path, line, f"{len(tokens)} tokens but {len(tags)} labels")
-    return {"tokens": tokens, "tags": tags, "line": line if isinstance(line, int) else 0}
+    return {"tokens": tokens, "tags": tags, "line": line if isinstance(line, int) else 0, "document": document}
