@@ -91,6 +91,7 @@ def run(task: Task, argv: list | None = None) -> int:
     max_length = choose_max_length(settings.data, tokenizer, config, splits.get("train", (None,))[0], measure, longer_means)
     settings = settle_data(settings, max_seq_length=max_length)  # saved with the run: evaluation uses the same
     encoded = task.encode(splits, tokenizer, config, settings, prepared)
+    settings = settle_data(settings, **task.settled_after_encoding(splits, encoded, settings, prepared))
     scorers = {split: task.scorer(split, splits, encoded, config, settings, prepared)
                for split, _ in task.evaluated_splits(splits)}
     main_metric = task.main_metric(settings, prepared)

@@ -66,9 +66,12 @@ def settle_finished_run(settings: Settings) -> Settings:
     return settings.with_changes(model={"model_name_or_path": output_dir}, training={"do_train": False})
 
 
-def settle_data(settings: Settings, **data_changes) -> Settings:
-    """What reading the data decided: the automatic max length (an int from here on), a Hub dataset name."""
-    return settings.with_changes(data=data_changes)
+def settle_data(settings: Settings, **changes) -> Settings:
+    """What reading and encoding the data decided: the automatic max length (an int from here on), a Hub dataset
+    name, the batch rows of document windows; each change goes to the group that has the field."""
+    data = {name: value for name, value in changes.items() if hasattr(settings.data, name)}
+    training = {name: value for name, value in changes.items() if name not in data}
+    return settings.with_changes(data=data, training=training)
 
 
 def settle_schedule(settings: Settings, main_metric: str, has_validation: bool) -> Settings:

@@ -60,6 +60,10 @@ class Task:
         """split -> encoded Dataset (input_ids, labels, length, ...)."""
         raise NotImplementedError
 
+    def settled_after_encoding(self, splits: dict, encoded: dict, settings, prepared: Prepared) -> dict:
+        """Argument changes (training and data fields) that encoding decided, settled by the pipeline."""
+        return {}
+
     def scorer(self, split: str, splits: dict, encoded: dict, config, settings, prepared: Prepared) -> object:
         """An object with score(EvalPrediction) -> Scored, for one evaluated split."""
         raise NotImplementedError

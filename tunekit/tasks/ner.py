@@ -106,6 +106,17 @@ class TokenClassification(Task):
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         return encoded
 
+    def settled_after_encoding(self, splits, encoded, settings, prepared) -> dict:
+        """Document windows hold several sentences: a batch of N sentences becomes the windows that hold about N."""
+        data_args, training_args = settings.data, settings.training
+        if "train" not in prepared.extra.get("documents", {}) or not data_args.batch_in_sentences:
+            return {}
+        sentences, windows = len(splits["train"][0]), len(encoded["train"])
+        rows = max(1, round(training_args.per_device_train_batch_size * windows / sentences))
+        logger.info("--document_context: %d training sentences in %d windows, so a batch of %d sentences is %d windows",
+                    sentences, windows, training_args.per_device_train_batch_size, rows)
+        return {"per_device_train_batch_size": rows, "batch_in_sentences": False}
+
     def scorer(self, split: str, splits, encoded, config, settings, prepared) -> NerScorer:
         documents = prepared.extra.get("documents", {}).get(split)
         return NerScorer(splits[split][0], encoded[split], config.id2label, settings.data, documents)

@@ -51,6 +51,14 @@ class NerDataArguments(DataTrainingArguments):
             "per sentence. 0 reads one sentence at a time."
         },
     )
+    batch_in_sentences: bool = field(
+        default=True,
+        metadata={
+            "help": "With --document_context, --per_device_train_batch_size counts sentences: each training batch holds "
+            "the windows of about that many sentences, so a step sees the tokens it would sentence by sentence. "
+            "Settled into the batch size of windows when training starts (run_config.yaml then says false)."
+        },
+    )
     use_crf: bool = field(
         default=False,
         metadata={
