@@ -78,6 +78,12 @@ def test_training_with_document_context_scores_and_writes_every_word_of_every_se
     assert [[row[0] for row in sentence] for sentence in written] == [tokens for tokens, _ in expected[:80]]
     assert [[row[1] for row in sentence] for sentence in written] == [tags for _, tags in expected[:80]]
     assert json.loads((output / "tunekit_args.json").read_text())["data"]["document_context"] == 8
+    # the batch of 16 sentences became the windows that hold about 16 (600 sentences, 7 to a document)
+    import yaml
+
+    settled = yaml.safe_load((output / "run_config.yaml").read_text())
+    assert "training sentences in" in log and ", so a batch of 16 sentences is" in log
+    assert 1 <= settled["per_device_train_batch_size"] < 16 and settled["batch_in_sentences"] is False
     scores = json.loads((output / "predict_results.json").read_text())
     assert 0 <= scores["predict_f1"] <= 1
 
