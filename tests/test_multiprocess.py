@@ -56,6 +56,23 @@ def test_ner_two_processes_match_one(tiny_bert, tmp_path):
     assert (double.stdout + double.stderr).count("Results (") == 1
 
 
+@pytest.mark.parametrize("mode", ["windows", "sentence"])
+def test_ner_document_context_in_two_processes_predicts_every_word_once(tiny_bert, tmp_path, mode):
+    from test_document_context import documents_data, with_data
+
+    expected = documents_data(tmp_path / "data")
+    flags = ner_flags(tiny_bert, tmp_path / "two") + ["--document_context", "8", "--document_context_mode", mode,
+                                                      "--max_seq_length", "32"]
+    double = launch(2, "run_ner.py", with_data(flags, tmp_path / "data"))
+    assert double.returncode == 0, double.stderr[-3000:]
+    written = conll_sentences(tmp_path / "two" / "predictions.txt")
+    assert [[row[:2] for row in s] for s in written] == [[list(pair) for pair in zip(*sentence)] for sentence in expected[:41]]
+    scores = load_local_metric("seqeval").compute(
+        predictions=[[row[2] for row in s] for s in written], references=[[row[1] for row in s] for s in written]
+    )
+    assert json.load(open(tmp_path / "two" / "all_results.json"))["predict_f1"] == pytest.approx(scores["overall_f1"])
+
+
 def test_glue_two_processes_predict_every_example_once(tiny_bert, tmp_path):
     rng = random.Random(0)
     for name, count in (("train.tsv", 64), ("dev.tsv", 23), ("test.tsv", 29)):

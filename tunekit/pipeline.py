@@ -108,7 +108,8 @@ def run(task: Task, argv: list | None = None) -> int:
     )
     if settings.run.hp_search_trials and settings.training.do_train:
         parts.options.update(task.trainer_options(None))
-        best = search_hyperparameters(settings, make_model, parts, plan, task.search_space_extras(config))
+        best = search_hyperparameters(settings, make_model, parts, plan, task.search_space_extras(config),
+                                      task.rows_per_example(prepared))
         settings = settle_search(settings, best)
         model = task.model_factory(settings, config)()  # a fresh model, with the winners (a CRF or not)
         plan = plan_speed(model, settings.run, settings.training, encoded.get("train"), task.token_level,

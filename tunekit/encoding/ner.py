@@ -49,11 +49,42 @@ def owners(first_pieces, bounds) -> list:
     return owner
 
 
+def sentence_windows(first_pieces, content_length, sentence_words, window, context, stride) -> tuple:
+    """(bounds, owner) when each sentence of a document gets a window of its own: the sentence's pieces with up to
+    `context` pieces of its document on each side (fewer when the window is full), its words owned by it alone.
+    A sentence longer than a window is read in overlapping windows of its own pieces, as without context."""
+    bounds, owner, word = [], {}, 0
+    for count in sentence_words:
+        if not count:
+            continue
+        start = first_pieces[word]
+        end = first_pieces[word + count] if word + count in first_pieces else content_length
+        words = {w: first_pieces[w] for w in range(word, word + count)}
+        word += count
+        if end - start > window:
+            own = [(start + a, start + b) for a, b in window_bounds(end - start, window, stride)]
+            owner.update({w: len(bounds) + index for w, index in owners(words, own).items()})
+            bounds += own
+            continue
+        room = window - (end - start)
+        left, right = min(context, start), min(context, content_length - end)
+        if left + right > room:  # share the room, giving a side the other cannot use
+            left = min(left, max(room // 2, room - right))
+            right = min(right, room - left)
+        owner.update(dict.fromkeys(words, len(bounds)))
+        bounds.append((start - left, end + right))
+    return bounds, owner
+
+
 class NerEncoder:
     """A picklable batched `Dataset.map` function turning {"tokens", "tags"} into model features."""
 
-    def __init__(self, tokenizer, label2id, max_length, stride, label_all_tokens, repair_entity_starts=False):
+    def __init__(self, tokenizer, label2id, max_length, stride, label_all_tokens, repair_entity_starts=False,
+                 sentence_context=None):
+        """sentence_context: with documents (a sentence_words column), each sentence gets its own window with this
+        many pieces of context on each side; None reads each input as one stream of overlapping windows."""
         self.tokenizer = tokenizer
+        self.sentence_context = sentence_context
         self.repair_entity_starts = repair_entity_starts
         self.label2id = label2id
         self.label_all_tokens = label_all_tokens
@@ -83,22 +114,24 @@ class NerEncoder:
     def __call__(self, batch, indices):
         features = {"input_ids": [], "attention_mask": [], "labels": [], "word_index": [], "example_id": []}
         with_types = None
-        for example_id, tags, (ids, types, word_ids) in zip(
-            indices, batch["tags"], self.encode_words(batch["tokens"])
+        per_sentence = self.sentence_context is not None and "sentence_words" in batch
+        sentence_words = batch["sentence_words"] if per_sentence else [None] * len(indices)
+        for example_id, tags, (ids, types, word_ids), counts in zip(
+            indices, batch["tags"], self.encode_words(batch["tokens"]), sentence_words
         ):
             if with_types is None:
                 with_types = types is not None
                 if with_types:
                     features["token_type_ids"] = []
-            for window in self.windows(ids, types, word_ids, tags):
+            for window in self.windows(ids, types, word_ids, tags, counts):
                 for key, value in window.items():
                     features[key].append(value)
                 features["example_id"].append(example_id)
         features["length"] = [len(ids) for ids in features["input_ids"]]
         return features
 
-    def windows(self, ids, types, word_ids, tags) -> 'Iterator[tuple]':
-        """Yield the features of each window of one sentence."""
+    def windows(self, ids, types, word_ids, tags, sentence_words=None) -> 'Iterator[dict]':
+        """Yield the features of each window of one input (a sentence, or a document of sentence_words)."""
         prefix = next(i for i, w in enumerate(word_ids) if w is not None)
         suffix = next(i for i, w in enumerate(reversed(word_ids)) if w is not None)
         end_of_content = len(ids) - suffix
@@ -106,8 +139,13 @@ class NerEncoder:
         first_pieces = {}
         for position, word in enumerate(content_words):
             first_pieces.setdefault(word, position)
-        bounds = window_bounds(len(content_words), self.window, self.stride)
-        owner = owners(first_pieces, bounds)
+        if sentence_words is not None:
+            bounds, owner = sentence_windows(
+                first_pieces, len(content_words), sentence_words, self.window, self.sentence_context, self.stride
+            )
+        else:
+            bounds = window_bounds(len(content_words), self.window, self.stride)
+            owner = owners(first_pieces, bounds)
         if self.repair_entity_starts:
             tags = repaired_tags(tags, self.label2id)
         label_ids = [self.label2id[tag] for tag in tags]

@@ -1,7 +1,7 @@
 """Entity spans from raw text with a model folder written by run_ner.py.
 
 Text is split into words (CJK characters one by one, other text into word and punctuation runs, like
-CoNLL tokens), long texts are windowed exactly as in training, and B-/I- word labels are grouped into
+CoNLL tokens) and sentences, long texts are windowed exactly as in training, and B-/I- word labels are grouped into
 spans with character offsets and a score (the mean probability of their words).
 """
 
@@ -11,6 +11,7 @@ import torch
 
 from tunekit.encoding.ner import NerEncoder
 from tunekit.inference.batches import predict_in_length_order
+from tunekit.inference.sentences import sentence_lengths
 
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 WORD = re.compile(rf"[{CJK}]|[^\W{CJK}]+|[^\w\s]", re.UNICODE)
@@ -51,31 +52,71 @@ def group_entities(text: str, words, labels, scores) -> list:
 
 
 class NerPredictor:
-    def __init__(self, model, tokenizer, max_length, stride=32, batch_size=32):
+    """Entities of raw texts. A text is a document split into sentences (sentences.py): a model trained sentence
+    by sentence reads each sentence alone; one trained with --document_context reads the text as it was trained
+    to (overlapping windows with overlap 2N, or each sentence with N pieces of context on each side)."""
+
+    def __init__(self, model, tokenizer, max_length, stride=32, batch_size=32, context=0, context_mode="windows"):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.tokenizer.padding_side = "right"  # logits are read from the left of each row
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
-        self.encoder = NerEncoder(tokenizer, model.config.label2id, max_length, stride, False)
+        self.context, self.per_sentence = context, context and context_mode == "sentence"
+        self.encoder = NerEncoder(
+            tokenizer, model.config.label2id, max_length, 2 * context if context and not self.per_sentence else stride,
+            False, sentence_context=context if self.per_sentence else None,
+        )
         self.batch_size = batch_size
+
+    def model_inputs(self, split, sentences) -> tuple:
+        """The encoder's batch and, per input, (text index, its first word): a whole text, or one sentence."""
+        batch, origins = {"tokens": [], "tags": [], "sentence_words": []}, []
+        for index, (words, lengths) in enumerate(zip(split, sentences)):
+            if not words:
+                continue
+            tokens = [word for word, _, _ in words]
+            if self.context:
+                batch["tokens"].append(tokens)
+                batch["sentence_words"].append(lengths)
+                origins.append((index, 0))
+                continue
+            first = 0
+            for length in lengths:
+                batch["tokens"].append(tokens[first : first + length])
+                batch["sentence_words"].append([length])
+                origins.append((index, first))
+                first += length
+        batch["tags"] = [[] for _ in origins]
+        return batch, origins
 
     def predict(self, texts, progress=None) -> list:
         """One list of entity dicts per text, in input order."""
         split = [split_words(text) for text in texts]
-        keep = [index for index, words in enumerate(split) if words]
-        batch = {"tokens": [[w for w, _, _ in split[i]] for i in keep], "tags": [[] for _ in keep]}
-        features = self.encoder(batch, list(range(len(keep)))) if keep else {"input_ids": []}
+        sentences = [sentence_lengths(text, words) for text, words in zip(texts, split)]
+        batch, origins = self.model_inputs(split, sentences)
+        features = self.encoder(batch, list(range(len(origins)))) if origins else {"input_ids": []}
         rows = predict_in_length_order(self.model, self.tokenizer, features, self.batch_size, progress)
-        labels = [[None] * len(split[i]) for i in keep]
-        scores = [[0.0] * len(split[i]) for i in keep]
+        labels = [[None] * len(words) for words in split]
+        scores = [[0.0] * len(words) for words in split]
         for row, example, word_index in zip(rows, features.get("example_id", []), features.get("word_index", [])):
+            text, first = origins[example]
             probabilities = torch.softmax(row, dim=-1)
             for position, word in enumerate(word_index):
                 if word >= 0:
                     best = int(probabilities[position].argmax())
-                    labels[example][word] = self.id2label[best]
-                    scores[example][word] = float(probabilities[position, best])
-        results = [[] for _ in texts]
-        for slot, index in enumerate(keep):
-            results[index] = group_entities(texts[index], split[index], labels[slot], scores[slot])
-        return results
+                    labels[text][first + word] = self.id2label[best]
+                    scores[text][first + word] = float(probabilities[position, best])
+        return [
+            sentence_entities(text, words, lengths, labels[index], scores[index])
+            for index, (text, words, lengths) in enumerate(zip(texts, split, sentences))
+        ]
+
+
+def sentence_entities(text: str, words, sentence_words, labels, scores) -> list:
+    """The text's entities, sentence by sentence: an entity never runs on into the next sentence."""
+    entities, first = [], 0
+    for length in sentence_words:
+        end = first + length
+        entities += group_entities(text, words[first:end], labels[first:end], scores[first:end])
+        first = end
+    return entities

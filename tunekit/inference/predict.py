@@ -102,10 +102,9 @@ def load_predictor(model_dir: str, max_seq_length, batch_size: int) -> tuple:
         from tunekit.modeling.crf import CrfForTokenClassification, is_crf
 
         model = (CrfForTokenClassification if is_crf(config) else AutoModelForTokenClassification).from_pretrained(model_dir)
-        # a text is a document: a model trained with --document_context reads it in windows of the same overlap
-        context = settings.get("document_context") or 0
-        stride = 2 * context if context else settings.get("stride", 32)
-        return "ner", NerPredictor(model, tokenizer, length, stride, batch_size)
+        # a text is a document: a model trained with --document_context reads it with the same context
+        context, mode = settings.get("document_context") or 0, settings.get("document_context_mode", "windows")
+        return "ner", NerPredictor(model, tokenizer, length, settings.get("stride", 32), batch_size, context, mode)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size)
 

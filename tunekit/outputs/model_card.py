@@ -143,7 +143,8 @@ def limitations(task: str, model_name, data_args) -> str:
         lines.append(f"- Inputs longer than {data_args.max_seq_length} word pieces are split into overlapping "
                      "windows; each word is predicted once, by the window where it has most context.")
         if getattr(data_args, "document_context", 0):
-            lines.append(f"- Trained with document context: each sentence was read with at least "
+            amount = "up to" if getattr(data_args, "document_context_mode", "windows") == "sentence" else "at least"
+            lines.append(f"- Trained with document context: each sentence was read with {amount} "
                          f"{data_args.document_context} word pieces of its own document on each side where the document "
                          "had them; give a whole document as one text to predict the same way.")
     else:

@@ -87,6 +87,11 @@ class Task:
         """Whether the search may also try a CRF."""
         return False
 
+    def rows_per_example(self, prepared: Prepared) -> float:
+        """Model inputs per training example, where encoding groups or splits them (the search's batch sizes
+        count examples)."""
+        return 1.0
+
     def trainer_options(self, model) -> dict:
         """Extra keyword arguments of the Trainer (preprocess_logits_for_metrics, compute_loss_func changes)."""
         return {}

@@ -18,6 +18,7 @@ from tunekit.modeling.loading import label_maps, load_model
 from tunekit.outputs.ner_files import write_predictions, write_scored_split
 from tunekit.tasks.base import Prepared, Scored, Task
 from tunekit.tasks.ner_arguments import NerDataArguments
+from tunekit.training.hp_search import batch_rows
 from tunekit.training.losses import loss_function
 from tunekit.training.run_folder import saved_run_facts
 
@@ -32,9 +33,10 @@ def load_ner_model(model_args, use_crf: bool, config) -> 'PreTrainedModel':
     return with_crf(model, config) if use_crf else model
 
 
-def documents_in(split: str, sentences, context: int, window: int) -> "datasets.Dataset | None":
+def documents_in(split: str, sentences, data_args, window: int) -> "datasets.Dataset | None":
     """The split's documents for --document_context (logged), or None where it has none: then sentence by sentence."""
     dataset, source = sentences
+    context = data_args.document_context
     if not isinstance(dataset, datasets.Dataset):
         logger.info("%s: streamed, so read sentence by sentence (--document_context needs the whole split)", split)
         return None
@@ -42,10 +44,26 @@ def documents_in(split: str, sentences, context: int, window: int) -> "datasets.
     if documents is None:
         logger.info("%s: %s marks no documents (no -DOCSTART- lines or document_id): sentence by sentence", split, source)
         return None
+    if data_args.document_context_mode == "sentence":
+        logger.info("%s: %d sentences in %d documents, each sentence read with up to %d word pieces of its document "
+                    "on each side (windows of at most %d)", split, len(dataset), len(documents), context, window)
+        return documents
     overlap = min(2 * context, window // 2)
     logger.info("%s: %d sentences in %d documents, read as windows of %d word pieces overlapping by %d",
                 split, len(dataset), len(documents), window, overlap)
     return documents
+
+
+def warn_about_context_mismatch(model: str, trained: dict, data_args) -> None:
+    """One warning when a folder is read with other document context than it was trained with."""
+    def described(context, mode):
+        return f"--document_context {context}" + (f" --document_context_mode {mode}" if context else "")
+
+    was = described(trained.get("document_context", 0), trained.get("document_context_mode", "windows"))
+    now = described(data_args.document_context, data_args.document_context_mode)
+    if was != now:
+        logger.warning("%s was trained with %s, and this run reads with %s: scores may differ from training",
+                       model, was, now)
 
 
 class TokenClassification(Task):
@@ -73,19 +91,20 @@ class TokenClassification(Task):
         if (crf or run_args.hp_search_trials) and run_args.class_weights:
             raise UserError("--class_weights works with the softmax classifier, not with --use_crf or --hp_search_trials")
         trained = saved_run_facts(settings.model.model_name_or_path or "").get("data", {})
-        if trained and not settings.training.do_train and trained.get("document_context", 0) != settings.data.document_context:
-            logger.warning(
-                "%s was trained with --document_context %d, and this run reads with %d: scores may differ from training",
-                settings.model.model_name_or_path, trained.get("document_context", 0), settings.data.document_context,
-            )
+        if trained and not settings.training.do_train:
+            warn_about_context_mismatch(settings.model.model_name_or_path, trained, settings.data)
         if (crf or run_args.hp_search_trials) and run_args.export_onnx:
             raise UserError("--export_onnx does not cover the CRF's Viterbi decoding; export a model trained without --use_crf")
 
     def measure(self, tokenizer, data_args) -> tuple:
-        def pieces(batch):
-            return [len(ids) for ids in tokenizer(batch["tokens"], is_split_into_words=True)["input_ids"]]
+        # with document context a sentence needs room for its context too: N pieces on each side
+        context = 2 * data_args.document_context
 
-        return pieces, "split into overlapping windows"
+        def pieces(batch):
+            return [len(ids) + context for ids in tokenizer(batch["tokens"], is_split_into_words=True)["input_ids"]]
+
+        counted = f" (lengths count {context} pieces of document context)" if context else ""
+        return pieces, "split into overlapping windows" + counted
 
     def encode(self, splits, tokenizer, config, settings, prepared) -> dict:
         data_args = settings.data
@@ -97,12 +116,18 @@ class TokenClassification(Task):
         encoded, documents = {}, prepared.extra.setdefault("documents", {})
         for split in splits:
             repair = split == "train" and warn_about_entity_starts(splits["train"], config.label2id)
-            inputs, stride = splits[split], data_args.stride
+            inputs, stride, per_sentence = splits[split], data_args.stride, None
             if data_args.document_context:
-                grouped = documents_in(split, splits[split], data_args.document_context, window)
+                grouped = documents_in(split, splits[split], data_args, window)
                 if grouped is not None:
-                    documents[split], inputs, stride = grouped, (grouped, splits[split][1]), 2 * data_args.document_context
-            encoder = NerEncoder(tokenizer, config.label2id, max_length, stride, data_args.label_all_tokens, repair)
+                    documents[split], inputs = grouped, (grouped, splits[split][1])
+                    if data_args.document_context_mode == "sentence":
+                        per_sentence = data_args.document_context
+                    else:
+                        stride = 2 * data_args.document_context
+            encoder = NerEncoder(
+                tokenizer, config.label2id, max_length, stride, data_args.label_all_tokens, repair, per_sentence
+            )
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         return encoded
 
@@ -112,7 +137,8 @@ class TokenClassification(Task):
         if "train" not in prepared.extra.get("documents", {}) or not data_args.batch_in_sentences:
             return {}
         sentences, windows = len(splits["train"][0]), len(encoded["train"])
-        rows = max(1, round(training_args.per_device_train_batch_size * windows / sentences))
+        prepared.extra["rows_per_sentence"] = windows / sentences
+        rows = batch_rows(training_args.per_device_train_batch_size, windows / sentences)
         logger.info("--document_context: %d training sentences in %d windows, so a batch of %d sentences is %d windows",
                     sentences, windows, training_args.per_device_train_batch_size, rows)
         return {"per_device_train_batch_size": rows, "batch_in_sentences": False}
@@ -139,6 +165,9 @@ class TokenClassification(Task):
 
     def search_space_extras(self, config) -> bool:
         return not is_crf(config)
+
+    def rows_per_example(self, prepared: Prepared) -> float:
+        return prepared.extra.get("rows_per_sentence", 1.0)
 
     def trainer_options(self, model) -> dict:
         options = {"preprocess_logits_for_metrics": argmax_logits}

@@ -10,6 +10,9 @@ from tunekit.data.readers import TOKEN_READERS
 SCHEME_NAMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
 # CoNLL-2003 columns: token, POS, chunk, NER.
 TASK_COLUMNS = {"ner": -1, "pos": 1, "chunk": 2}
+CONTEXT_MODES = ("windows", "sentence")
+
+
 @dataclass
 class NerDataArguments(DataTrainingArguments):
     """Data arguments of run_ner.py: the shared ones plus token-level options."""
@@ -51,6 +54,15 @@ class NerDataArguments(DataTrainingArguments):
             "per sentence. 0 reads one sentence at a time."
         },
     )
+    document_context_mode: str = field(
+        default="windows",
+        metadata={
+            "help": "How --document_context reads a document: 'windows' (overlapping windows over its word pieces, "
+            "each word predicted by the window where it has most context: about the cost of reading sentences) or "
+            "'sentence' (every sentence in a window of its own with N pieces of context on each side, as Flair's "
+            "FLERT: each sentence carries its context through the network, so training costs more)."
+        },
+    )
     batch_in_sentences: bool = field(
         default=True,
         metadata={
@@ -86,3 +98,5 @@ class NerDataArguments(DataTrainingArguments):
             raise ValueError("--stride must be zero or more")
         if self.document_context < 0:
             raise ValueError("--document_context must be zero or more")
+        if self.document_context_mode not in CONTEXT_MODES:
+            raise ValueError(f"--document_context_mode must be one of {', '.join(CONTEXT_MODES)}")

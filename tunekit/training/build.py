@@ -10,7 +10,7 @@ from tunekit.errors import UserError
 from tunekit.evaluation.order import in_order_scorer, sorted_by_length
 from tunekit.outputs.terminal import ReadableLogLines, use_readable_logs
 from tunekit.training.early_stopping import early_stopping_callbacks
-from tunekit.training.hp_search import run_search, search_arguments, search_space
+from tunekit.training.hp_search import batch_rows, run_search, search_arguments, search_space
 from tunekit.training.optimization import freeze
 from tunekit.training.run_folder import UsualPermissionsForCheckpoints
 from tunekit.training.speed.switch import apply_to_model
@@ -77,12 +77,17 @@ def build_trainer(run_args, training_args, model, parts: TrainerParts, plan) -> 
     return trainer
 
 
-def search_hyperparameters(settings, make_model, parts: TrainerParts, plan, with_crf: bool) -> dict:
+def search_hyperparameters(settings, make_model, parts: TrainerParts, plan, with_crf: bool,
+                           rows_per_example: float = 1.0) -> dict:
     """--hp_search_trials N: N optuna trials on fresh models, the trial table written to the output folder;
-    returns the best values (settled into the arguments by config/resolve.settle_search)."""
+    returns the best values (settled into the arguments by config/resolve.settle_search). Batch sizes are searched
+    in examples: each trial and the winner train on the model inputs that hold that many."""
     if "validation" not in parts.encoded:
         raise UserError("--hp_search_trials needs validation data to compare the trials")
     trial_run_args = dataclasses.replace(settings.run, early_stopping_patience=None)
     trainer = build_trainer(trial_run_args, search_arguments(settings.training), make_model, parts, plan.for_search_trials())
-    space = search_space(with_crf)
-    return run_search(trainer, settings.run.hp_search_trials, parts.main_metric, space, settings.training.output_dir)
+    space = search_space(with_crf, rows_per_example)
+    best = run_search(trainer, settings.run.hp_search_trials, parts.main_metric, space, settings.training.output_dir)
+    if "per_device_train_batch_size" in best:
+        best = dict(best, per_device_train_batch_size=batch_rows(best["per_device_train_batch_size"], rows_per_example))
+    return best

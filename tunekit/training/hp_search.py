@@ -15,13 +15,19 @@ TRIALS_FILE = "hp_search_trials.tsv"
 BEST_FILE = "hp_search_best.json"
 
 
-def search_space(with_crf: bool) -> 'Callable':
-    """Learning rate, batch size, epochs, warmup and weight decay (and CRF on/off for NER)."""
+def batch_rows(examples: int, rows_per_example: float) -> int:
+    """The batch of model inputs that holds about `examples` examples (--document_context: windows per sentence)."""
+    return max(1, round(examples * rows_per_example))
+
+
+def search_space(with_crf: bool, rows_per_example: float = 1.0) -> 'Callable':
+    """Learning rate, batch size (in examples), epochs, warmup and weight decay (and CRF on/off for NER)."""
 
     def space(trial):
+        batch = trial.suggest_categorical("per_device_train_batch_size", [8, 16, 32, 64])
         values = {
             "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-4, log=True),
-            "per_device_train_batch_size": trial.suggest_categorical("per_device_train_batch_size", [8, 16, 32, 64]),
+            "per_device_train_batch_size": batch_rows(batch, rows_per_example),
             "num_train_epochs": trial.suggest_int("num_train_epochs", 1, 5),
             # transformers 5 reads a warmup_steps below 1 as a share of the training steps
             "warmup_steps": trial.suggest_float("warmup_ratio", 0.0, 0.2),
