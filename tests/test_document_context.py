@@ -11,6 +11,7 @@ from conftest import NER_SAMPLE, REPO, conll_sentences, run_script, train_flags
 from tunekit.data.readers import TokenReadOptions, read_token_file
 from tunekit.data.token_data import documents_of
 from tunekit.encoding.ner import NerEncoder, sentence_windows
+from tunekit.errors import UserError
 from tunekit.evaluation.ner_scorer import split_into_sentences
 from tunekit.inference.ner import NerPredictor, split_words
 from tunekit.inference.sentences import sentence_lengths
@@ -53,28 +54,47 @@ def test_conll_docstart_lines_number_the_documents(tmp_path):
     assert [r["document"] for r in read_token_file(str(plain), TokenReadOptions())] == ["", ""]
 
 
-def test_json_and_csv_records_take_their_document_id(tmp_path):
+def test_json_and_csv_records_take_their_document_id_and_sentence_id(tmp_path):
     path = tmp_path / "train.jsonl"
-    rows = [{"tokens": ["a"], "tags": ["O"], "document_id": 3}, {"tokens": ["b"], "tags": ["O"], "document_id": "x"},
-            {"tokens": ["c"], "tags": ["O"]}]
+    rows = [{"tokens": ["a"], "tags": ["O"], "document_id": 3, "sentence_id": 1},
+            {"tokens": ["b"], "tags": ["O"], "document_id": "x"}, {"tokens": ["c"], "tags": ["O"]}]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    assert [r["document"] for r in read_token_file(str(path), TokenReadOptions())] == ["3", "x", ""]
+    records = list(read_token_file(str(path), TokenReadOptions()))
+    assert [r["document"] for r in records] == ["3", "x", ""] and [r["sentence_id"] for r in records] == [1, -1, -1]
     table = tmp_path / "train.csv"
-    table.write_text("tokens,tags,document_id\na b,O O,d1\nc,O,d1\n", encoding="utf-8")
-    assert [r["document"] for r in read_token_file(str(table), TokenReadOptions())] == ["d1", "d1"]
+    table.write_text("tokens,tags,document_id,sentence_id\na b,O O,d1,1\nc,O,d1,0\n", encoding="utf-8")
+    records = list(read_token_file(str(table), TokenReadOptions()))
+    assert [r["document"] for r in records] == ["d1", "d1"] and [r["sentence_id"] for r in records] == [1, 0]
+    path.write_text(json.dumps({"tokens": ["a"], "tags": ["O"], "document_id": 3, "sentence_id": "first"}) + "\n")
+    with pytest.raises(UserError, match=r"train.jsonl:1: sentence_id must be a whole number of 0 or more, not 'first'"):
+        list(read_token_file(str(path), TokenReadOptions()))
 
 
 def test_sentences_group_into_documents_and_predictions_split_back():
     sentences = datasets.Dataset.from_dict({
         "tokens": [["a", "b"], ["c"], ["d", "e", "f"], ["g"]], "tags": [["O", "O"], ["O"], ["O"] * 3, ["O"]],
-        "line": [1, 4, 7, 12], "document": ["1", "1", "", "2"],
+        "line": [1, 4, 7, 12], "document": ["1", "1", "", "2"], "sentence_id": [-1] * 4,
     })
     documents = documents_of(sentences)
     assert documents["tokens"] == [["a", "b", "c"], ["d", "e", "f"], ["g"]]
     assert documents["sentence_words"] == [[2, 1], [3], [1]] and documents["line"] == [1, 7, 12]
     predicted = [["A", "B", "C"], ["D", "E", "F"], ["G"]]
-    assert split_into_sentences(predicted, documents["sentence_words"]) == [["A", "B"], ["C"], ["D", "E", "F"], ["G"]]
+    assert split_into_sentences(predicted, documents["sentence_words"], documents["sentences"]) == [
+        ["A", "B"], ["C"], ["D", "E", "F"], ["G"]]
     assert documents_of(sentences.map(lambda row: {"document": ""})) is None
+
+
+def test_shuffled_sentences_are_put_in_document_order_and_predictions_back_in_input_order():
+    # SpanMarker-style rows, shuffled: document d2's sentences 1, 0; d1's sentence 0 between them
+    sentences = datasets.Dataset.from_dict({
+        "tokens": [["c"], ["x"], ["a", "b"]], "tags": [["O"], ["O"], ["O", "O"]], "line": [1, 2, 3],
+        "document": ["d2", "d1", "d2"], "sentence_id": [1, 0, 0],
+    })
+    documents = documents_of(sentences)
+    assert documents["tokens"] == [["a", "b", "c"], ["x"]] and documents["sentences"] == [[2, 0], [1]]
+    predicted = [["A", "B", "C"], ["X"]]
+    assert split_into_sentences(predicted, documents["sentence_words"], documents["sentences"]) == [
+        ["C"], ["X"], ["A", "B"]]
 
 
 def test_each_sentence_gets_a_window_of_its_own_with_its_documents_context():

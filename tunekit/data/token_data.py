@@ -6,7 +6,7 @@ import logging
 import datasets
 
 from tunekit.data.readers import TokenReadOptions, read_token_file
-from tunekit.data.readers.fields import DOCUMENT_FIELD
+from tunekit.data.readers.fields import DOCUMENT_FIELD, SENTENCE_ID_FIELD, sentence_position
 from tunekit.data.sources import load_hub_dataset, load_splits
 from tunekit.encoding.ner import starts_inside
 from tunekit.errors import UserError
@@ -20,6 +20,7 @@ SENTENCE_FEATURES = datasets.Features(
         "tags": datasets.Sequence(datasets.Value("string")),
         "line": datasets.Value("int64"),
         "document": datasets.Value("string"),
+        "sentence_id": datasets.Value("int64"),
     }
 )
 
@@ -66,16 +67,20 @@ def hub_sentences(data_args, model_args) -> dict:
         feature = dataset.features[tag_column]
         names = getattr(getattr(feature, "feature", None), "names", None)
 
-        def convert(batch, indices, names=names):
+        source = f"{data_args.dataset_name}[{split}]"
+
+        def convert(batch, indices, names=names, source=source):
             tags = [[names[t] if names else str(t) for t in row] for row in batch[tag_column]]
             documents = batch.get(DOCUMENT_FIELD) or [None] * len(indices)
+            positions = batch.get(SENTENCE_ID_FIELD) or [None] * len(indices)
             return {"tokens": batch[token_column], "tags": tags, "line": [i + 1 for i in indices],
-                    "document": ["" if document is None else str(document) for document in documents]}
+                    "document": ["" if document is None else str(document) for document in documents],
+                    "sentence_id": [sentence_position(p, source, i + 1) for p, i in zip(positions, indices)]}
 
         converted = dataset.map(
             convert, batched=True, with_indices=True, remove_columns=dataset.column_names, features=SENTENCE_FEATURES
         )
-        splits[name] = (converted, f"{data_args.dataset_name}[{split}]")
+        splits[name] = (converted, source)
     return splits
 
 
@@ -103,23 +108,32 @@ def warn_about_entity_starts(train, label2id: dict) -> bool:
 
 
 def documents_of(sentences) -> "datasets.Dataset | None":
-    """The split's documents, each its consecutive sentences with one document id laid end to end: tokens, tags,
-    line (of its first sentence) and sentence_words (words per sentence, to split predictions back). Sentences
-    without a document are documents of their own. None when no sentence names a document."""
+    """The split's documents, in the order they first appear, each the sentences with its document id laid end to
+    end in the order of their sentence_id (input order where a sentence has none): tokens, tags, line (of its first
+    sentence), sentence_words (words per sentence) and sentences (their input positions, to put predictions back).
+    Sentences without a document are documents of their own. None when no sentence names a document."""
     documents = sentences["document"]
     if not any(documents):
         return None
-    groups, previous = [], None
+    groups, by_document = [], {}
     for index, document in enumerate(documents):
-        if document and document == previous:
-            groups[-1].append(index)
-        else:
+        if not document:
             groups.append([index])
-        previous = document
+        elif document in by_document:
+            by_document[document].append(index)
+        else:
+            by_document[document] = [index]
+            groups.append(by_document[document])
+    positions = sentences["sentence_id"]
+    groups = [
+        sorted(group, key=lambda i: positions[i]) if all(positions[i] >= 0 for i in group) else group
+        for group in groups
+    ]
     tokens, tags, lines = sentences["tokens"], sentences["tags"], sentences["line"]
     return datasets.Dataset.from_dict({
         "tokens": [[word for i in group for word in tokens[i]] for group in groups],
         "tags": [[tag for i in group for tag in tags[i]] for group in groups],
         "line": [lines[group[0]] for group in groups],
         "sentence_words": [[len(tokens[i]) for i in group] for group in groups],
+        "sentences": groups,
     })

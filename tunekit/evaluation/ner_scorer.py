@@ -14,7 +14,7 @@ class NerScorer:
     def __init__(self, sentences, features, id2label: dict, data_args, documents=None):
         self.gold = sentences["tags"]
         # encoded by document (--document_context): predictions come per document and are split into sentences
-        self.sentence_words = documents["sentence_words"] if documents is not None else None
+        self.documents = documents
         inputs = documents if documents is not None else sentences
         self.word_counts = [len(tokens) for tokens in inputs["tokens"]]
         self.example_ids = features["example_id"]
@@ -28,8 +28,8 @@ class NerScorer:
         predicted = words_from_pieces(
             eval_prediction.predictions, self.example_ids, self.word_indices, self.word_counts, self.id2label
         )
-        if self.sentence_words is not None:
-            predicted = split_into_sentences(predicted, self.sentence_words)
+        if self.documents is not None:
+            predicted = split_into_sentences(predicted, self.documents["sentence_words"], self.documents["sentences"])
         if not any(self.gold):
             return Scored({}, predicted, self.gold, {})
         scores = self.metric.compute(
@@ -48,13 +48,14 @@ class NerScorer:
         return Scored(metrics, predicted, self.gold, scores)
 
 
-def split_into_sentences(documents: list, sentence_words: list) -> list:
-    """Per-document word predictions cut back into the sentences they were made of, in input order."""
-    sentences = []
-    for predicted, counts in zip(documents, sentence_words):
+def split_into_sentences(documents: list, sentence_words: list, positions: list) -> list:
+    """Per-document word predictions cut back into the sentences they were made of, each put back at its input
+    position (documents_of's `sentences`)."""
+    sentences = [None] * sum(len(counts) for counts in sentence_words)
+    for predicted, counts, places in zip(documents, sentence_words, positions):
         start = 0
-        for count in counts:
-            sentences.append(predicted[start : start + count])
+        for count, place in zip(counts, places):
+            sentences[place] = predicted[start : start + count]
             start += count
     return sentences
 

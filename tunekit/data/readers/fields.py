@@ -5,7 +5,8 @@ from tunekit.data.readers.sentences import make_sentence
 
 TOKEN_FIELD_NAMES = ("tokens", "words", "sents", "sentence", "text", "chars")
 TAG_FIELD_NAMES = ("ner_tags", "tags", "labels", "ner_labels", "label", "ner")
-DOCUMENT_FIELD = "document_id"  # SpanMarker's name; sentences of one document follow each other
+DOCUMENT_FIELD = "document_id"  # SpanMarker's names: the sentence's document, and its place in it
+SENTENCE_ID_FIELD = "sentence_id"
 
 
 def pick_field(record, explicit, candidates, path: str, line: int, what) -> str:
@@ -43,4 +44,19 @@ def record_sentence(record, path: str, line: int, options, pattern) -> dict:
         tag_field = pick_field(record, options.label_field, TAG_FIELD_NAMES, path, line, "label")
         tags = as_string_list(record[tag_field], path, line, "label")
     document = record.get(DOCUMENT_FIELD)
-    return make_sentence(tokens, tags, path, line, options, pattern, "" if document is None else str(document))
+    return make_sentence(tokens, tags, path, line, options, pattern, "" if document is None else str(document),
+                         sentence_position(record.get(SENTENCE_ID_FIELD), path, line))
+
+
+def sentence_position(value, path: str, line) -> int:
+    """A sentence_id as a number (-1 when absent): it orders the sentences of a document."""
+    if value is None or value == "":
+        return -1
+    try:
+        whole = not isinstance(value, bool) and (not isinstance(value, float) or value.is_integer())
+        position = int(value) if whole else -1
+    except (TypeError, ValueError):
+        position = -1
+    if position < 0:
+        raise at(path, line, f"sentence_id must be a whole number of 0 or more, not {value!r}")
+    return position

@@ -1,4 +1,5 @@
-"""The record every NER reader yields: tokens, their tags, the line the sentence starts on, and its document."""
+"""The record every NER reader yields: tokens, their tags, the line the sentence starts on, its document and its
+place in the document."""
 
 import re
 from dataclasses import dataclass
@@ -31,11 +32,13 @@ class TokenReadOptions:
         return re.compile(SUFFIX_PRESETS.get(self.strip_token_suffix, self.strip_token_suffix))
 
 
-def make_sentence(tokens, tags, path: str, line: int, options, pattern=None, document: str = "") -> dict:
+def make_sentence(tokens, tags, path: str, line: int, options, pattern=None, document: str = "",
+                  sentence_id: int = -1) -> dict:
     """Validate one sentence and return it as a record; tags=None means the input has no labels.
 
     `line` is a line number, or a description such as "entry 7" for whole-file JSON (stored as 0); `document`
-    names the document the sentence belongs to ("" where the data marks none).
+    names the document the sentence belongs to ("" where the data marks none) and `sentence_id` its place in the
+    document (-1 where the data gives none: then the input order).
     """
     if pattern is not None:
         tokens = [pattern.sub("", token) for token in tokens]
@@ -50,4 +53,5 @@ def make_sentence(tokens, tags, path: str, line: int, options, pattern=None, doc
         tags = []
     elif len(tags) != len(tokens):
         raise at(path, line, f"{len(tokens)} tokens but {len(tags)} labels")
-    return {"tokens": tokens, "tags": tags, "line": line if isinstance(line, int) else 0, "document": document}
+    return {"tokens": tokens, "tags": tags, "line": line if isinstance(line, int) else 0, "document": document,
+            "sentence_id": sentence_id}
