@@ -208,6 +208,14 @@ def test_training_with_document_context_scores_and_writes_every_word_of_every_se
     assert other.returncode == 0, other.stderr[-2000:]
     trained = f"was trained with --document_context 8 --document_context_mode {mode}, and this run reads with"
     assert (other.stdout + other.stderr).count(f"{trained} --document_context 0:") == 1
+    # predict.sh reads a raw text as a document of sentences, with the context the folder was trained with
+    text = "Anna Brandt visited Oslo on Tuesday. Then Tom Smith flew to Paris with Helix Motors staff!"
+    predicted = run_script("sh", os.path.join(REPO, "scripts", "predict.sh"), str(output), input_text=text + "\n")
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    result = json.loads(predicted.stdout)
+    assert result["text"] == text
+    for entity in result["entities"]:
+        assert text[entity["start"] : entity["end"]] == entity["text"] and not entity["start"] < 36 < entity["end"]
 
 
 def test_data_without_documents_is_read_sentence_by_sentence(tiny_bert, tmp_path):
