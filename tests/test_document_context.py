@@ -44,6 +44,15 @@ def with_data(flags, folder):
     return flags
 
 
+def train_on_documents(model, tmp_path, *extra) -> tuple:
+    """Train on the sample with documents into tmp_path/out; (output folder, log, the test sentences)."""
+    expected = documents_data(tmp_path / "data")
+    output = tmp_path / "out"
+    result = run_script(*with_data(train_flags(model, output, "--document_context", "8", *extra), tmp_path / "data"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    return output, result.stdout + result.stderr, expected
+
+
 def test_conll_docstart_lines_number_the_documents(tmp_path):
     path = tmp_path / "train.txt"
     path.write_text("a O\n\n-DOCSTART- -X- O\n\nb O\n\nc O\n\n-DOCSTART- -X- O\n\nd O\n", encoding="utf-8")
@@ -176,13 +185,9 @@ READ_AS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["windows", "sentence"])
 def test_training_with_document_context_scores_and_writes_every_word_of_every_sentence(tiny_bert, tmp_path, mode):
-    expected = documents_data(tmp_path / "data")
-    output = tmp_path / "out"
-    result = run_script(*with_data(train_flags(
-        tiny_bert, output, "--document_context", "8", "--document_context_mode", mode, "--max_seq_length", "32",
-    ), tmp_path / "data"))
-    assert result.returncode == 0, result.stderr[-2000:]
-    log = result.stdout + result.stderr
+    output, log, expected = train_on_documents(
+        tiny_bert, tmp_path, "--document_context_mode", mode, "--max_seq_length", "32"
+    )
     assert f"test: 80 sentences in 12 documents, {READ_AS[mode]}" in log
     written = conll_sentences(output / "predictions.txt")
     assert [[row[0] for row in sentence] for sentence in written] == [tokens for tokens, _ in expected[:80]]
@@ -229,15 +234,10 @@ def test_data_without_documents_is_read_sentence_by_sentence(tiny_bert, tmp_path
 
 @pytest.mark.slow
 def test_per_sentence_context_with_auto_length_and_early_stopping(tiny_bert, tmp_path):
-    documents_data(tmp_path / "data")
-    output = tmp_path / "out"
-    result = run_script(*with_data(train_flags(
-        tiny_bert, output, "--document_context", "8", "--document_context_mode", "sentence", "--use_crf",
-        "--max_seq_length", "auto", "--num_train_epochs", "6", "--early_stopping_patience", "1",
-        "--early_stopping_threshold", "10",
-    ), tmp_path / "data"))
-    assert result.returncode == 0, result.stderr[-2000:]
-    log = result.stdout + result.stderr
+    output, log, _ = train_on_documents(
+        tiny_bert, tmp_path, "--document_context_mode", "sentence", "--use_crf", "--max_seq_length", "auto",
+        "--num_train_epochs", "6", "--early_stopping_patience", "1", "--early_stopping_threshold", "10",
+    )
     assert "will be split into overlapping windows (lengths count 16 pieces of document context)" in log
     import yaml
 
@@ -250,14 +250,10 @@ def test_per_sentence_context_with_auto_length_and_early_stopping(tiny_bert, tmp
 
 @pytest.mark.slow
 def test_the_search_counts_batches_in_sentences(tiny_bert, tmp_path):
-    documents_data(tmp_path / "data")
-    output = tmp_path / "out"
-    result = run_script(*with_data(train_flags(
-        tiny_bert, output, "--document_context", "8", "--max_seq_length", "32", "--hp_search_trials", "2",
-        "--max_train_samples", "200", "--save_strategy", "no",
-    ), tmp_path / "data"))
-    assert result.returncode == 0, result.stderr[-2000:]
-    log = result.stdout + result.stderr
+    output, log, _ = train_on_documents(
+        tiny_bert, tmp_path, "--max_seq_length", "32", "--hp_search_trials", "2", "--max_train_samples", "200",
+        "--save_strategy", "no",
+    )
     windows = int(log.split("training sentences in ")[1].split(" windows")[0])
     import torch
 

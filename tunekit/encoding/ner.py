@@ -76,6 +76,14 @@ def sentence_windows(first_pieces, content_length, sentence_words, window, conte
     return bounds, owner
 
 
+def context_reading(stride: int, context: int, mode: str) -> tuple:
+    """(stride, sentence_context) of the NerEncoder that reads documents as --document_context N trained them:
+    windows overlapping by 2N, or each sentence in its own window with N pieces on each side ('sentence')."""
+    if not context:
+        return stride, None
+    return (stride, context) if mode == "sentence" else (2 * context, None)
+
+
 class NerEncoder:
     """A picklable batched `Dataset.map` function turning {"tokens", "tags"} into model features."""
 

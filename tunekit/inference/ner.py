@@ -9,7 +9,7 @@ import re
 
 import torch
 
-from tunekit.encoding.ner import NerEncoder
+from tunekit.encoding.ner import NerEncoder, context_reading
 from tunekit.inference.batches import predict_in_length_order
 from tunekit.inference.sentences import sentence_lengths
 
@@ -61,10 +61,10 @@ class NerPredictor:
         self.tokenizer = tokenizer
         self.tokenizer.padding_side = "right"  # logits are read from the left of each row
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
-        self.context, self.per_sentence = context, context and context_mode == "sentence"
+        self.context = context
+        stride, sentence_context = context_reading(stride, context, context_mode)
         self.encoder = NerEncoder(
-            tokenizer, model.config.label2id, max_length, 2 * context if context and not self.per_sentence else stride,
-            False, sentence_context=context if self.per_sentence else None,
+            tokenizer, model.config.label2id, max_length, stride, False, sentence_context=sentence_context
         )
         self.batch_size = batch_size
 

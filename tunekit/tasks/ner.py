@@ -9,7 +9,7 @@ from tunekit import pipeline
 from tunekit.data.labels import resolve_label_set
 from tunekit.data.token_data import documents_of, load_sentences, order_ner_labels, warn_about_entity_starts
 from tunekit.data.vocabulary import warn_about_unknown_words
-from tunekit.encoding.ner import NerEncoder
+from tunekit.encoding.ner import NerEncoder, context_reading
 from tunekit.encoding.splits import encode_splits
 from tunekit.errors import UserError
 from tunekit.evaluation.ner_scorer import NerScorer, argmax_logits
@@ -121,10 +121,9 @@ class TokenClassification(Task):
                 grouped = documents_in(split, splits[split], data_args, window)
                 if grouped is not None:
                     documents[split], inputs = grouped, (grouped, splits[split][1])
-                    if data_args.document_context_mode == "sentence":
-                        per_sentence = data_args.document_context
-                    else:
-                        stride = 2 * data_args.document_context
+                    stride, per_sentence = context_reading(
+                        data_args.stride, data_args.document_context, data_args.document_context_mode
+                    )
             encoder = NerEncoder(
                 tokenizer, config.label2id, max_length, stride, data_args.label_all_tokens, repair, per_sentence
             )
