@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import AutoModelForTokenClassification, pipeline
 
-from tunekit.modeling.crf.modeling_crf import FORBIDDEN, LinearChainCrf, bio_constraints
+from tunekit.modeling.taggers.modeling_crf import FORBIDDEN, LinearChainCrf, bio_constraints
 
 from conftest import conll_sentences, run_script, train_flags
 

@@ -16,8 +16,8 @@ def package_files():
     for folder, _, names in os.walk(PACKAGE):
         for name in names:
             path = os.path.join(folder, name)
-            # the metric scripts follow evaluate's module layout; the CRF file ships inside model folders
-            if name.endswith(".py") and "evaluation/metrics/" not in path and not path.endswith("modeling_crf.py"):
+            # the metric scripts follow evaluate's module layout; the taggers' files ship inside model folders
+            if name.endswith(".py") and "evaluation/metrics/" not in path and "taggers/modeling_" not in path:
                 yield path
 
 
@@ -29,12 +29,13 @@ def test_modules_live_in_the_folder_of_their_stage():
 
 def test_minus_100_is_written_once():
     from tunekit.encoding import IGNORE_INDEX
-    from tunekit.modeling.crf import modeling_crf
+    from tunekit.modeling.taggers import modeling_bilstm, modeling_crf
 
     places = [os.path.relpath(path, REPO) for path in package_files()
               if re.search(r"(?<![\w.])-100\b", open(path, encoding="utf-8").read())]
     assert places == ["tunekit/encoding/__init__.py"]
-    assert modeling_crf.IGNORED == IGNORE_INDEX  # the CRF file's own copy (it cannot import tunekit)
+    # the taggers' own copy (they ship inside model folders and cannot import tunekit)
+    assert modeling_crf.IGNORED == modeling_bilstm.IGNORED == IGNORE_INDEX
 
 
 def test_every_public_function_says_what_it_returns():

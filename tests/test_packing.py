@@ -11,7 +11,7 @@ from transformers import (
 )
 
 from conftest import run_script, tiny_config, train_flags
-from tunekit.modeling.crf import with_crf
+from tunekit.modeling.taggers import with_crf
 from tunekit.training.speed.fast_dropout import use_fast_dropout
 from tunekit.encoding import IGNORE_INDEX
 from tunekit.training.speed.packing import PackedBatches, first_fit_rows, packer_for, supports_packing

@@ -8,7 +8,7 @@ from transformers import AutoModelForTokenClassification, TrainingArguments
 
 from tunekit.config.arguments import RunArguments
 from tunekit.encoding.lengths import add_lengths
-from tunekit.modeling.crf import with_crf
+from tunekit.modeling.taggers import with_crf
 from tunekit.training.speed import switch
 from tunekit.training.speed.switch import plan_speed
 

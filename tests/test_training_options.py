@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForTokenClassification, TrainingArguments
 
-from tunekit.modeling.crf import with_crf
+from tunekit.modeling.taggers import with_crf
 from tunekit.errors import UserError
 from tunekit.training.optimization import freeze, parameter_depths, parameter_groups
 from tunekit.training.trainer import TunekitTrainer

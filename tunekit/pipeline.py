@@ -30,7 +30,7 @@ from tunekit.data.max_length import choose_max_length
 from tunekit.data.sources import size_or_none
 from tunekit.encoding.splits import padding_options
 from tunekit.evaluation.run import Evaluation, run_evaluations
-from tunekit.modeling.loading import load_config, load_tokenizer
+from tunekit.modeling.loading import load_config
 from tunekit.outputs.files import atomic_write
 from tunekit.outputs.finish import finish_run
 from tunekit.outputs.terminal import setup_logging
@@ -84,8 +84,7 @@ def run(task: Task, argv: list | None = None) -> int:
     splits, data_changes = task.read(settings)
     settings = settle_data(settings, **data_changes)
     prepared = task.prepare(splits, settings, load_config(settings.model))
-    config = load_config(settings.model, finetuning_task=prepared.finetuning_task, **prepared.config_overrides)
-    tokenizer = load_tokenizer(settings.model, config, **task.tokenizer_options())
+    config, tokenizer = task.config_and_tokenizer(splits, settings, prepared)
     task.check(splits, settings, config, tokenizer)
     measure, longer_means = task.measure(tokenizer, settings.data)
     max_length = choose_max_length(settings.data, tokenizer, config, splits.get("train", (None,))[0], measure, longer_means)

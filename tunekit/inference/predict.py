@@ -83,7 +83,7 @@ def read_inputs(path: str) -> tuple:
 def load_predictor(model_dir: str, max_seq_length, batch_size: int) -> tuple:
     """The task's predictor for a saved folder, with the settings it was trained with."""
     import transformers
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     from tunekit.inference.classification import ClassificationPredictor
     from tunekit.training.run_folder import saved_run_facts
@@ -99,9 +99,9 @@ def load_predictor(model_dir: str, max_seq_length, batch_size: int) -> tuple:
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     length = model_max_length(tokenizer, config, max_seq_length or settings.get("max_seq_length"))
     if is_ner:
-        from tunekit.modeling.crf import CrfForTokenClassification, is_crf
+        from tunekit.modeling.taggers import saved_tagger_class
 
-        model = (CrfForTokenClassification if is_crf(config) else AutoModelForTokenClassification).from_pretrained(model_dir)
+        model = saved_tagger_class(config).from_pretrained(model_dir)
         # a text is a document: a model trained with --document_context reads it with the same context
         context, mode = settings.get("document_context") or 0, settings.get("document_context_mode", "windows")
         return "ner", NerPredictor(model, tokenizer, length, settings.get("stride", 32), batch_size, context, mode)

@@ -49,6 +49,13 @@ class Task:
         """Keyword arguments of modeling.loading.load_tokenizer (e.g. words_pre_split)."""
         return {}
 
+    def config_and_tokenizer(self, splits: dict, settings, prepared: Prepared) -> tuple:
+        """(model config with the labels, tokenizer): the model's own, unless the task builds them from the data."""
+        from tunekit.modeling.loading import load_config, load_tokenizer
+
+        config = load_config(settings.model, finetuning_task=prepared.finetuning_task, **prepared.config_overrides)
+        return config, load_tokenizer(settings.model, config, **self.tokenizer_options())
+
     def check(self, splits: dict, settings, config, tokenizer) -> None:
         """Raise a UserError for a combination of settings this task cannot run (after config and tokenizer)."""
 

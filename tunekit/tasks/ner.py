@@ -3,7 +3,7 @@
 import logging
 
 import datasets
-from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
+from transformers import AutoModel, AutoModelForTokenClassification, DataCollatorForTokenClassification
 
 from tunekit import pipeline
 from tunekit.data.labels import resolve_label_set
@@ -13,8 +13,11 @@ from tunekit.encoding.ner import NerEncoder, context_reading
 from tunekit.encoding.splits import encode_splits
 from tunekit.errors import UserError
 from tunekit.evaluation.ner_scorer import NerScorer, argmax_logits
-from tunekit.modeling.crf import CrfForTokenClassification, is_crf, with_crf
+from tunekit.modeling.taggers import (
+    CrfForTokenClassification, bilstm_settings, is_crf, saved_tagger_class, with_bilstm, with_crf,
+)
 from tunekit.modeling.loading import label_maps, load_model
+from tunekit.modeling.word_vocabulary import scratch_config_and_tokenizer
 from tunekit.outputs.ner_files import write_predictions, write_scored_split
 from tunekit.tasks.base import Prepared, Scored, Task
 from tunekit.tasks.ner_arguments import NerDataArguments
@@ -25,12 +28,32 @@ from tunekit.training.run_folder import saved_run_facts
 logger = logging.getLogger("tunekit")
 
 
-def load_ner_model(model_args, use_crf: bool, config) -> 'PreTrainedModel':
-    """The token classifier: a folder saved with --use_crf keeps its CRF; use_crf adds one to any other."""
-    if is_crf(config):
-        return load_model(CrfForTokenClassification, model_args, config)
-    model = load_model(AutoModelForTokenClassification, model_args, config)
-    return with_crf(model, config) if use_crf else model
+def load_ner_model(model_args, data_args, use_crf: bool, config) -> 'PreTrainedModel':
+    """The token classifier: a folder saved with a CRF or a BiLSTM keeps them; otherwise --use_bilstm puts a BiLSTM
+    on the encoder, --no_encoder on word embeddings, and use_crf adds a CRF."""
+    if is_crf(config) or bilstm_settings(config):
+        model = load_model(saved_tagger_class(config), model_args, config)
+        return with_crf(model, config) if use_crf and not is_crf(config) else model
+    sizes = (data_args.bilstm_hidden_size, data_args.bilstm_layers, data_args.bilstm_dropout)
+    if data_args.no_encoder:
+        model = tagger_without_encoder(model_args, config, data_args.embedding_size, sizes)
+    elif data_args.use_bilstm:
+        model = with_bilstm(load_model(AutoModel, model_args, config), config, *sizes)
+    else:
+        model = load_model(AutoModelForTokenClassification, model_args, config)
+    return with_crf(model, model.config) if use_crf else model
+
+
+def tagger_without_encoder(model_args, config, embedding_size: int, sizes: tuple) -> 'PreTrainedModel':
+    """--no_encoder: a BiLSTM on word embeddings, random, or copied from --model_name_or_path's input embeddings."""
+    if not model_args.model_name_or_path:
+        return with_bilstm(None, config, *sizes, embeddings=embedding_size)
+    pretrained = load_model(AutoModel, model_args, config).get_input_embeddings().weight.detach()
+    model = with_bilstm(None, config, *sizes, embeddings=pretrained.shape[1])
+    model.get_input_embeddings().weight.data.copy_(pretrained)
+    logger.info("--no_encoder: word embeddings start from %s's input embeddings (%d x %d)",
+                model_args.model_name_or_path, *pretrained.shape)
+    return model
 
 
 def documents_in(split: str, sentences, data_args, window: int) -> "datasets.Dataset | None":
@@ -82,6 +105,11 @@ class TokenClassification(Task):
     def tokenizer_options(self) -> dict:
         return {"words_pre_split": True}
 
+    def config_and_tokenizer(self, splits, settings, prepared) -> tuple:
+        if settings.data.no_encoder and not settings.model.model_name_or_path:
+            return scratch_config_and_tokenizer(splits.get("train"), settings.data, prepared.config_overrides)
+        return super().config_and_tokenizer(splits, settings, prepared)
+
     def check(self, splits, settings, config, tokenizer) -> None:
         tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
         if settings.training.should_log:
@@ -93,8 +121,10 @@ class TokenClassification(Task):
         trained = saved_run_facts(settings.model.model_name_or_path or "").get("data", {})
         if trained and not settings.training.do_train:
             warn_about_context_mismatch(settings.model.model_name_or_path, trained, settings.data)
-        if (crf or run_args.hp_search_trials) and run_args.export_onnx:
-            raise UserError("--export_onnx does not cover the CRF's Viterbi decoding; export a model trained without --use_crf")
+        bilstm = settings.data.use_bilstm or bilstm_settings(config)
+        if (crf or bilstm or run_args.hp_search_trials) and run_args.export_onnx:
+            raise UserError("--export_onnx covers an encoder with its linear classifier, not the CRF's Viterbi decoding "
+                            "or a BiLSTM's variable-length reading; export a model trained without --use_crf and --use_bilstm")
 
     def measure(self, tokenizer, data_args) -> tuple:
         # with document context a sentence needs room for its context too: N pieces on each side
@@ -158,7 +188,7 @@ class TokenClassification(Task):
     def model_factory(self, settings, config) -> 'Callable':
         def make_model(trial=None):
             use_crf = trial.params.get("use_crf", settings.data.use_crf) if trial is not None else settings.data.use_crf
-            return load_ner_model(settings.model, use_crf, config)
+            return load_ner_model(settings.model, settings.data, use_crf, config)
 
         return make_model
 

@@ -78,6 +78,37 @@ class NerDataArguments(DataTrainingArguments):
             "Viterbi under BIO constraints; the saved folder keeps it."
         },
     )
+    use_bilstm: bool = field(
+        default=False,
+        metadata={
+            "help": "Put a bidirectional LSTM between the encoder and the token classifier (with --use_crf: BERT + "
+            "BiLSTM + CRF); --head_learning_rate covers it and every layer above the encoder. The saved folder keeps it."
+        },
+    )
+    bilstm_hidden_size: int = field(default=256, metadata={"help": "Units of the BiLSTM in each direction."})
+    bilstm_layers: int = field(default=1, metadata={"help": "Stacked BiLSTM layers."})
+    bilstm_dropout: Optional[float] = field(
+        default=None,
+        metadata={"help": "Dropout before, between and after the BiLSTM layers (default 0.1 on an encoder, 0.5 with "
+                  "--no_encoder)."},
+    )
+    no_encoder: bool = field(
+        default=False,
+        metadata={
+            "help": "A BiLSTM-CRF tagger without a pretrained encoder, the fast CPU baseline: word embeddings trained "
+            "from scratch on the training words (or started from --model_name_or_path's input embeddings, with its "
+            "tokenizer, when one is given), a BiLSTM and a CRF. Implies --use_bilstm --use_crf."
+        },
+    )
+    embedding_size: int = field(default=100, metadata={"help": "--no_encoder from scratch: size of a word vector."})
+    min_word_count: int = field(
+        default=2, metadata={"help": "--no_encoder from scratch: a word seen fewer times is read as its characters."}
+    )
+    character_pieces: bool = field(
+        default=True,
+        metadata={"help": "--no_encoder from scratch: read rare and unseen words as character pieces "
+                  "(--no_character_pieces: as [UNK])."},
+    )
     strip_token_suffix: Optional[str] = field(
         default=None,
         metadata={"help": "Regex removed from each token, or 'digits' for Weibo NER's `char+position` tokens."},
@@ -98,5 +129,14 @@ class NerDataArguments(DataTrainingArguments):
             raise ValueError("--stride must be zero or more")
         if self.document_context < 0:
             raise ValueError("--document_context must be zero or more")
+        for name in ("bilstm_hidden_size", "bilstm_layers", "embedding_size", "min_word_count"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be at least 1")
+        if self.bilstm_dropout is not None and not 0 <= self.bilstm_dropout < 1:
+            raise ValueError("--bilstm_dropout must be at least 0 and below 1")
+        if self.no_encoder:
+            self.use_bilstm = self.use_crf = True
+        if self.bilstm_dropout is None:
+            self.bilstm_dropout = 0.5 if self.no_encoder else 0.1
         if self.document_context_mode not in CONTEXT_MODES:
             raise ValueError(f"--document_context_mode must be one of {', '.join(CONTEXT_MODES)}")

@@ -1,8 +1,9 @@
 """A token classifier with a linear-chain CRF on top: any encoder's token-classification model gives the
 emission scores, the CRF learns label transitions and decodes with Viterbi.
 
-Self-contained (torch and transformers only): save_pretrained copies this file next to the weights, so the
-folder loads anywhere with AutoModelForTokenClassification.from_pretrained(folder, trust_remote_code=True).
+Self-contained (torch, transformers and the BiLSTM tagger of the same folder): save_pretrained copies this file and
+modeling_bilstm.py next to the weights, so the folder loads anywhere with
+AutoModelForTokenClassification.from_pretrained(folder, trust_remote_code=True).
 
 Training marginalises over pieces without a label (continuation pieces, [CLS], [SEP]), so the CRF runs over
 every attended piece while only the labelled ones are supervised. Tags that follow BIO get hard transition
@@ -18,9 +19,10 @@ from torch import nn
 from transformers import AutoConfig, AutoModelForTokenClassification, PreTrainedModel
 from transformers.modeling_outputs import TokenClassifierOutput
 
+from .modeling_bilstm import IGNORED, SETTINGS as BILSTM_SETTINGS, BilstmForTokenClassification
+
 FORBIDDEN = -10000.0
 PATH_BONUS = 1000.0
-IGNORED = -100
 
 
 def bio_constraints(id2label):
@@ -102,7 +104,8 @@ class LinearChainCrf(nn.Module):
 
 
 class CrfForTokenClassification(PreTrainedModel):
-    """`tagger` is the encoder's own token-classification model (emissions); `crf` decodes."""
+    """`tagger` gives the emissions: the encoder's own token-classification model, or a BiLSTM tagger
+    (config.tunekit_bilstm); `crf` decodes."""
 
     config_class = AutoConfig
     base_model_prefix = "tagger"
@@ -114,7 +117,10 @@ class CrfForTokenClassification(PreTrainedModel):
 
     def __init__(self, config, tagger=None):
         super().__init__(config)
-        self.tagger = tagger if tagger is not None else AutoModelForTokenClassification.from_config(config)
+        if tagger is None:
+            with_bilstm = getattr(config, BILSTM_SETTINGS, None)
+            tagger = BilstmForTokenClassification(config) if with_bilstm else AutoModelForTokenClassification.from_config(config)
+        self.tagger = tagger
         self.crf = LinearChainCrf(config.id2label)
         self.post_init()
 
