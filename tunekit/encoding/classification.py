@@ -2,7 +2,8 @@
 
 Pairs go to the tokenizer as two sequences (token_type_ids where the model has them), truncated longest
 first. Single texts are cut by --truncation_side: keep the head, the tail, or the head and the tail (seed 002),
-or, with --long_text chunks, split into overlapping windows whose logits are pooled into one prediction.
+or, with --long_text chunks, split into overlapping windows whose logits are pooled into one prediction (mean,
+max), or which a model pools itself (--chunk_pooling attention: one row holding the windows end to end).
 """
 
 import numpy as np
@@ -10,6 +11,8 @@ import numpy as np
 from tunekit.encoding.windows import window_bounds
 
 TRUNCATION_SIDES = ("head", "tail", "head_tail")
+CHUNK_POOLINGS = ("mean", "max", "attention")
+SENTENCE_POOLINGS = ("cls", "mean", "max", "attention")  # as modeling/pooling's TOKEN_POOLINGS (import-light here)
 LONG_TEXT_MODES = ("truncate", "chunks")
 SINGLE, REGRESSION, MULTI_LABEL = "single_label_classification", "regression", "multi_label_classification"
 
@@ -31,12 +34,16 @@ class ClassificationEncoder:
     """A picklable batched `Dataset.map` function turning text_a/text_b/labels into model features."""
 
     def __init__(
-        self, tokenizer, max_length, truncation_side, head_pieces, problem_type, label2id, with_labels, chunk_stride=None
+        self, tokenizer, max_length, truncation_side, head_pieces, problem_type, label2id, with_labels, chunk_stride=None,
+        join_chunks=False,
     ):
         """chunk_stride=None truncates long single texts; a number splits them into windows overlapping by that
-        many pieces, one feature per window, all carrying the text's example_id and label."""
+        many pieces, one feature per window, all carrying the text's example_id and label, or with join_chunks one
+        feature per text holding its windows end to end, each padded to max_length but the last (for a model that
+        pools its chunks itself)."""
         self.tokenizer = tokenizer
         self.chunk_stride = chunk_stride
+        self.join_chunks = join_chunks
         self.max_length = max_length
         self.truncation_side = truncation_side
         self.head_pieces = head_pieces
@@ -71,6 +78,7 @@ class ClassificationEncoder:
                 spans = [None]
             else:
                 spans = window_bounds(end - prefix, self.budget, min(self.chunk_stride, self.budget // 2))
+            chunks = {key: [] for key in encoded.keys()}
             for span in spans:
                 for key in encoded.keys():
                     values = encoded[key][index]
@@ -79,9 +87,18 @@ class ClassificationEncoder:
                         kept = keep_pieces(content, self.budget, self.truncation_side, self.head_pieces)
                     else:
                         kept = content[span[0] : span[1]]
-                    features[key].append(values[:prefix] + kept + values[end:])
-                features["example_id"].append(example_id)
+                    chunks[key].append(values[:prefix] + kept + values[end:])
+            if self.join_chunks:
+                chunks = {key: [self.joined(key, rows)] for key, rows in chunks.items()}
+            for key, rows in chunks.items():
+                features[key].extend(rows)
+            features["example_id"].extend([example_id] * len(chunks["input_ids"]))
         return features
+
+    def joined(self, key: str, rows: list) -> list:
+        """A text's chunks end to end, each but the last padded to max_length."""
+        pad = self.tokenizer.pad_token_id if key == "input_ids" else 0
+        return [value for row in rows[:-1] for value in row + [pad] * (self.max_length - len(row))] + rows[-1]
 
     def label_value(self, labels) -> object:
         if self.problem_type == REGRESSION:

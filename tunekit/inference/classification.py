@@ -24,6 +24,7 @@ class ClassificationPredictor:
         self.encoder = ClassificationEncoder(
             tokenizer, max_length, settings.get("truncation_side", "head"), settings.get("head_tokens", 128),
             self.problem_type, model.config.label2id, False, chunk_stride,
+            join_chunks=chunk_stride is not None and self.pooling == "attention",
         )
         self.batch_size = batch_size
 

@@ -83,7 +83,7 @@ def read_inputs(path: str) -> tuple:
 def load_predictor(model_dir: str, max_seq_length, batch_size: int) -> tuple:
     """The task's predictor for a saved folder, with the settings it was trained with."""
     import transformers
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoTokenizer
 
     from tunekit.inference.classification import ClassificationPredictor
     from tunekit.training.run_folder import saved_run_facts
@@ -105,7 +105,9 @@ def load_predictor(model_dir: str, max_seq_length, batch_size: int) -> tuple:
         # a text is a document: a model trained with --document_context reads it with the same context
         context, mode = settings.get("document_context") or 0, settings.get("document_context_mode", "windows")
         return "ner", NerPredictor(model, tokenizer, length, settings.get("stride", 32), batch_size, context, mode)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    from tunekit.modeling.pooling import saved_classifier_class
+
+    model = saved_classifier_class(config).from_pretrained(model_dir)
     return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size)
 
 

@@ -1,7 +1,7 @@
 """Sequence classification (single texts, pairs, regression, multi-label): what differs from other tasks, for the
 pipeline (pipeline.run)."""
 
-from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
+from transformers import AutoModel, AutoModelForSequenceClassification, DataCollatorWithPadding
 
 from tunekit import pipeline
 from tunekit.data.example_data import (
@@ -19,11 +19,28 @@ from tunekit.encoding.splits import encode_splits
 from tunekit.errors import UserError
 from tunekit.evaluation.classification_scorer import ClassificationScorer
 from tunekit.modeling.loading import label_maps, load_model
+from tunekit.modeling.pooling import pooling_settings, saved_classifier_class, with_pooling
 from tunekit.outputs.classification_files import write_confusion, write_predictions
 from tunekit.tasks.base import Prepared, Scored, Task
 from tunekit.tasks.glue_arguments import GlueDataArguments
 from tunekit.tasks.glue_tasks import EVAL_PREFIXES
 from tunekit.training.losses import loss_function
+
+
+def load_classifier(model_args, data_args, config) -> 'PreTrainedModel':
+    """The classifier: a folder saved with our pooling keeps it; --sentence_pooling other than cls or --chunk_pooling
+    attention put it on the encoder; otherwise the model's own classification head."""
+    if pooling_settings(config):
+        return load_model(saved_classifier_class(config), model_args, config)
+    chunk_length = data_args.max_seq_length if chunks_pooled_by_the_model(data_args) else None
+    if data_args.sentence_pooling == "cls" and not chunk_length:
+        return load_model(AutoModelForSequenceClassification, model_args, config)
+    return with_pooling(load_model(AutoModel, model_args, config), config, data_args.sentence_pooling, chunk_length)
+
+
+def chunks_pooled_by_the_model(data_args) -> bool:
+    """--long_text chunks --chunk_pooling attention: a text's chunks go to the model as one row."""
+    return data_args.long_text == "chunks" and data_args.chunk_pooling == "attention"
 
 
 class SequenceClassification(Task):
@@ -49,6 +66,10 @@ class SequenceClassification(Task):
     def check(self, splits, settings, config, tokenizer) -> None:
         if settings.training.should_log:
             warn_about_unknown_words(tokenizer, splits, "text_a", split_into_words=False)
+        chunk_attention = chunks_pooled_by_the_model(settings.data) or (pooling_settings(config) or {}).get("chunks")
+        if chunk_attention and settings.run.export_onnx:
+            raise UserError("--export_onnx covers the sentence poolings, not --chunk_pooling attention (a text's chunks "
+                            "are cut inside the model); export a model trained with mean or max chunk pooling")
 
     def measure(self, tokenizer, data_args) -> tuple:
         longer_means = "chunked" if data_args.long_text == "chunks" else f"truncated ({data_args.truncation_side})"
@@ -65,6 +86,7 @@ class SequenceClassification(Task):
             encoder = ClassificationEncoder(
                 tokenizer, data_args.max_seq_length, data_args.truncation_side, data_args.head_tokens,
                 prepared.extra["problem_type"], config.label2id, with_labels, chunk_stride,
+                join_chunks=chunks_pooled_by_the_model(data_args),
             )
             encoded.update(encode_splits({split: (dataset, source)}, encoder, data_args, settings.training, with_indices=True))
         return encoded
@@ -92,7 +114,7 @@ class SequenceClassification(Task):
         return loss_function(settings.run, train_dataset, config.label2id)
 
     def model_factory(self, settings, config) -> 'Callable':
-        return lambda trial=None: load_model(AutoModelForSequenceClassification, settings.model, config)
+        return lambda trial=None: load_classifier(settings.model, settings.data, config)
 
     def evaluated_splits(self, splits) -> list:
         evaluated = [(split, EVAL_PREFIXES.get(split, split)) for split in splits if split not in ("train", "test")]

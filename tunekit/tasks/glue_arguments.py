@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from tunekit.config.arguments import DataTrainingArguments
-from tunekit.encoding.classification import LONG_TEXT_MODES, TRUNCATION_SIDES
+from tunekit.encoding.classification import CHUNK_POOLINGS, LONG_TEXT_MODES, SENTENCE_POOLINGS, TRUNCATION_SIDES
 from tunekit.data.readers.table import TABLE_FORMATS
 from tunekit.tasks.glue_tasks import GLUE_TASKS
 
@@ -40,7 +40,17 @@ class GlueDataArguments(DataTrainingArguments):
         metadata={"help": "Single texts longer than max_seq_length: 'truncate' (see --truncation_side) or 'chunks': "
                   "overlapping windows whose logits are pooled into one prediction."},
     )
-    chunk_pooling: str = field(default="mean", metadata={"help": "How chunk logits are pooled: mean or max."})
+    chunk_pooling: str = field(
+        default="mean",
+        metadata={"help": "How a long text's chunks make one prediction: the mean or max of their logits, or "
+                  "'attention': a learned attention over the chunks' vectors, trained end to end and saved with the model."},
+    )
+    sentence_pooling: str = field(
+        default="cls",
+        metadata={"help": "How the text (or pair) vector is read from the last layer: 'cls' (the model's own "
+                  "classification head: BERT's pooler over [CLS]), or the mean, max or a learned attention over the "
+                  "tokens, padding excluded; saved with the model."},
+    )
     chunk_stride: int = field(default=32, metadata={"help": "Overlap in word pieces between chunks of a long text."})
 
     def __post_init__(self):
@@ -56,8 +66,10 @@ class GlueDataArguments(DataTrainingArguments):
             raise ValueError("--head_tokens must be zero or more")
         if self.long_text not in LONG_TEXT_MODES:
             raise ValueError(f"--long_text must be one of {', '.join(LONG_TEXT_MODES)}")
-        if self.chunk_pooling not in ("mean", "max"):
-            raise ValueError("--chunk_pooling must be mean or max")
+        if self.chunk_pooling not in CHUNK_POOLINGS:
+            raise ValueError(f"--chunk_pooling must be one of {', '.join(CHUNK_POOLINGS)}")
+        if self.sentence_pooling not in SENTENCE_POOLINGS:
+            raise ValueError(f"--sentence_pooling must be one of {', '.join(SENTENCE_POOLINGS)}")
         if self.chunk_stride < 0:
             raise ValueError("--chunk_stride must be zero or more")
 

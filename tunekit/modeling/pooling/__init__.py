@@ -1,0 +1,53 @@
+"""How a classifier reads its text vector (--sentence_pooling) and pools a long text's chunks (--chunk_pooling
+attention): the model class, building it around a loaded encoder, and recognising a saved folder."""
+
+import copy
+import json
+import os
+
+from tunekit.modeling.pooling.modeling_pooling import SETTINGS, TOKEN_POOLINGS, AttentionPooling, PooledForSequenceClassification
+
+AUTO_CLASS = "AutoModelForSequenceClassification"
+SENTENCE_TRANSFORMERS_MODES = {"pooling_mode_mean_tokens": "mean", "pooling_mode_max_tokens": "max",
+                               "pooling_mode_cls_token": "cls"}
+
+
+def pooling_settings(config) -> 'dict | None':
+    """The pooling of a config saved by PooledForSequenceClassification, None for any other."""
+    return getattr(config, SETTINGS, None) or None
+
+
+def saved_classifier_class(config) -> type:
+    """The class that loads a folder with this config: ours where it pools (the code is the package's, no remote
+    code to trust), the Auto class otherwise."""
+    if pooling_settings(config):
+        return PooledForSequenceClassification
+    from transformers import AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification
+
+
+def with_pooling(encoder, config, tokens: str, chunk_length: 'int | None') -> PooledForSequenceClassification:
+    """A classifier on `encoder` (a loaded base model) that pools its tokens by `tokens` and, when chunk_length is
+    given, a long text's chunks by attention; the choices go into a copy of the config."""
+    config = copy.deepcopy(config)
+    settings = {"tokens": tokens}
+    if chunk_length:
+        settings.update(chunks="attention", chunk_length=chunk_length)
+    setattr(config, SETTINGS, settings)
+    PooledForSequenceClassification.register_for_auto_class(AUTO_CLASS)
+    return PooledForSequenceClassification(config, encoder=encoder)
+
+
+def trained_pooling(model_folder: str) -> 'str | None':
+    """How a sentence-transformers folder was trained to pool (its 1_Pooling/config.json): mean, max or cls."""
+    path = os.path.join(model_folder, "1_Pooling", "config.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as stream:
+        modes = json.load(stream)
+    return next((name for key, name in SENTENCE_TRANSFORMERS_MODES.items() if modes.get(key)), None)
+
+
+__all__ = ["AttentionPooling", "PooledForSequenceClassification", "TOKEN_POOLINGS", "pooling_settings",
+           "saved_classifier_class", "trained_pooling", "with_pooling"]
