@@ -139,6 +139,9 @@ def test_a_tagger_without_an_encoder_trains_from_its_own_vocabulary(tmp_path):
     assert max(len(s) for s in written) > 6
     assert json.load(open(output / "eval_results.json"))["eval_f1"] > 0.3  # it learns from scratch
     check_folder_in_use(output, "CrfForTokenClassification", ["modeling_crf.py", "modeling_bilstm.py", "tokenizer.json"])
+    card = (output / "README.md").read_text()  # the model card tells how it was built and how to load it
+    assert "from scratch" in card and "(no pretrained encoder)" in card and "trust_remote_code=True)" in card
+    assert "offline MiniLM" not in card
 
 
 def test_a_tagger_without_an_encoder_can_start_from_a_models_embeddings(tiny_bert, tmp_path):

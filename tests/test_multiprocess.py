@@ -73,6 +73,23 @@ def test_ner_document_context_in_two_processes_predicts_every_word_once(tiny_ber
     assert json.load(open(tmp_path / "two" / "all_results.json"))["predict_f1"] == pytest.approx(scores["overall_f1"])
 
 
+@pytest.mark.parametrize("tagger", [["--use_bilstm", "--use_crf"], ["--no_encoder"]])
+def test_bilstm_taggers_in_two_processes_predict_every_word_once(tiny_bert, tmp_path, tagger):
+    flags = ner_flags(tiny_bert, tmp_path / "two") + tagger + ["--bilstm_hidden_size", "16", "--max_seq_length", "16"]
+    if tagger == ["--no_encoder"]:  # from scratch: its own vocabulary, not the model's
+        at = flags.index("--model_name_or_path")
+        del flags[at:at + 2]
+    double = launch(2, "run_ner.py", flags)
+    assert double.returncode == 0, double.stderr[-3000:]
+    written = conll_sentences(tmp_path / "two" / "predictions.txt")
+    gold = conll_sentences(os.path.join(NER_SAMPLE, "test.txt"))[:41]
+    assert [[row[0] for row in s] for s in written] == [[row[0] for row in s] for s in gold]
+    scores = load_local_metric("seqeval").compute(
+        predictions=[[row[2] for row in s] for s in written], references=[[row[1] for row in s] for s in written]
+    )
+    assert json.load(open(tmp_path / "two" / "all_results.json"))["predict_f1"] == pytest.approx(scores["overall_f1"])
+
+
 def test_glue_two_processes_predict_every_example_once(tiny_bert, tmp_path):
     rng = random.Random(0)
     for name, count in (("train.tsv", 64), ("dev.tsv", 23), ("test.tsv", 29)):

