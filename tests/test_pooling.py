@@ -141,3 +141,18 @@ def test_chunk_attention_is_not_exported(tiny_bert, tmp_path):
                         "--chunk_pooling", "attention", "--export_onnx")
     assert result.returncode == 2 and "--export_onnx covers the sentence poolings" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_auto_pooling_follows_how_a_sentence_encoder_was_trained(tiny_bert, tmp_path):
+    import shutil
+
+    model = tmp_path / "sentence_encoder"
+    shutil.copytree(tiny_bert, model)
+    (model / "1_Pooling").mkdir()
+    (model / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_max_tokens": True}))
+    write_single(tmp_path, random.Random(5))
+    output = train(str(model), tmp_path / "out", "--data_dir", str(tmp_path), "--sentence_pooling", "auto")
+    assert json.load(open(output / "config.json"))["tunekit_pooling"] == {"tokens": "max"}
+    assert "sentence_pooling: max" in (output / "run_config.yaml").read_text()
+    plain = train(tiny_bert, tmp_path / "plain", "--data_dir", str(tmp_path), "--sentence_pooling", "auto")
+    assert json.load(open(plain / "config.json"))["architectures"] == ["BertForSequenceClassification"]

@@ -12,7 +12,7 @@ from tunekit.encoding.windows import window_bounds
 
 TRUNCATION_SIDES = ("head", "tail", "head_tail")
 CHUNK_POOLINGS = ("mean", "max", "attention")
-SENTENCE_POOLINGS = ("cls", "mean", "max", "attention")  # as modeling/pooling's TOKEN_POOLINGS (import-light here)
+SENTENCE_POOLINGS = ("auto", "cls", "mean", "max", "attention")  # modeling/pooling's TOKEN_POOLINGS and auto
 LONG_TEXT_MODES = ("truncate", "chunks")
 SINGLE, REGRESSION, MULTI_LABEL = "single_label_classification", "regression", "multi_label_classification"
 

@@ -1,6 +1,8 @@
 """Sequence classification (single texts, pairs, regression, multi-label): what differs from other tasks, for the
 pipeline (pipeline.run)."""
 
+import logging
+
 from transformers import AutoModel, AutoModelForSequenceClassification, DataCollatorWithPadding
 
 from tunekit import pipeline
@@ -18,8 +20,8 @@ from tunekit.encoding.classification import MULTI_LABEL, REGRESSION, SINGLE, Cla
 from tunekit.encoding.splits import encode_splits
 from tunekit.errors import UserError
 from tunekit.evaluation.classification_scorer import ClassificationScorer
-from tunekit.modeling.loading import label_maps, load_model
-from tunekit.modeling.pooling import pooling_settings, saved_classifier_class, with_pooling
+from tunekit.modeling.loading import hub_options, label_maps, load_model, model_path
+from tunekit.modeling.pooling import pooling_settings, saved_classifier_class, trained_pooling, with_pooling
 from tunekit.outputs.classification_files import write_confusion, write_predictions
 from tunekit.tasks.base import Prepared, Scored, Task
 from tunekit.tasks.glue_arguments import GlueDataArguments
@@ -38,9 +40,21 @@ def load_classifier(model_args, data_args, config) -> 'PreTrainedModel':
     return with_pooling(load_model(AutoModel, model_args, config), config, data_args.sentence_pooling, chunk_length)
 
 
+def sentence_pooling_of(model_args) -> str:
+    """--sentence_pooling auto: the pooling a sentence-transformers model was trained with (mean for the offline
+    MiniLM), else the model's own classification head (cls)."""
+    pooling = trained_pooling(model_path(model_args), hub_options(model_args)) or "cls"
+    logger.info("--sentence_pooling auto: %s (%s)", pooling,
+                "how the model was trained to pool" if pooling != "cls" else "the model's own classification head")
+    return pooling
+
+
 def chunks_pooled_by_the_model(data_args) -> bool:
     """--long_text chunks --chunk_pooling attention: a text's chunks go to the model as one row."""
     return data_args.long_text == "chunks" and data_args.chunk_pooling == "attention"
+
+
+logger = logging.getLogger("tunekit")
 
 
 class SequenceClassification(Task):
@@ -54,6 +68,8 @@ class SequenceClassification(Task):
         data_args = settings.with_changes(data=hub).data if hub else settings.data
         examples = load_examples(data_args, settings.model, settings.training)
         check_same_shape(examples)
+        if settings.data.sentence_pooling == "auto":
+            hub = dict(hub, sentence_pooling=sentence_pooling_of(settings.model))
         return examples, hub
 
     def prepare(self, splits, settings, base_config) -> Prepared:

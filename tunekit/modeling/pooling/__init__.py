@@ -39,10 +39,20 @@ def with_pooling(encoder, config, tokens: str, chunk_length: 'int | None') -> Po
     return PooledForSequenceClassification(config, encoder=encoder)
 
 
-def trained_pooling(model_folder: str) -> 'str | None':
-    """How a sentence-transformers folder was trained to pool (its 1_Pooling/config.json): mean, max or cls."""
-    path = os.path.join(model_folder, "1_Pooling", "config.json")
-    if not os.path.isfile(path):
+def trained_pooling(model: str, hub_options: 'dict | None' = None) -> 'str | None':
+    """How a sentence-transformers model was trained to pool (its 1_Pooling/config.json, in the folder or on the
+    Hub): mean, max or cls; None for other models."""
+    path = os.path.join(model, "1_Pooling", "config.json")
+    if not os.path.isdir(model):
+        from transformers.utils import cached_file
+
+        options = {k: v for k, v in (hub_options or {}).items() if k in ("cache_dir", "revision", "token")}
+        try:
+            path = cached_file(model, "1_Pooling/config.json", _raise_exceptions_for_missing_entries=False,
+                               _raise_exceptions_for_connection_errors=False, **options)
+        except OSError:
+            return None
+    if not path or not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as stream:
         modes = json.load(stream)
