@@ -156,3 +156,48 @@ def test_auto_pooling_follows_how_a_sentence_encoder_was_trained(tiny_bert, tmp_
     assert "sentence_pooling: max" in (output / "run_config.yaml").read_text()
     plain = train(tiny_bert, tmp_path / "plain", "--data_dir", str(tmp_path), "--sentence_pooling", "auto")
     assert json.load(open(plain / "config.json"))["architectures"] == ["BertForSequenceClassification"]
+
+
+def test_a_pair_is_split_into_its_two_texts_each_read_alone(tiny_bert):
+    from tunekit.modeling.pooling.modeling_pooling import split_pair
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    batch = tokenizer(["a cat sat", "dogs"], ["on the mat", "run fast and far away"], padding=True, return_tensors="pt")
+    (ids_a, mask_a), (ids_b, mask_b) = split_pair(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+    texts_a = [tokenizer.decode(ids[mask.bool()]) for ids, mask in zip(ids_a, mask_a)]
+    texts_b = [tokenizer.decode(ids[mask.bool()]) for ids, mask in zip(ids_b, mask_b)]
+    assert texts_a == ["[CLS] a cat sat [SEP]", "[CLS] dogs [SEP]"]
+    assert texts_b == ["[CLS] on the mat [SEP]", "[CLS] run fast and far away [SEP]"]
+    torch.manual_seed(0)
+    config = tiny_config(BertConfig, tokenizer.vocab_size, num_labels=2)
+    model = with_pooling(BertModel(config), config, "mean", None, siamese=True).eval()
+    with torch.no_grad():
+        logits = model(**batch).logits
+        alone = [model.text_vector(dict(tokenizer(text, return_tensors="pt")))[0] for text in ("dogs", "run fast and far away")]
+    u, v = alone
+    assert torch.allclose(logits[1], model.classifier(torch.cat([u, v, (u - v).abs(), u * v])), atol=1e-5)
+
+
+def test_siamese_pairs_train_save_and_predict(tiny_bert, tmp_path):
+    from test_run_glue_e2e import write_mrpc
+
+    write_mrpc(tmp_path, random.Random(2))
+    output = train(tiny_bert, tmp_path / "out", "--task_name", "mrpc", "--data_dir", str(tmp_path),
+                   "--pair_encoding", "siamese", "--sentence_pooling", "mean", "--export_onnx")
+    config = json.load(open(output / "config.json"))
+    assert config["tunekit_pooling"] == {"tokens": "mean", "pairs": "siamese"}
+    assert (output / "onnx" / "model.onnx").exists()
+    classifier = pipeline("text-classification", model=str(output), trust_remote_code=True)
+    assert classifier({"text": "the film was good", "text_pair": "the film was good"})["label"] in {"0", "1"}
+    first = key_values(output / "eval_results.txt")["eval_accuracy"]
+    assert run_script("sh", "scripts/eval.sh", str(output)).returncode == 0
+    assert key_values(output / "eval_results.txt")["eval_accuracy"] == pytest.approx(first)
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": "a good film", "text_pair": "a fine film"}) + "\n")
+    predicted = run_script("sh", "scripts/predict.sh", str(output), "--input", str(pairs))
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    assert json.loads(predicted.stdout)["text_pair"] == "a fine film"
+    single = run_script("run_glue.py", "--model_name_or_path", tiny_bert, "--output_dir", str(tmp_path / "single"),
+                        "--train_file", str(tmp_path / "train.tsv"), "--text_column_names", "3",
+                        "--label_column_name", "0", "--do_train", "--pair_encoding", "siamese")
+    assert single.returncode == 2 and "--pair_encoding siamese is for sentence pairs" in single.stderr

@@ -12,6 +12,7 @@ from tunekit.encoding.windows import window_bounds
 
 TRUNCATION_SIDES = ("head", "tail", "head_tail")
 CHUNK_POOLINGS = ("mean", "max", "attention")
+PAIR_ENCODINGS = ("cross", "siamese")
 SENTENCE_POOLINGS = ("auto", "cls", "mean", "max", "attention")  # modeling/pooling's TOKEN_POOLINGS and auto
 LONG_TEXT_MODES = ("truncate", "chunks")
 SINGLE, REGRESSION, MULTI_LABEL = "single_label_classification", "regression", "multi_label_classification"

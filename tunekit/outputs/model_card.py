@@ -114,7 +114,8 @@ def architecture(config: dict) -> str:
         parts.append("a linear-chain CRF decoded with Viterbi")
     pooling = config.get("tunekit_pooling")
     if pooling:
-        parts.append(f"the text vector pooled from the last layer by {pooling['tokens']}"
+        parts.append(("each text of a pair read alone (siamese), " if pooling.get("pairs") else "")
+                     + f"the text vector pooled from the last layer by {pooling['tokens']}"
                      + (f", a long text's chunks of {pooling['chunk_length']} pieces by a learned attention"
                         if pooling.get("chunks") else ""))
     if len(parts) == 1:

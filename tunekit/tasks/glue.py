@@ -35,9 +35,11 @@ def load_classifier(model_args, data_args, config) -> 'PreTrainedModel':
     if pooling_settings(config):
         return load_model(saved_classifier_class(config), model_args, config)
     chunk_length = data_args.max_seq_length if chunks_pooled_by_the_model(data_args) else None
-    if data_args.sentence_pooling == "cls" and not chunk_length:
+    siamese = data_args.pair_encoding == "siamese"
+    if data_args.sentence_pooling == "cls" and not chunk_length and not siamese:
         return load_model(AutoModelForSequenceClassification, model_args, config)
-    return with_pooling(load_model(AutoModel, model_args, config), config, data_args.sentence_pooling, chunk_length)
+    encoder = load_model(AutoModel, model_args, config)
+    return with_pooling(encoder, config, data_args.sentence_pooling, chunk_length, siamese)
 
 
 def sentence_pooling_of(model_args) -> str:
@@ -96,8 +98,14 @@ class SequenceClassification(Task):
         chunk_stride = data_args.chunk_stride if data_args.long_text == "chunks" else None
         encoded = {}
         for split, (dataset, source) in splits.items():
-            if chunk_stride is not None and first_record(dataset)["text_b"] is not None:
+            pairs = first_record(dataset)["text_b"] is not None
+            if chunk_stride is not None and pairs:
                 raise UserError(f"{source}: --long_text chunks is for single texts; sentence pairs are truncated longest-first")
+            if data_args.pair_encoding == "siamese" and not pairs:
+                raise UserError(f"{source}: --pair_encoding siamese is for sentence pairs, and these are single texts")
+            if data_args.pair_encoding == "siamese" and "token_type_ids" not in tokenizer.model_input_names:
+                raise UserError("--pair_encoding siamese reads the two texts apart by their token_type_ids, which "
+                                f"this model's tokenizer does not give ({type(tokenizer).__name__})")
             with_labels = any(len(labels) for labels in column_values(dataset, "labels"))
             encoder = ClassificationEncoder(
                 tokenizer, data_args.max_seq_length, data_args.truncation_side, data_args.head_tokens,

@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from tunekit.config.arguments import DataTrainingArguments
-from tunekit.encoding.classification import CHUNK_POOLINGS, LONG_TEXT_MODES, SENTENCE_POOLINGS, TRUNCATION_SIDES
+from tunekit.encoding.classification import (
+    CHUNK_POOLINGS, LONG_TEXT_MODES, PAIR_ENCODINGS, SENTENCE_POOLINGS, TRUNCATION_SIDES,
+)
 from tunekit.data.readers.table import TABLE_FORMATS
 from tunekit.tasks.glue_tasks import GLUE_TASKS
 
@@ -53,6 +55,13 @@ class GlueDataArguments(DataTrainingArguments):
     )
     chunk_stride: int = field(default=32, metadata={"help": "Overlap in word pieces between chunks of a long text."})
 
+    pair_encoding: str = field(
+        default="cross",
+        metadata={"help": "Sentence pairs: 'cross' (one input, [CLS] a [SEP] b [SEP], the texts attend to each other) "
+                  "or 'siamese' (each text read alone and pooled by --sentence_pooling, the classifier sees u, v, |u-v| "
+                  "and u*v, as Sentence-BERT): how sentence encoders were trained."},
+    )
+
     def __post_init__(self):
         if self.task_name is not None:
             self.task_name = self.task_name.lower().replace("-", "")
@@ -70,6 +79,8 @@ class GlueDataArguments(DataTrainingArguments):
             raise ValueError(f"--chunk_pooling must be one of {', '.join(CHUNK_POOLINGS)}")
         if self.sentence_pooling not in SENTENCE_POOLINGS:
             raise ValueError(f"--sentence_pooling must be one of {', '.join(SENTENCE_POOLINGS)}")
+        if self.pair_encoding not in PAIR_ENCODINGS:
+            raise ValueError(f"--pair_encoding must be one of {', '.join(PAIR_ENCODINGS)}")
         if self.chunk_stride < 0:
             raise ValueError("--chunk_stride must be zero or more")
 

@@ -27,13 +27,17 @@ def saved_classifier_class(config) -> type:
     return AutoModelForSequenceClassification
 
 
-def with_pooling(encoder, config, tokens: str, chunk_length: 'int | None') -> PooledForSequenceClassification:
+def with_pooling(encoder, config, tokens: str, chunk_length: 'int | None',
+                 siamese: bool = False) -> PooledForSequenceClassification:
     """A classifier on `encoder` (a loaded base model) that pools its tokens by `tokens` and, when chunk_length is
-    given, a long text's chunks by attention; the choices go into a copy of the config."""
+    given, a long text's chunks by attention, or with siamese reads the texts of a pair apart; the choices go into
+    a copy of the config."""
     config = copy.deepcopy(config)
     settings = {"tokens": tokens}
     if chunk_length:
         settings.update(chunks="attention", chunk_length=chunk_length)
+    if siamese:
+        settings["pairs"] = "siamese"
     setattr(config, SETTINGS, settings)
     PooledForSequenceClassification.register_for_auto_class(AUTO_CLASS)
     return PooledForSequenceClassification(config, encoder=encoder)

@@ -13,7 +13,8 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-SETTINGS = "tunekit_pooling"  # config attribute: {"tokens": mean|max|attention|cls, "chunks": attention|None, "chunk_length"}
+# config attribute: {"tokens": mean|max|attention|cls, "chunks": attention|None, "chunk_length", "pairs": siamese|None}
+SETTINGS = "tunekit_pooling"
 TOKEN_POOLINGS = ("cls", "mean", "max", "attention")
 
 
@@ -55,8 +56,29 @@ def classification_loss(logits, labels, config):
     return nn.functional.cross_entropy(logits.float().view(-1, logits.shape[-1]), labels.view(-1))
 
 
+def split_pair(input_ids, attention_mask, token_type_ids):
+    """A batch of pairs encoded together ([CLS] a [SEP] b [SEP], types 0 then 1) as two batches read apart:
+    ([CLS] a [SEP], its mask), ([CLS] b [SEP], its mask); the second takes the row's own first token as [CLS]."""
+    kept = attention_mask.bool()
+    first = kept & (token_type_ids == 0)
+    second = kept & (token_type_ids == 1)
+    length_a, length_b = first.sum(dim=1), second.sum(dim=1)
+    # Cut to the longest text of each side, except in an export, whose graph cannot depend on the values.
+    exporting = torch.compiler.is_exporting()
+    width_a = input_ids.shape[1] if exporting else int(length_a.max())
+    ids_a, mask_a = input_ids[:, :width_a], first[:, :width_a]
+    steps = torch.arange(input_ids.shape[1] if exporting else int(length_b.max()), device=input_ids.device)
+    where = (length_a.unsqueeze(1) + steps).clamp(max=input_ids.shape[1] - 1)
+    mask_b = steps.unsqueeze(0) < length_b.unsqueeze(1)
+    ids_b = input_ids.gather(1, where).masked_fill(~mask_b, 0)
+    ids_b = torch.cat([input_ids[:, :1], ids_b], dim=1)
+    mask_b = torch.cat([mask_b.new_ones(mask_b.shape[0], 1), mask_b], dim=1)
+    return (ids_a.masked_fill(~mask_a, 0), mask_a.long()), (ids_b, mask_b.long())
+
+
 class PooledForSequenceClassification(PreTrainedModel):
-    """encoder (without its pooler) -> token pooling -> (chunk attention) -> dropout -> linear."""
+    """encoder (without its pooler) -> token pooling -> (chunk attention) -> dropout -> linear; with siamese pairs
+    each text is read alone and the classifier sees (u, v, |u - v|, u * v), as Sentence-BERT's classifier."""
 
     config_class = AutoConfig
     base_model_prefix = "encoder"
@@ -76,9 +98,10 @@ class PooledForSequenceClassification(PreTrainedModel):
         width = config.hidden_size
         self.token_attention = AttentionPooling(width) if self.token_pooling == "attention" else None
         self.chunk_attention = AttentionPooling(width) if self.chunk_length else None
+        self.siamese = settings.get("pairs") == "siamese"
         dropout = getattr(config, "classifier_dropout", None)
         self.dropout = nn.Dropout(dropout if dropout is not None else getattr(config, "hidden_dropout_prob", 0.1))
-        self.classifier = nn.Linear(width, config.num_labels)
+        self.classifier = nn.Linear(4 * width if self.siamese else width, config.num_labels)
         self.post_init()
 
     def _init_weights(self, module):
@@ -111,6 +134,12 @@ class PooledForSequenceClassification(PreTrainedModel):
         kept = reshaped["attention_mask"].bool().any(dim=-1)
         return {name: value[kept] for name, value in reshaped.items()}, kept.view(texts, count)
 
+    def text_vector(self, inputs, inputs_embeds=None):
+        """One vector per row: the encoder's last layer pooled over the row's tokens."""
+        given = {name: value for name, value in inputs.items() if value is not None}
+        states = self.encoder(**given, inputs_embeds=inputs_embeds).last_hidden_state
+        return pool_tokens(states, inputs["attention_mask"].bool(), self.token_pooling, self.token_attention)
+
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None, labels=None, return_dict=None):
         reference = input_ids if input_ids is not None else inputs_embeds[..., 0]
@@ -118,14 +147,20 @@ class PooledForSequenceClassification(PreTrainedModel):
             attention_mask = torch.ones_like(reference, dtype=torch.long)
         inputs = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids,
                   "position_ids": position_ids}
-        if self.chunk_length:
+        if self.siamese:
+            if token_type_ids is None:
+                raise ValueError("this model classifies pairs of texts: give it text pairs (with token_type_ids)")
+            u, v = (self.text_vector({"input_ids": ids, "attention_mask": mask})
+                    for ids, mask in split_pair(input_ids, attention_mask, token_type_ids))
+            vectors = torch.cat([u, v, (u - v).abs(), u * v], dim=-1)
+        elif self.chunk_length:
             inputs, kept = self.chunks_of(inputs)
-        states = self.encoder(**{k: v for k, v in inputs.items() if v is not None}, inputs_embeds=inputs_embeds).last_hidden_state
-        vectors = pool_tokens(states, inputs["attention_mask"].bool(), self.token_pooling, self.token_attention)
-        if self.chunk_length:
+            vectors = self.text_vector(inputs)
             grid = vectors.new_zeros(kept.shape + vectors.shape[-1:])
             grid[kept] = vectors
             vectors = self.chunk_attention(grid, kept)
+        else:
+            vectors = self.text_vector(inputs, inputs_embeds)
         logits = self.classifier(self.dropout(vectors))
         loss = classification_loss(logits, labels, self.config) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
