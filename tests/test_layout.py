@@ -16,8 +16,9 @@ def package_files():
     for folder, _, names in os.walk(PACKAGE):
         for name in names:
             path = os.path.join(folder, name)
-            # the metric scripts follow evaluate's module layout; the taggers' files ship inside model folders
-            if name.endswith(".py") and "evaluation/metrics/" not in path and "taggers/modeling_" not in path:
+            # the metric scripts follow evaluate's module layout; the modeling_*.py files ship inside model folders
+            # and follow transformers' modeling files
+            if name.endswith(".py") and "evaluation/metrics/" not in path and not name.startswith("modeling_"):
                 yield path
 
 
