@@ -87,6 +87,7 @@ def test_a_sentence_transformers_folder_says_how_it_pools():
     from tunekit.modeling.loading import default_model_path
 
     assert trained_pooling(default_model_path()) == "mean"
+    assert trained_pooling("sentence-transformers/all-MiniLM-L6-v2") is None  # offline here: the model's own head
 
 
 def check_classifier_folder(output, texts):

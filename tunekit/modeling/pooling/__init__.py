@@ -48,13 +48,12 @@ def trained_pooling(model: str, hub_options: 'dict | None' = None) -> 'str | Non
     Hub): mean, max or cls; None for other models."""
     path = os.path.join(model, "1_Pooling", "config.json")
     if not os.path.isdir(model):
-        from transformers.utils import cached_file
+        from huggingface_hub import hf_hub_download
 
         options = {k: v for k, v in (hub_options or {}).items() if k in ("cache_dir", "revision", "token")}
         try:
-            path = cached_file(model, "1_Pooling/config.json", _raise_exceptions_for_missing_entries=False,
-                               _raise_exceptions_for_connection_errors=False, **options)
-        except OSError:
+            path = hf_hub_download(model, "1_Pooling/config.json", **options)
+        except (OSError, ValueError):  # offline, no such file or model: the hub's errors are OSErrors
             return None
     if not path or not os.path.isfile(path):
         return None
