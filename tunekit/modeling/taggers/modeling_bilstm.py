@@ -29,15 +29,21 @@ class WordEmbeddings(nn.Module):
         return self.word_embeddings(input_ids)
 
 
-class BilstmForTokenClassification(PreTrainedModel):
-    """encoder (a pretrained model without its pooler, or WordEmbeddings) -> dropout -> BiLSTM -> dropout -> linear."""
+class AroundAnEncoder(PreTrainedModel):
+    """What transformers reads from a model that holds another (the BiLSTM tagger, the CRF): any config, and the
+    attention implementations and gradient checkpointing of the model inside."""
 
     config_class = AutoConfig
-    base_model_prefix = "encoder"
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     _supports_flash_attn = True
     _supports_attention_backend = True
+
+
+class BilstmForTokenClassification(AroundAnEncoder):
+    """encoder (a pretrained model without its pooler, or WordEmbeddings) -> dropout -> BiLSTM -> dropout -> linear."""
+
+    base_model_prefix = "encoder"
 
     def __init__(self, config, encoder=None):
         super().__init__(config)

@@ -16,10 +16,10 @@ import re
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModelForTokenClassification, PreTrainedModel
+from transformers import AutoModelForTokenClassification
 from transformers.modeling_outputs import TokenClassifierOutput
 
-from .modeling_bilstm import IGNORED, SETTINGS as BILSTM_SETTINGS, BilstmForTokenClassification
+from .modeling_bilstm import IGNORED, SETTINGS as BILSTM_SETTINGS, AroundAnEncoder, BilstmForTokenClassification
 
 FORBIDDEN = -10000.0
 PATH_BONUS = 1000.0
@@ -103,17 +103,12 @@ class LinearChainCrf(nn.Module):
         return torch.stack(path[::-1], dim=1)
 
 
-class CrfForTokenClassification(PreTrainedModel):
+class CrfForTokenClassification(AroundAnEncoder):
     """`tagger` gives the emissions: the encoder's own token-classification model, or a BiLSTM tagger
     (config.tunekit_bilstm); `crf` decodes."""
 
-    config_class = AutoConfig
     base_model_prefix = "tagger"
     computes_own_loss = True  # the sentence likelihood, not a per-token cross-entropy on the logits
-    supports_gradient_checkpointing = True
-    _supports_sdpa = True
-    _supports_flash_attn = True
-    _supports_attention_backend = True
 
     def __init__(self, config, tagger=None):
         super().__init__(config)
