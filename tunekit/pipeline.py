@@ -30,6 +30,7 @@ from tunekit.data.max_length import choose_max_length
 from tunekit.data.sources import size_or_none
 from tunekit.encoding.splits import padding_options
 from tunekit.evaluation.run import Evaluation, run_evaluations
+from tunekit.evaluation.runtime import evaluated_with, evaluation_model
 from tunekit.modeling.loading import load_config
 from tunekit.outputs.files import atomic_write
 from tunekit.outputs.finish import finish_run
@@ -131,7 +132,8 @@ def run(task: Task, argv: list | None = None) -> int:
                        split, prefix, output_dir, scored, splits, config, settings, prepared))
         for split, prefix in task.evaluated_splits(splits)
     ]
-    summary = run_evaluations(trainer, evaluations, plan.sorted_evaluation.on)
+    with evaluated_with(trainer, evaluation_model(trainer, settings, tokenizer, main_metric)):
+        summary = run_evaluations(trainer, evaluations, plan.sorted_evaluation.on)
     finish_run(trainer, settings.run, settings.model, settings.data, task.name, prepared.labels, train_metrics,
                summary, main_metric)
     return 0

@@ -11,6 +11,8 @@ from tunekit.errors import UserError
 
 # Imported without torch or transformers, so that --help answers at once; parse_arguments imports them.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+BACKENDS = ("torch", "onnxruntime")
+QUANTIZATIONS = ("none", "int8")
 
 
 @dataclass
@@ -149,6 +151,26 @@ class RunArguments:
         default=False,
         metadata={"help": "Also write onnx/model.onnx (checked against PyTorch on a sample) for onnxruntime serving."},
     )
+    backend: str = field(
+        default="torch",
+        metadata={
+            "help": "What runs the evaluations and predictions of this run: torch, or onnxruntime (the folder's ONNX "
+            "graph with ONNX Runtime's transformer fusions, made once and kept in <folder>/onnx/; the CRF's Viterbi "
+            "decoding stays in PyTorch; not for BiLSTM taggers or chunk attention)."
+        },
+    )
+    quantize: str = field(
+        default="none",
+        metadata={
+            "help": "int8: run a dynamically quantized (int8) ONNX graph with ONNX Runtime (implies --backend "
+            "onnxruntime). It is made once and kept only when its dev score is within --quantize_tolerance of the "
+            "exact graph's (the check is written to <folder>/onnx/quantization.json). none: no quantization."
+        },
+    )
+    quantize_tolerance: float = field(
+        default=0.5,
+        metadata={"help": "The most the int8 graph may lose on the main dev metric, in points (F1 or accuracy x 100)."},
+    )
     precision: str = field(
         default="auto",
         metadata={
@@ -265,6 +287,14 @@ class RunArguments:
             raise ValueError("--hp_search_trials must be zero or more")
         if self.freeze_layers < 0:
             raise ValueError("--freeze_layers must be zero or more")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend}")
+        if self.quantize not in QUANTIZATIONS:
+            raise ValueError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, not {self.quantize}")
+        if self.quantize_tolerance < 0:
+            raise ValueError("--quantize_tolerance must be zero or more")
+        if self.quantize == "int8":
+            self.backend = "onnxruntime"  # the int8 graph is an ONNX graph
         if self.precision not in PRECISIONS:
             raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision}")
 

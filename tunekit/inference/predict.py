@@ -35,6 +35,10 @@ def parse(argv: list) -> 'argparse.Namespace':
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--max_seq_length", type=int, default=None, help="default: the length used in training")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
+                        help="torch, or onnxruntime: the folder's ONNX graph (exported on first use into <folder>/onnx/)")
+    parser.add_argument("--quantize", choices=("none", "int8"), default="none",
+                        help="int8: the folder's checked int8 graph (made by eval.sh --quantize int8); implies onnxruntime")
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         raise UserError(f"--batch_size must be 1 or more, not {args.batch_size}")
@@ -80,11 +84,14 @@ def read_inputs(path: str) -> tuple:
     return texts, (pairs if any(given) else None)
 
 
-def load_predictor(model_dir: str, max_seq_length, batch_size: int) -> tuple:
-    """The task's predictor for a saved folder, with the settings it was trained with."""
+def load_predictor(model_dir: str, max_seq_length=None, batch_size: int = 32, backend: str = "torch",
+                   quantize: str = "none") -> tuple:
+    """(task, predictor) for a saved folder, with the settings it was trained with, run by the chosen backend
+    (torch, or onnxruntime with the exact or the checked int8 graph)."""
     import transformers
     from transformers import AutoConfig, AutoTokenizer
 
+    from tunekit.inference.backend import runtime_model
     from tunekit.inference.classification import ClassificationPredictor
     from tunekit.training.run_folder import saved_run_facts
     from tunekit.modeling.loading import model_max_length
@@ -101,13 +108,13 @@ def load_predictor(model_dir: str, max_seq_length, batch_size: int) -> tuple:
     if is_ner:
         from tunekit.modeling.taggers import saved_tagger_class
 
-        model = saved_tagger_class(config).from_pretrained(model_dir)
+        model = runtime_model(saved_tagger_class(config).from_pretrained(model_dir), tokenizer, model_dir, backend, quantize)
         # a text is a document: a model trained with --document_context reads it with the same context
         context, mode = settings.get("document_context") or 0, settings.get("document_context_mode", "windows")
         return "ner", NerPredictor(model, tokenizer, length, settings.get("stride", 32), batch_size, context, mode)
     from tunekit.modeling.pooling import saved_classifier_class
 
-    model = saved_classifier_class(config).from_pretrained(model_dir)
+    model = runtime_model(saved_classifier_class(config).from_pretrained(model_dir), tokenizer, model_dir, backend, quantize)
     return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size)
 
 
@@ -124,7 +131,8 @@ def classify_filled(predictor, texts, pairs, progress) -> list:
 def main(argv: list | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     texts, pairs = read_inputs(args.input)
-    task, predictor = load_predictor(args.model_dir, args.max_seq_length, args.batch_size)
+    backend = "onnxruntime" if args.quantize == "int8" else args.backend
+    task, predictor = load_predictor(args.model_dir, args.max_seq_length, args.batch_size, backend, args.quantize)
     progress = None
     if args.input and not args.quiet:
         from tqdm.auto import tqdm

@@ -1,6 +1,9 @@
 """--export_onnx: write onnx/model.onnx with dynamic batch and sequence axes, checked against PyTorch."""
 
+import contextlib
+import logging
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -9,6 +12,20 @@ from tunekit.errors import UserError
 from tunekit.outputs.files import replaced_atomically
 
 SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
+
+
+@contextlib.contextmanager
+def quiet_exporter():
+    """The exporter's progress lines and its warnings about operators of other libraries stay out of the run's log."""
+    exporter_log = logging.getLogger("torch.onnx")
+    level = exporter_log.level
+    exporter_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        exporter_log.setLevel(level)
 
 
 class LogitsOnly(torch.nn.Module):
@@ -23,22 +40,23 @@ class LogitsOnly(torch.nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
 
 
-def export_onnx(model, tokenizer, output_dir: str) -> str:
-    """Export the model saved in output_dir, then run the ONNX file with onnxruntime on a sample and compare
-    with PyTorch. The saved copy is reloaded: the trained object may still carry the mixed-precision wrapper
-    of training, which would put bf16 matmuls into the graph."""
+def export_onnx(model, tokenizer, output_dir: str, path: str | None = None) -> str:
+    """Export the model saved in output_dir (to onnx/model.onnx unless path is given), then run the ONNX file with
+    onnxruntime on a sample and compare with PyTorch. The saved copy is reloaded: the trained object may still
+    carry the mixed-precision wrapper of training, which would put bf16 matmuls into the graph. Of a CRF tagger
+    the graph holds the emissions (its tagger); the Viterbi decoding is not a graph."""
     try:
         import onnxruntime
     except ImportError:
         raise UserError("--export_onnx needs onnx, onnxscript and onnxruntime: pip install onnx onnxscript onnxruntime") from None
-    path = os.path.join(output_dir, "onnx", "model.onnx")
+    path = path or os.path.join(output_dir, "onnx", "model.onnx")
     sample = tokenizer(SAMPLE_TEXTS, padding=True, return_tensors="pt")
     names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
     model = type(model).from_pretrained(output_dir).float().eval()
-    wrapped = LogitsOnly(model)
+    wrapped = LogitsOnly(model.tagger if getattr(model, "crf", None) is not None else model).eval()
     # The TorchDynamo exporter: the older TorchScript one bakes transformers 5's mask logic in as constants.
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
-    with torch.no_grad(), replaced_atomically(path) as temporary:
+    with torch.no_grad(), replaced_atomically(path) as temporary, quiet_exporter():
         program = torch.onnx.export(
             wrapped,
             tuple(sample[name] for name in names),
@@ -46,6 +64,7 @@ def export_onnx(model, tokenizer, output_dir: str) -> str:
             output_names=["logits"],
             dynamic_shapes={name: {0: batch, 1: sequence} for name in names},
             dynamo=True,
+            verbose=False,
         )
         program.save(temporary)
         expected = wrapped(*(sample[name] for name in names)).numpy()

@@ -1,0 +1,108 @@
+"""--backend / --quantize in a run: the evaluations run on the folder's ONNX graph, and an int8 graph is made
+once, checked on the dev split against the exact graph, and kept only when it loses at most --quantize_tolerance
+points of the main metric (the check written to onnx/quantization.json either way)."""
+
+import contextlib
+import json
+import logging
+import os
+import time
+
+from tunekit.errors import UserError
+from tunekit.inference.backend import quantization_record, runtime_model
+from tunekit.inference.onnx_graphs import (
+    ONNX_FOLDER,
+    QUANTIZATION_FILE,
+    check_runnable,
+    graphs_folder,
+    int8_graph_path,
+    optimized_graph,
+    quantize_int8,
+)
+from tunekit.inference.onnx_model import OnnxRuntimeModel
+from tunekit.outputs.files import atomic_write
+
+logger = logging.getLogger("tunekit")
+METHOD = "dynamic int8 (ONNX Runtime quantize_dynamic: int8 weights, activations quantized per batch)"
+
+
+def saved_folder(settings) -> str:
+    """The folder whose model is evaluated: the output folder after training, else the model path given."""
+    if settings.training.do_train:
+        return settings.training.output_dir
+    folder = settings.model.model_name_or_path
+    if not os.path.isfile(os.path.join(folder, "config.json")):
+        raise UserError(f"--backend onnxruntime runs a saved model folder; {folder} is not one (train it first, or "
+                        "give --model_name_or_path a local folder)")
+    return folder
+
+
+@contextlib.contextmanager
+def evaluated_with(trainer, model):
+    """Trainer's evaluation loop runs `model` inside the block; the PyTorch model is back afterwards (the export
+    and the model card read it)."""
+    original = trainer.model, trainer.model_wrapped
+    trainer.model = trainer.model_wrapped = model
+    try:
+        yield model
+    finally:
+        trainer.model, trainer.model_wrapped = original
+
+
+def dev_score(trainer, model, metric: str) -> float:
+    """The main dev metric, in points, of `model` on the trainer's (length-sorted) dev split."""
+    with evaluated_with(trainer, model):
+        metrics = trainer.predict(trainer.eval_dataset, metric_key_prefix="eval").metrics
+    key = metric if metric.startswith("eval_") else f"eval_{metric}"
+    return 100 * metrics[key]
+
+
+def make_checked_int8(trainer, model, tokenizer, folder: str, metric: str, tolerance: float) -> dict:
+    """Quantize the exact graph, score both on dev, keep the int8 graph only within tolerance; the record."""
+    if trainer.eval_dataset is None:
+        raise UserError("--quantize int8 needs dev data to check the quantized graph against the exact one")
+    exact_path = optimized_graph(folder, model, tokenizer)
+    path = int8_graph_path(folder, model)
+    started = time.perf_counter()
+    quantize_int8(exact_path, path)
+    exact = dev_score(trainer, OnnxRuntimeModel(model, exact_path), metric)
+    int8 = dev_score(trainer, OnnxRuntimeModel(model, path), metric)
+    kept = exact - int8 <= tolerance
+    record = {
+        "method": METHOD, "made_from": os.path.basename(exact_path), "graph": os.path.basename(path),
+        "metric": metric, "exact": round(exact, 4), "int8": round(int8, 4), "difference": round(int8 - exact, 4),
+        "tolerance": tolerance, "kept": kept, "dev_examples": len(trainer.eval_dataset),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    atomic_write(os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE), json.dumps(record, indent=2) + "\n")
+    if kept:
+        logger.info("int8 graph kept: dev %s %.2f against %.2f exact (tolerance %s)", metric, int8, exact, tolerance)
+    else:
+        os.remove(path)
+        logger.warning("int8 graph not kept: dev %s %.2f against %.2f exact loses more than %s; evaluating with the "
+                       "exact graph (the check is in %s)", metric, int8, exact, tolerance,
+                       os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE))
+    return record
+
+
+def evaluation_model(trainer, settings, tokenizer, metric: str):
+    """The model the run's evaluations use: trainer.model for --backend torch, else its ONNX Runtime graph."""
+    run = settings.run
+    if run.backend == "torch":
+        return trainer.model
+    model = trainer.model
+    check_runnable(model)
+    folder = saved_folder(settings)
+    graphs_folder(folder)  # graphs and checks of earlier weights are removed first
+    if run.quantize == "int8":
+        record = quantization_record(folder)  # made once per weights (graphs_folder clears it after retraining)
+        if record is None or (record.get("kept") and not os.path.isfile(int8_graph_path(folder, model))):
+            record = make_checked_int8(trainer, model, tokenizer, folder, metric, run.quantize_tolerance)
+        elif not record.get("kept"):
+            logger.warning("The int8 graph of %s did not pass its dev check (%s): evaluating with the exact graph",
+                           folder, os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE))
+        if not record["kept"]:
+            return runtime_model(model, tokenizer, folder, "onnxruntime")
+    chosen = runtime_model(model, tokenizer, folder, run.backend, run.quantize)
+    logger.info("Evaluating with ONNX Runtime: %s", os.path.join(folder, ONNX_FOLDER, chosen.file_name))
+    return chosen

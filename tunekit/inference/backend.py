@@ -1,0 +1,52 @@
+"""The model that runs evaluations and predictions: the PyTorch model itself, or its ONNX graph in ONNX Runtime."""
+
+import json
+import os
+
+import torch
+
+from tunekit.errors import UserError
+from tunekit.inference.onnx_graphs import (
+    QUANTIZATION_FILE,
+    ONNX_FOLDER,
+    graphs_folder,
+    int8_graph_path,
+    optimized_graph,
+)
+from tunekit.inference.onnx_model import OnnxRuntimeModel
+
+
+def quantization_record(folder: str) -> dict | None:
+    """What the last int8 check of the folder found (onnx/quantization.json), or None."""
+    path = os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def checked_int8_path(folder: str, model) -> str:
+    """The folder's int8 graph that passed its dev check, or a one-line error saying how to make one."""
+    path = int8_graph_path(folder, model)
+    record = quantization_record(folder)
+    if os.path.isfile(path) and record and record.get("kept"):
+        return path
+    why = ""
+    if record and not record.get("kept"):
+        why = (f" (the last one was not kept: dev {record['metric']} {record['int8']:.2f} against {record['exact']:.2f} "
+               f"exact, more than {record['tolerance']} lower)")
+    raise UserError(f"{folder}: no checked int8 graph{why}; make one with: sh scripts/eval.sh {folder} --quantize int8")
+
+
+def runtime_model(model: torch.nn.Module, tokenizer, folder: str, backend: str, quantize: str = "none") -> torch.nn.Module:
+    """model itself (backend torch), or an OnnxRuntimeModel of the folder's exact or checked int8 graph."""
+    if backend == "torch":
+        if quantize != "none":
+            raise UserError("--quantize int8 runs an ONNX graph: use it with --backend onnxruntime")
+        return model
+    if backend != "onnxruntime":
+        raise UserError(f"--backend must be torch or onnxruntime, not {backend}")
+    if quantize == "int8":
+        graphs_folder(folder)  # a check made on earlier weights does not count
+        return OnnxRuntimeModel(model, checked_int8_path(folder, model))
+    return OnnxRuntimeModel(model, optimized_graph(folder, model, tokenizer))

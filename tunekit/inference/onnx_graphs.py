@@ -1,0 +1,127 @@
+"""The ONNX graphs a folder is run with by ONNX Runtime, made on first use and kept in <folder>/onnx/.
+
+- model.onnx: the exported graph (--export_onnx writes the same file; for a CRF tagger, emissions.onnx holds
+  its emissions, the Viterbi decoding stays in PyTorch);
+- model_optimized.onnx: that graph with ONNX Runtime's transformer fusions (attention, layer norm, GELU, embeddings
+  in single operators), the exact (fp32) graph the onnxruntime backend runs;
+- model_int8.onnx: dynamic int8 quantization of the optimized graph, kept only when it passes the dev check
+  (evaluation/quantization_check.py, its result in quantization.json).
+
+source.json records the fingerprint of the weights the graphs were made from: a folder trained again gets
+new graphs instead of stale ones.
+"""
+
+import hashlib
+import json
+import logging
+import os
+
+from tunekit.errors import UserError
+from tunekit.outputs.files import atomic_write, replaced_atomically
+
+logger = logging.getLogger("tunekit")
+ONNX_FOLDER = "onnx"
+SOURCE_FILE = "source.json"
+QUANTIZATION_FILE = "quantization.json"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# model types whose graphs ONNX Runtime's transformer optimizer fuses (its "bert" rules cover these encoders)
+FUSED_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "camembert", "electra", "distilbert")
+
+
+def graph_stem(model) -> str:
+    """The file name stem of a model's graph: a CRF's graph gives emissions, not the final labels."""
+    return "emissions" if getattr(model, "crf", None) is not None else "model"
+
+
+def check_runnable(model) -> None:
+    """One-line refusal for what no ONNX graph of ours holds."""
+    config = model.config
+    if getattr(config, "tunekit_bilstm", None):
+        raise UserError("--backend onnxruntime does not cover the BiLSTM taggers (--use_bilstm, --no_encoder): its "
+                        "reading stops at each sentence's length, which the ONNX exporter cannot trace; use --backend torch")
+    pooling = getattr(config, "tunekit_pooling", None) or {}
+    if pooling.get("chunks") == "attention":
+        raise UserError("--backend onnxruntime does not cover --chunk_pooling attention (a text's chunks are cut "
+                        "inside the model); use --backend torch")
+
+
+def weights_fingerprint(folder: str) -> str:
+    for name in WEIGHT_FILES:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            digest = hashlib.sha256()
+            with open(path, "rb") as stream:
+                for block in iter(lambda: stream.read(1 << 22), b""):
+                    digest.update(block)
+            return digest.hexdigest()
+    raise UserError(f"{folder}: no model weights ({' or '.join(WEIGHT_FILES)}) to run")
+
+
+def graphs_folder(folder: str) -> str:
+    """<folder>/onnx, emptied of graphs made from other weights than the folder's."""
+    directory = os.path.join(folder, ONNX_FOLDER)
+    source_path = os.path.join(directory, SOURCE_FILE)
+    fingerprint = weights_fingerprint(folder)
+    recorded = None
+    if os.path.isfile(source_path):
+        with open(source_path, encoding="utf-8") as stream:
+            recorded = json.load(stream).get("weights_sha256")
+    if recorded != fingerprint:
+        if os.path.isdir(directory):
+            for name in os.listdir(directory):
+                if name.endswith(".onnx") or name in (QUANTIZATION_FILE, SOURCE_FILE) or name.endswith(".onnx.data"):
+                    os.remove(os.path.join(directory, name))
+        os.makedirs(directory, exist_ok=True)
+        atomic_write(source_path, json.dumps({"weights_sha256": fingerprint}, indent=2) + "\n")
+    return directory
+
+
+def exported_graph(folder: str, model, tokenizer) -> str:
+    """onnx/model.onnx (emissions.onnx for a CRF), exported and checked against PyTorch when missing."""
+    from tunekit.outputs.onnx_export import export_onnx
+
+    check_runnable(model)
+    path = os.path.join(graphs_folder(folder), graph_stem(model) + ".onnx")
+    if not os.path.isfile(path):
+        logger.info("Exporting %s to ONNX (once: it is kept in %s)", folder, os.path.dirname(path))
+        export_onnx(model, tokenizer, folder, path)
+    return path
+
+
+def optimized_graph(folder: str, model, tokenizer) -> str:
+    """The exact graph the onnxruntime backend runs: the export with the transformer fusions where they apply."""
+    exported = exported_graph(folder, model, tokenizer)
+    path = exported[: -len(".onnx")] + "_optimized.onnx"
+    if os.path.isfile(path):
+        return path
+    config = model.config
+    if config.model_type not in FUSED_MODEL_TYPES:
+        return exported  # ONNX Runtime's own graph optimisations still run when the session starts
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(
+        exported, "bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size, opt_level=0,
+    )
+    logger.info("ONNX Runtime fusions: %s", {k: v for k, v in optimized.get_fused_operator_statistics().items() if v})
+    with replaced_atomically(path) as temporary:
+        optimized.save_model_to_file(temporary)
+    return path
+
+
+def int8_graph_path(folder: str, model) -> str:
+    return os.path.join(folder, ONNX_FOLDER, graph_stem(model) + "_int8.onnx")
+
+
+def quantize_int8(optimized: str, path: str) -> str:
+    """Dynamic int8 quantization of the optimized graph: int8 weights, activations quantized per batch."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its advice to pre-process the graph (shape inference) is about image models
+    try:
+        with replaced_atomically(path) as temporary:
+            quantize_dynamic(optimized, temporary, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+    return path
