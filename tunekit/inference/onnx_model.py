@@ -20,7 +20,9 @@ def session_for(path: str, threads: int | None = None) -> 'onnxruntime.Inference
 
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.intra_op_num_threads = threads or torch.get_num_threads()  # OMP_NUM_THREADS and launchers' limits hold
+    # its threads wait for work without spinning: spinning threads take the cores from PyTorch's between batches
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # its warnings about unused initialisers are not the user's concern
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
