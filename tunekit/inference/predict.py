@@ -128,6 +128,18 @@ def classify_filled(predictor, texts, pairs, progress) -> list:
     return results
 
 
+def predicted_records(task: str, predictor, texts: list, pairs: list | None, progress=None) -> list:
+    """One record per text, as predict.sh writes them (and the server returns them): the text (and its pair) with
+    its entities, or with its label and probabilities."""
+    if task == "ner":
+        return [{"text": text, "entities": entities} for text, entities in zip(texts, predictor.predict(texts, progress))]
+    predictions = classify_filled(predictor, texts, pairs, progress)
+    return [
+        dict({"text": text}, **({"text_pair": pairs[i]} if pairs else {}), **prediction)
+        for i, (text, prediction) in enumerate(zip(texts, predictions))
+    ]
+
+
 def main(argv: list | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     texts, pairs = read_inputs(args.input)
@@ -138,14 +150,7 @@ def main(argv: list | None = None) -> int:
         from tqdm.auto import tqdm
 
         progress = tqdm(desc="Predicting", unit="window", file=sys.stderr)
-    if task == "ner":
-        results = [{"text": text, "entities": entities} for text, entities in zip(texts, predictor.predict(texts, progress))]
-    else:
-        predictions = classify_filled(predictor, texts, pairs, progress)
-        results = [
-            dict({"text": text}, **({"text_pair": pairs[i]} if pairs else {}), **prediction)
-            for i, (text, prediction) in enumerate(zip(texts, predictions))
-        ]
+    results = predicted_records(task, predictor, texts, pairs, progress)
     if progress is not None:
         progress.close()
     lines = "".join(json.dumps(result, ensure_ascii=False) + "\n" for result in results)

@@ -47,8 +47,10 @@ def finish_run(trainer, run_args, model_args, data_args, task: str, labels, trai
         if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):
             write_model_card(output_dir, task, base_model(model_args, output_dir), data_args, training_args, labels)
         if run_args.export_onnx:
+            from tunekit.inference.onnx_graphs import graphs_folder
             from tunekit.outputs.onnx_export import export_onnx
 
+            graphs_folder(output_dir)  # graphs of earlier weights go; the export is recorded as made from these
             path = export_onnx(trainer.model, trainer.processing_class, output_dir)
             logger.info("ONNX model written to %s (same predictions as PyTorch on a sample)", path)
         if not run_args.quiet:
