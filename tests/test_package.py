@@ -69,6 +69,8 @@ def test_the_installed_commands_train_evaluate_and_predict(installed, tiny_bert,
     )
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     assert json.loads(predicted.stdout.splitlines()[0])["text"] == "Anna Brandt visited Oslo."
+    missing = command(site, "tunekit-serve", str(elsewhere / "missing"), cwd=elsewhere)
+    assert missing.returncode == 2 and "not a model folder" in missing.stderr
     usage = command(site, "tunekit-train", cwd=elsewhere)
     assert usage.returncode == 2 and "tunekit-train ner|glue" in usage.stderr
     helped = command(site, "tunekit-train", "glue", "--help", cwd=elsewhere)

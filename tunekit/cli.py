@@ -3,6 +3,7 @@
     tunekit-train ner|glue [flags]   = python run_ner.py / run_glue.py [flags]
     tunekit-eval <output_dir> [...]  = sh scripts/eval.sh
     tunekit-predict <output_dir> ... = sh scripts/predict.sh
+    tunekit-serve <output_dir> ...   = sh scripts/serve.sh
 """
 
 import sys
@@ -46,5 +47,11 @@ def evaluate(argv: list | None = None) -> int:
 
 def predict(argv: list | None = None) -> int:
     from tunekit.inference.predict import main
+
+    return exits_cleanly_on_user_errors(main)(sys.argv[1:] if argv is None else argv)
+
+
+def serve(argv: list | None = None) -> int:
+    from tunekit.serving.server import main
 
     return exits_cleanly_on_user_errors(main)(sys.argv[1:] if argv is None else argv)
