@@ -181,3 +181,26 @@ def test_int8_keeps_the_classifier_and_the_first_feed_forward_output_in_fp32(tra
     assert [shapes[name] for name in first] == [[config.hidden_size, labels], [config.intermediate_size, config.hidden_size]]
     assert len(every) == 1 + config.num_hidden_layers and set(first) <= set(every)
     assert np.prod(shapes[first[0]]) == config.hidden_size * labels
+
+
+def test_attention_is_fused_into_one_operator_per_layer_with_the_same_logits(trained_ner, tmp_path):
+    import onnx
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from tunekit.inference.onnx_graphs import optimized_graph
+    from tunekit.inference.onnx_model import session_for
+
+    folder = copy_of(trained_ner, tmp_path)
+    model = AutoModelForTokenClassification.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    path = optimized_graph(str(folder), model, tokenizer)
+    operators = [node.op_type for node in onnx.load(path).graph.node]
+    assert operators.count("Attention") == model.config.num_hidden_layers
+    assert "Softmax" not in operators and "Transpose" not in operators  # the unfused attention is gone
+    inputs = tokenizer(TEXTS + ["Rossi ."], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = model(**inputs).logits.numpy()
+    session = session_for(path)
+    actual = session.run(["logits"], {i.name: inputs[i.name].numpy() for i in session.get_inputs()})[0]
+    real = inputs["attention_mask"].numpy().astype(bool)
+    assert np.allclose(actual[real], expected[real], atol=1e-4)

@@ -44,11 +44,19 @@ def evaluated_with(trainer, model):
     """Trainer's evaluation loop runs `model` inside the block; the PyTorch model is back afterwards (the export
     and the model card read it)."""
     original = trainer.model, trainer.model_wrapped
+    collator = trainer.data_collator
+    rounding = getattr(collator, "pad_to_multiple_of", None)
     trainer.model = trainer.model_wrapped = model
+    if isinstance(model, OnnxRuntimeModel) and rounding:
+        # batch lengths are rounded for PyTorch's bf16 kernels; ONNX Runtime takes any length, and the rounding
+        # cost it 18% more cells on CoNLL-2003 test (10% of its prediction time)
+        collator.pad_to_multiple_of = None
     try:
         yield model
     finally:
         trainer.model, trainer.model_wrapped = original
+        if rounding:
+            collator.pad_to_multiple_of = rounding
 
 
 def dev_score(trainer, model, metric: str) -> float:

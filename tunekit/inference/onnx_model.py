@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def session_for(path: str, threads: int | None = None) -> 'onnxruntime.InferenceSession':
