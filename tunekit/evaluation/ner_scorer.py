@@ -3,8 +3,7 @@
 from seqeval.metrics import classification_report
 
 from tunekit.encoding.ner import words_from_pieces
-from tunekit.evaluation.metrics import load_local_metric
-from tunekit.evaluation.metrics.seqeval.seqeval import SCHEMES
+from tunekit.evaluation.entity_scores import SCHEMES, entity_scores
 from tunekit.tasks.base import Scored
 
 
@@ -21,7 +20,6 @@ class NerScorer:
         self.word_indices = features["word_index"]
         self.id2label = id2label
         self.data_args = data_args
-        self.metric = load_local_metric("seqeval")
 
     def score(self, eval_prediction) -> Scored:
         """Scored(metrics, predicted tags per word, gold tags, seqeval's full scores incl. per type)."""
@@ -32,12 +30,8 @@ class NerScorer:
             predicted = split_into_sentences(predicted, self.documents["sentence_words"], self.documents["sentences"])
         if not any(self.gold):
             return Scored({}, predicted, self.gold, {})
-        scores = self.metric.compute(
-            predictions=predicted,
-            references=self.gold,
-            mode=self.data_args.seqeval_mode,
-            scheme=self.data_args.seqeval_scheme,
-        )
+        # seqeval's figures, computed directly: the evaluate module would first copy both sides into Arrow
+        scores = entity_scores(predicted, self.gold, self.data_args.seqeval_mode, self.data_args.seqeval_scheme)
         metrics = {key: value for key, value in scores.items() if key.startswith("overall_")}
         metrics = {key.replace("overall_", ""): value for key, value in metrics.items()}
         if self.data_args.return_entity_level_metrics:

@@ -6,7 +6,7 @@ from typing import Optional
 from tunekit.config.arguments import DataTrainingArguments
 from tunekit.data.readers import TOKEN_READERS
 
-# seqeval's schemes (metrics/seqeval/seqeval.py SCHEMES, which imports seqeval and evaluate)
+# seqeval's schemes (evaluation/entity_scores.py SCHEMES, which imports seqeval)
 SCHEME_NAMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
 # CoNLL-2003 columns: token, POS, chunk, NER.
 TASK_COLUMNS = {"ner": -1, "pos": 1, "chunk": 2}

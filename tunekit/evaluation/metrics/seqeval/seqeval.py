@@ -1,14 +1,12 @@
 """Entity-level precision, recall and F1 for sequence labelling with seqeval, as a local `evaluate` module.
 
-Loaded with evaluate.load(<this folder>), so it works offline.
+Loaded with evaluate.load(<this folder>), so it works offline; the figures come from entity_scores.py.
 """
 
 import datasets
 import evaluate
-from seqeval.metrics import accuracy_score, classification_report
-from seqeval.scheme import IOB1, IOB2, IOBES, BILOU, IOE1, IOE2
 
-SCHEMES = {"IOB1": IOB1, "IOB2": IOB2, "IOE1": IOE1, "IOE2": IOE2, "IOBES": IOBES, "BILOU": BILOU}
+from tunekit.evaluation.entity_scores import entity_scores
 
 
 class Seqeval(evaluate.Metric):
@@ -25,31 +23,5 @@ class Seqeval(evaluate.Metric):
             ),
         )
 
-    def _compute(self, predictions, references, mode=None, scheme=None, zero_division=0):
-        if scheme is not None and scheme not in SCHEMES:
-            raise ValueError(f"unknown scheme {scheme}: choose one of {', '.join(SCHEMES)}")
-        report = classification_report(
-            y_true=references,
-            y_pred=predictions,
-            mode=mode,
-            scheme=SCHEMES.get(scheme) if scheme else None,
-            output_dict=True,
-            zero_division=zero_division,
-        )
-        overall = report.pop("micro avg")
-        for average in ("macro avg", "weighted avg"):
-            report.pop(average, None)
-        scores = {
-            entity_type: {
-                "precision": float(values["precision"]),
-                "recall": float(values["recall"]),
-                "f1": float(values["f1-score"]),
-                "number": int(values["support"]),
-            }
-            for entity_type, values in report.items()
-        }
-        scores["overall_precision"] = float(overall["precision"])
-        scores["overall_recall"] = float(overall["recall"])
-        scores["overall_f1"] = float(overall["f1-score"])
-        scores["overall_accuracy"] = float(accuracy_score(y_true=references, y_pred=predictions))
-        return scores
+    def _compute(self, predictions, references, mode=None, scheme=None):
+        return entity_scores(predictions, references, mode, scheme)
