@@ -93,7 +93,10 @@ def run_prediction(task: str, data: str, folder: str, flags: list) -> dict:
             raise SystemExit(f"{' '.join(command)} failed:\n{error[-3000:]}")
         results = json.load(open(os.path.join(output, "predict_results.json")))
         with open(os.path.join(output, predictions), encoding="utf-8") as stream:
-            lines = [line.split()[-1] for line in stream if line.strip()]
+            if task == "ner":  # word gold predicted
+                lines = [line.split()[-1] for line in stream if line.strip()]
+            else:  # a header, then index, predicted label, probabilities
+                lines = [line.split("\t")[1] for line in stream.read().splitlines()[1:]]
         return {"samples_per_second": results["predict_samples_per_second"], "wall": wall,
                 "rss": usage.ru_maxrss / 2**20, "score": results.get("predict_f1", float("nan")), "lines": lines}
     finally:
