@@ -204,3 +204,15 @@ def test_attention_is_fused_into_one_operator_per_layer_with_the_same_logits(tra
     actual = session.run(["logits"], {i.name: inputs[i.name].numpy() for i in session.get_inputs()})[0]
     real = inputs["attention_mask"].numpy().astype(bool)
     assert np.allclose(actual[real], expected[real], atol=1e-4)
+
+
+def test_chunk_attention_is_refused_before_any_graph_is_made():
+    from types import SimpleNamespace
+
+    from tunekit.errors import UserError
+    from tunekit.inference.onnx_graphs import check_runnable
+
+    pooled = SimpleNamespace(config=SimpleNamespace(tunekit_pooling={"tokens": "mean", "chunks": "attention"}))
+    with pytest.raises(UserError, match="does not cover --chunk_pooling attention"):
+        check_runnable(pooled)
+    check_runnable(SimpleNamespace(config=SimpleNamespace(tunekit_pooling={"tokens": "mean"})))  # runs

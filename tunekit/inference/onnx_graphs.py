@@ -2,10 +2,10 @@
 
 - model.onnx: the exported graph (--export_onnx writes the same file; for a CRF tagger, emissions.onnx holds
   its emissions, the Viterbi decoding stays in PyTorch);
-- model_optimized.onnx: that graph with ONNX Runtime's transformer fusions (attention, layer norm, GELU, embeddings
-  in single operators), the exact (fp32) graph the onnxruntime backend runs;
+- model_optimized.onnx: that graph with ONNX Runtime's transformer fusions (residual and layer norm, bias and GELU)
+  and our attention fusion (attention_fusion.py), the exact (fp32) graph the onnxruntime backend runs;
 - model_int8.onnx: dynamic int8 quantization of the optimized graph, kept only when it passes the dev check
-  (evaluation/quantization_check.py, its result in quantization.json).
+  (evaluation/runtime.py, its result in quantization.json).
 
 source.json records the fingerprint of the weights the graphs were made from: a folder trained again gets
 new graphs instead of stale ones.
