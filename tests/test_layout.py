@@ -9,7 +9,7 @@ from conftest import REPO
 
 PACKAGE = os.path.join(REPO, "tunekit")
 ROOT_MODULES = {"__init__.py", "pipeline.py", "compat.py", "errors.py", "cli.py"}
-STAGES = {"config", "data", "encoding", "modeling", "training", "evaluation", "outputs", "inference", "tasks"}
+STAGES = {"config", "data", "encoding", "modeling", "training", "evaluation", "outputs", "inference", "serving", "tasks"}
 
 
 def package_files():

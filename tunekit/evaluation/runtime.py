@@ -40,7 +40,7 @@ def saved_folder(settings) -> str:
 
 
 @contextlib.contextmanager
-def evaluated_with(trainer, model):
+def evaluated_with(trainer, model) -> 'Iterator[torch.nn.Module]':
     """Trainer's evaluation loop runs `model` inside the block; the PyTorch model is back afterwards (the export
     and the model card read it)."""
     original = trainer.model, trainer.model_wrapped
@@ -105,7 +105,7 @@ def make_checked_int8(trainer, model, tokenizer, folder: str, metric: str, toler
     return record
 
 
-def evaluation_model(trainer, settings, tokenizer, metric: str):
+def evaluation_model(trainer, settings, tokenizer, metric: str) -> 'torch.nn.Module':
     """The model the run's evaluations use: trainer.model for --backend torch, else its ONNX Runtime graph."""
     run = settings.run
     if run.backend == "torch":

@@ -34,7 +34,7 @@ class Graph:
         node = self.producer.get(name)
         return name in self.weights or (node is not None and node.op_type == "Constant")
 
-    def projection(self, name: str):
+    def projection(self, name: str) -> 'onnx.NodeProto | None':
         """(MatMul, bias Add or None) of the weight product that `name` is computed from through reshapes,
         transposes and scalings, or None."""
         node, seen = self.producer.get(name), 0
@@ -52,18 +52,18 @@ class Graph:
             node = self.producer.get(moving[0])
         return None
 
-    def bias_of(self, matmul):
+    def bias_of(self, matmul) -> 'onnx.NodeProto | None':
         """The Add of a bias vector right after a projection, or None."""
         for consumer in self.consumers.get(matmul.output[0], []):
             if consumer.op_type == "Add" and any(name in self.weights for name in consumer.input):
                 return consumer
         return None
 
-    def single_consumer(self, name: str, op_type: str):
+    def single_consumer(self, name: str, op_type: str) -> 'onnx.NodeProto | None':
         found = [node for node in self.consumers.get(name, []) if node.op_type == op_type]
         return found[0] if len(found) == 1 else None
 
-    def context_product(self, softmax):
+    def context_product(self, softmax) -> 'onnx.NodeProto | None':
         """The MatMul of the attention probabilities and the values, after any NaN guard (IsNaN/Where)."""
         name = softmax.output[0]
         for _ in range(3):
@@ -76,7 +76,7 @@ class Graph:
             name = where.output[0]
         return None
 
-    def merged_heads(self, context):
+    def merged_heads(self, context) -> 'onnx.NodeProto | None':
         """The Reshape that merges the heads of the context back into (batch, sequence, hidden)."""
         transpose = self.single_consumer(context.output[0], "Transpose")
         return self.single_consumer(transpose.output[0], "Reshape") if transpose is not None else None

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from tunekit.encoding import IGNORE_INDEX
+
 
 
 def session_for(path: str, threads: int | None = None) -> 'onnxruntime.InferenceSession':
@@ -42,7 +44,8 @@ class OnnxRuntimeModel(torch.nn.Module):
         self.computes_own_loss = self.crf is not None
         self.file_name = os.path.basename(path)
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **unused):
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None,
+                **unused) -> SequenceClassifierOutput:
         given = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
         if given["attention_mask"] is None:
             given["attention_mask"] = torch.ones_like(input_ids)
@@ -65,8 +68,8 @@ class OnnxRuntimeModel(torch.nn.Module):
 def standard_loss(logits: torch.Tensor, labels: torch.Tensor, config) -> torch.Tensor:
     """The loss transformers' models compute from their logits (Trainer reports it as the evaluation loss)."""
     functional = torch.nn.functional
-    if logits.dim() == 3:  # token classification; -100 marks the pieces without a label
-        return functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    if logits.dim() == 3:  # token classification; IGNORE_INDEX marks the pieces without a label
+        return functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX)
     if config.problem_type == "regression":
         return functional.mse_loss(logits.squeeze(-1), labels.float().squeeze(-1))
     if config.problem_type == "multi_label_classification":

@@ -15,7 +15,7 @@ SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
 
 
 @contextlib.contextmanager
-def quiet_exporter():
+def quiet_exporter() -> 'Iterator[None]':
     """The exporter's progress lines and its warnings about operators of other libraries stay out of the run's log."""
     exporter_log = logging.getLogger("torch.onnx")
     level = exporter_log.level

@@ -54,7 +54,8 @@ def parse(argv: list) -> 'argparse.Namespace':
 
 
 def make_app(model_dir: str, backend: str = "torch", quantize: str = "none", limits: Limits | None = None,
-             max_batch_texts: int = 128, batch_wait_ms: float = 5.0, batch_size: int = 32, max_seq_length=None):
+             max_batch_texts: int = 128, batch_wait_ms: float = 5.0, batch_size: int = 32,
+             max_seq_length=None) -> 'starlette.applications.Starlette':
     """The Starlette application serving the folder (the model is loaded here, before the first request)."""
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
