@@ -216,3 +216,46 @@ def test_chunk_attention_is_refused_before_any_graph_is_made():
     with pytest.raises(UserError, match="does not cover --chunk_pooling attention"):
         check_runnable(pooled)
     check_runnable(SimpleNamespace(config=SimpleNamespace(tunekit_pooling={"tokens": "mean"})))  # runs
+
+
+def test_a_training_run_with_quantize_evaluates_its_checked_int8_graph(tiny_bert, tmp_path):
+    output = tmp_path / "out"
+    trained = run_script(*train_flags(tiny_bert, output, "--quantize", "int8", "--save_strategy", "no"))
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    record = json.loads((output / "onnx" / "quantization.json").read_text())
+    assert record["dev_examples"] == 60 and record["attempts"]
+    assert (output / "onnx" / "model_int8.onnx").exists() == record["kept"]
+    used = "model_int8.onnx" if record["kept"] else "model_optimized.onnx"
+    assert f"Evaluating with ONNX Runtime: {output / 'onnx' / used}" in trained.stdout + trained.stderr
+    if record["kept"]:  # the run's dev results are the int8 graph's
+        assert 100 * key_values(output / "eval_results.txt")["eval_f1"] == pytest.approx(record["int8"], abs=1e-3)
+    assert (output / "predictions.txt").exists()
+
+
+def test_an_int8_graph_that_loses_too_much_is_made_again_then_dropped(trained_ner, tmp_path):
+    from types import SimpleNamespace
+
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from tunekit.evaluation.runtime import make_checked_int8
+
+    folder = copy_of(trained_ner, tmp_path)
+    model = AutoModelForTokenClassification.from_pretrained(folder)
+    scores = {"model_optimized.onnx": 0.90, "model_int8.onnx": 0.80}  # int8 loses 10 points on "dev"
+
+    class Trainer:  # what make_checked_int8 reads of a Trainer: its dev split, model slots and predict
+        eval_dataset = list(range(60))
+        data_collator = None
+        model = model_wrapped = None
+
+        def predict(self, dataset, metric_key_prefix):
+            return SimpleNamespace(metrics={"eval_f1": scores[self.model.file_name]})
+
+    record = make_checked_int8(Trainer(), model, AutoTokenizer.from_pretrained(folder), str(folder), "f1", 0.5)
+    assert not record["kept"] and record["exact"] == 90.0 and record["int8"] == 80.0
+    assert [attempt["fp32_products"] for attempt in record["attempts"]] == [
+        "the classifier and the first layer's feed-forward output", "the classifier and every feed-forward output"]
+    assert not (folder / "onnx" / "model_int8.onnx").exists()
+    assert json.loads((folder / "onnx" / "quantization.json").read_text()) == record
+    refused = run_script("sh", PREDICT, str(folder), "--quantize", "int8", input_text="Anna visited Oslo .\n")
+    assert refused.returncode == 2 and "the last one was not kept: dev f1 80.00 against 90.00 exact" in refused.stderr
