@@ -1,20 +1,27 @@
-"""The files a scored NER split leaves: seqeval's report, per-type and confusion charts, predictions.txt."""
+"""The files a scored NER split leaves: seqeval's report, the error analysis, per-type and confusion charts,
+predictions.txt."""
 
+import json
 import os
 
+from tunekit.evaluation.entity_errors import entity_errors
 from tunekit.evaluation.ner_scorer import entity_report, word_types
 from tunekit.outputs.files import atomic_write, chart_title
 from tunekit.outputs.plots import confusion_chart, confusion_matrix, per_type_scores
 from tunekit.tasks.base import Scored
 
 
-def write_scored_split(output_dir: str, prefix: str, scored: Scored, data_args) -> None:
-    """<eval|test>_classification_report.txt, _entity_scores.png and _confusion_matrix.png of a split with gold."""
+def write_scored_split(output_dir: str, prefix: str, scored: Scored, data_args, words: list) -> None:
+    """<eval|test>_classification_report.txt, _entity_errors.json, _entity_scores.png and _confusion_matrix.png of a
+    split with gold; words: the tokens of each sentence (the error analysis shows the worst sentences)."""
     if not any(scored.gold):
         return
     name = "eval" if prefix == "eval" else "test"
     atomic_write(os.path.join(output_dir, f"{name}_classification_report.txt"),
                  entity_report(scored.gold, scored.predicted, data_args))
+    analysis = entity_errors(words, scored.gold, scored.predicted)
+    atomic_write(os.path.join(output_dir, f"{name}_entity_errors.json"),
+                 json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
     per_type = {kind: values for kind, values in scored.details.items() if isinstance(values, dict)}
     if per_type:
         per_type_scores(per_type, os.path.join(output_dir, f"{name}_entity_scores.png"),

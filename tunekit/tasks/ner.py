@@ -208,7 +208,7 @@ class TokenClassification(Task):
         return [(split, "eval" if split == "validation" else "predict") for split in ("validation", "test") if split in splits]
 
     def write_outputs(self, split: str, prefix: str, output_dir: str, scored: Scored, splits, config, settings, prepared) -> None:
-        write_scored_split(output_dir, prefix, scored, settings.data)
+        write_scored_split(output_dir, prefix, scored, settings.data, splits[split][0]["tokens"])
         if split == "test":
             write_predictions(output_dir, splits[split][0], scored.predicted)
 
