@@ -114,7 +114,8 @@ def evaluation_model(trainer, settings, tokenizer, metric: str) -> 'torch.nn.Mod
     check_runnable(model)
     folder = saved_folder(settings)
     graphs_folder(folder)  # graphs and checks of earlier weights are removed first
-    if run.quantize == "int8":
+    quantize = run.quantize
+    if quantize == "int8":
         record = quantization_record(folder)  # made once per weights (graphs_folder clears it after retraining)
         if record is None or (record.get("kept") and not os.path.isfile(int8_graph_path(folder, model))):
             record = make_checked_int8(trainer, model, tokenizer, folder, metric, run.quantize_tolerance)
@@ -122,7 +123,7 @@ def evaluation_model(trainer, settings, tokenizer, metric: str) -> 'torch.nn.Mod
             logger.warning("The int8 graph of %s did not pass its dev check (%s): evaluating with the exact graph",
                            folder, os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE))
         if not record["kept"]:
-            return runtime_model(model, tokenizer, folder, "onnxruntime")
-    chosen = runtime_model(model, tokenizer, folder, run.backend, run.quantize)
+            quantize = "none"
+    chosen = runtime_model(model, tokenizer, folder, run.backend, quantize)
     logger.info("Evaluating with ONNX Runtime: %s", os.path.join(folder, ONNX_FOLDER, chosen.file_name))
     return chosen

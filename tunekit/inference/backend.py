@@ -39,10 +39,11 @@ def checked_int8_path(folder: str, model) -> str:
 
 
 def runtime_model(model: torch.nn.Module, tokenizer, folder: str, backend: str, quantize: str = "none") -> torch.nn.Module:
-    """model itself (backend torch), or an OnnxRuntimeModel of the folder's exact or checked int8 graph."""
+    """model itself (backend torch), or an OnnxRuntimeModel of the folder's exact or checked int8 graph (int8 is an
+    ONNX graph: --quantize int8 implies onnxruntime)."""
+    if quantize == "int8":
+        backend = "onnxruntime"
     if backend == "torch":
-        if quantize != "none":
-            raise UserError("--quantize int8 runs an ONNX graph: use it with --backend onnxruntime")
         return model
     if backend != "onnxruntime":
         raise UserError(f"--backend must be torch or onnxruntime, not {backend}")

@@ -55,13 +55,10 @@ class OnnxRuntimeModel(torch.nn.Module):
         logits = torch.from_numpy(self.session.run(["logits"], feed)[0]).float()
         loss = None if labels is None or self.crf is not None else standard_loss(logits, labels, self.config)
         if self.crf is not None:
-            from tunekit.modeling.taggers.modeling_crf import PATH_BONUS
-
             mask = given["attention_mask"].bool()
             if labels is not None:
                 loss = self.crf.negative_log_likelihood(logits, mask, labels).mean()
-            path = self.crf.viterbi(logits, mask)
-            logits = logits + PATH_BONUS * torch.nn.functional.one_hot(path, logits.shape[-1]).to(logits.dtype)
+            logits = self.crf.decoded_logits(logits, mask)
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
 

@@ -143,8 +143,7 @@ def predicted_records(task: str, predictor, texts: list, pairs: list | None, pro
 def main(argv: list | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     texts, pairs = read_inputs(args.input)
-    backend = "onnxruntime" if args.quantize == "int8" else args.backend
-    task, predictor = load_predictor(args.model_dir, args.max_seq_length, args.batch_size, backend, args.quantize)
+    task, predictor = load_predictor(args.model_dir, args.max_seq_length, args.batch_size, args.backend, args.quantize)
     progress = None
     if args.input and not args.quiet:
         from tqdm.auto import tqdm

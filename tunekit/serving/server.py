@@ -63,12 +63,11 @@ def make_app(model_dir: str, backend: str = "torch", quantize: str = "none", lim
     from starlette.routing import Route
 
     limits = limits or Limits()
-    backend = "onnxruntime" if quantize == "int8" else backend
     task, predictor = load_predictor(model_dir, max_seq_length, batch_size, backend, quantize)
     pairs_allowed = task != "ner"
     batcher = RequestBatcher(lambda texts, pairs: predicted_records(task, predictor, texts, pairs),
                              max_batch_texts, batch_wait_ms / 1000)
-    engine = backend + (" int8" if quantize == "int8" else "")
+    engine = "onnxruntime int8" if quantize == "int8" else backend
     name = os.path.basename(os.path.abspath(model_dir))
     labels = sorted({label.partition("-")[2] or label for label in predictor.id2label.values()} - {"O"})
     kind = "entities" if task == "ner" else "labels"

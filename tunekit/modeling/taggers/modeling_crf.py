@@ -86,6 +86,11 @@ class LinearChainCrf(nn.Module):
         allowed = torch.where(labelled.unsqueeze(2), one_hot, allowed)
         return self.log_partition(emissions, mask) - self.log_partition(emissions, mask, allowed)
 
+    def decoded_logits(self, emissions, mask):
+        """The emissions with the Viterbi path raised by PATH_BONUS: an argmax over them reads the decoded labels."""
+        path = self.viterbi(emissions, mask)
+        return emissions + PATH_BONUS * nn.functional.one_hot(path, emissions.shape[-1]).to(emissions.dtype)
+
     def viterbi(self, emissions, mask):
         """The best label path of each sequence (positions outside the mask repeat the last label)."""
         transitions, start, end = self.scores()
@@ -138,8 +143,5 @@ class CrfForTokenClassification(AroundAnEncoder):
         loss = None
         if labels is not None:
             loss = self.crf.negative_log_likelihood(emissions, mask, labels).mean()
-        logits = emissions
-        if not self.training:
-            path = self.crf.viterbi(emissions, mask)
-            logits = emissions + PATH_BONUS * nn.functional.one_hot(path, emissions.shape[-1]).to(emissions.dtype)
+        logits = emissions if self.training else self.crf.decoded_logits(emissions, mask)
         return TokenClassifierOutput(loss=loss, logits=logits)
