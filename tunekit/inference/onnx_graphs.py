@@ -12,6 +12,7 @@ new graphs instead of stale ones.
 """
 
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -50,15 +51,24 @@ def check_runnable(model) -> None:
 
 
 def weights_fingerprint(folder: str) -> str:
+    """sha256 of the folder's weights file."""
     for name in WEIGHT_FILES:
         path = os.path.join(folder, name)
         if os.path.isfile(path):
-            digest = hashlib.sha256()
-            with open(path, "rb") as stream:
-                for block in iter(lambda: stream.read(1 << 22), b""):
-                    digest.update(block)
-            return digest.hexdigest()
+            status = os.stat(path)
+            return file_sha256(os.path.abspath(path), status.st_size, status.st_mtime_ns)
     raise UserError(f"{folder}: no model weights ({' or '.join(WEIGHT_FILES)}) to run")
+
+
+@functools.lru_cache(maxsize=8)
+def file_sha256(path: str, size: int, modified_ns: int) -> str:
+    """Hashed once per version of the file (size and modification time in the key): a run asks several times."""
+    del size, modified_ns
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def graphs_folder(folder: str) -> str:
@@ -123,7 +133,7 @@ def optimized_graph(folder: str, model, tokenizer) -> str:
 def same_outputs(reference: str, candidate: str, tokenizer) -> bool:
     """Whether two graphs give the same logits (atol 1e-4) and labels on padded sample sentences."""
     from tunekit.inference.onnx_model import session_for
-    from tunekit.outputs.onnx_export import SAMPLE_TEXTS
+    from tunekit.outputs.onnx_export import SAMPLE_TEXTS, same_predictions
 
     sample = tokenizer(SAMPLE_TEXTS + ["One more sentence , longer than the others , with padding around it ."],
                        padding=True, return_tensors="np")
@@ -140,7 +150,7 @@ def same_outputs(reference: str, candidate: str, tokenizer) -> bool:
     if expected.ndim == 3:  # token logits: the padding's are not compared
         real = sample["attention_mask"].astype(bool)
         expected, actual = expected[real], actual[real]
-    return bool(np.allclose(actual, expected, atol=1e-4) and (actual.argmax(-1) == expected.argmax(-1)).all())
+    return same_predictions(actual, expected)
 
 
 def int8_graph_path(folder: str, model) -> str:

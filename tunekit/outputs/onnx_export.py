@@ -14,6 +14,11 @@ from tunekit.outputs.files import replaced_atomically
 SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
 
 
+def same_predictions(actual: np.ndarray, expected: np.ndarray) -> bool:
+    """The same logits (within 1e-4) and the same labels: what a graph must give to stand for the model."""
+    return bool(np.allclose(actual, expected, atol=1e-4) and (actual.argmax(-1) == expected.argmax(-1)).all())
+
+
 @contextlib.contextmanager
 def quiet_exporter() -> 'Iterator[None]':
     """The exporter's progress lines and its warnings about operators of other libraries stay out of the run's log."""
@@ -70,6 +75,6 @@ def export_onnx(model, tokenizer, output_dir: str, path: str | None = None) -> s
         expected = wrapped(*(sample[name] for name in names)).numpy()
         session = onnxruntime.InferenceSession(temporary, providers=["CPUExecutionProvider"])
         actual = session.run(["logits"], {name: sample[name].numpy() for name in names})[0]
-        if not (np.allclose(actual, expected, atol=1e-4) and (actual.argmax(-1) == expected.argmax(-1)).all()):
+        if not same_predictions(actual, expected):
             raise RuntimeError("the ONNX export does not reproduce the PyTorch predictions")  # nothing is kept
     return path
