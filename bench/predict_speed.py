@@ -165,28 +165,22 @@ def packed_against_sorted(folder: str, data: str) -> None:
     print("| prediction batches | sentences/s | padding |\n| --- | --- | --- |")
     timed("length-sorted batches of 64", sorted_batches)
     for capacity in (64, 128):
-        packer = packing.PackedBatches(model.config.pad_token_id, 0, 8, additive_mask=True)
-        batches, group = [], []
+        packer = packing.PackedBatches(model.config.pad_token_id, 0, 8, additive_mask=True, min_row_length=capacity)
+        batches, group, group_tokens = [], [], 0
         for feature in features:  # consecutive sorted sentences, about the tokens of 64 rows of `capacity`
             group.append(feature)
-            if sum(len(f["input_ids"]) for f in group) >= 0.95 * 64 * capacity:
-                batches.append(packed(packer, group, capacity))
-                group = []
+            group_tokens += len(feature["input_ids"])
+            if group_tokens >= 0.95 * 64 * capacity:
+                batches.append(packed(packer, group))
+                group, group_tokens = [], 0
         if group:
-            batches.append(packed(packer, group, capacity))
+            batches.append(packed(packer, group))
         timed(f"packed rows of {capacity} tokens", batches)
 
 
-def packed(packer, group: list, capacity: int) -> dict:
-    """The group packed first fit into rows of `capacity` tokens (or its longest sentence, when longer)."""
-    from tunekit.training.speed import packing
-
-    original = packing.row_capacity
-    packing.row_capacity = lambda lengths, multiple: max(capacity, original(lengths, multiple))
-    try:
-        batch = packer(group)
-    finally:
-        packing.row_capacity = original
+def packed(packer, group: list) -> dict:
+    """The group packed first fit into the packer's rows, without the labels prediction has no use for."""
+    batch = packer(group)
     del batch["labels"]
     return batch
 

@@ -46,15 +46,16 @@ class PackedBatches:
     attention mask (rows, 1, length, length), boolean (True = attend) or, for eager attention, additive; a
     row's padded tail attends only to itself."""
 
-    def __init__(self, pad_token_id, first_position=0, multiple=8, additive_mask=False):
+    def __init__(self, pad_token_id, first_position=0, multiple=8, additive_mask=False, min_row_length=0):
         self.pad_token_id = pad_token_id or 0
+        self.min_row_length = min_row_length  # rows at least this long (prediction packs many short sentences)
         self.first_position = first_position
         self.multiple = multiple or 1
         self.additive_mask = additive_mask
 
     def __call__(self, features):
         lengths = [len(feature["input_ids"]) for feature in features]
-        capacity = row_capacity(lengths, self.multiple)
+        capacity = max(self.min_row_length, row_capacity(lengths, self.multiple))
         rows = first_fit_rows(lengths, capacity)
         shape = (len(rows), capacity)
         input_ids = torch.full(shape, self.pad_token_id, dtype=torch.long)
