@@ -171,6 +171,22 @@ class RunArguments:
         default=0.5,
         metadata={"help": "The most the int8 graph may lose on the main dev metric, in points (F1 or accuracy x 100)."},
     )
+    bootstrap_resamples: int = field(
+        default=1000,
+        metadata={"help": "Resamples of the evaluated sentences or texts behind the 95% confidence intervals of the "
+                  "final dev and test scores (seeded by --seed); 0: no intervals."},
+    )
+    inspect_data: bool = field(
+        default=False,
+        metadata={"help": "Write the data report (data_report.json / .txt: sizes, word-piece lengths against "
+                  "--max_seq_length, labels, tagging scheme, unseen labels, overlap between splits) and stop, "
+                  "without loading the model. Every run writes it before training."},
+    )
+    seeds: Optional[str] = field(
+        default=None,
+        metadata={"help": "Comma-separated seeds, e.g. 42,1,2: the same run once per seed into <output_dir>/seed-N, "
+                  "then every metric as mean and standard deviation in <output_dir>/seeds_summary.json / .md."},
+    )
     precision: str = field(
         default="auto",
         metadata={
@@ -297,6 +313,20 @@ class RunArguments:
             self.backend = "onnxruntime"  # the int8 graph is an ONNX graph
         if self.precision not in PRECISIONS:
             raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision}")
+        if self.bootstrap_resamples < 0:
+            raise ValueError("--bootstrap_resamples must be zero or more")
+        if self.seeds is not None:
+            self.seeds = seed_list(self.seeds)
+
+
+def seed_list(text) -> str:
+    """--seeds as given (42,1,2), checked: whole numbers, each once; kept as text for the saved arguments."""
+    parts = [part.strip() for part in str(text).split(",") if part.strip()]
+    if not parts or not all(part.lstrip("-").isdigit() for part in parts):
+        raise ValueError(f"--seeds must be comma-separated whole numbers, e.g. 42,1,2, not '{text}'")
+    if len(set(int(part) for part in parts)) != len(parts):
+        raise ValueError(f"--seeds names a seed twice: '{text}'")
+    return ",".join(str(int(part)) for part in parts)
 
 
 def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:

@@ -3,6 +3,9 @@
 import numpy as np
 
 from tunekit.encoding.classification import MULTI_LABEL, REGRESSION, SINGLE, pool_chunks
+from tunekit.evaluation.intervals import (
+    Statistics, confusion_statistics, correlation_statistics, multi_label_statistics,
+)
 from tunekit.evaluation.metrics import load_local_metric
 from tunekit.tasks.base import Scored
 
@@ -33,8 +36,17 @@ class ClassificationScorer:
         if self.problem_type == REGRESSION:
             return Scored(self.metric.compute(predictions=logits[:, 0], references=references), logits, references)
         if self.problem_type == MULTI_LABEL:
-            metrics = self.metric.compute(predictions=(logits > 0).astype(int), references=references.astype(int))
-            return Scored(metrics, logits, references)
+            chosen = (logits > 0).astype(int)
+            metrics = self.metric.compute(predictions=chosen, references=references.astype(int))
+            return Scored(metrics, logits, references, chosen)
         predictions = logits.argmax(-1)
         metrics = self.metric.compute(predictions=predictions, references=references, num_labels=self.num_labels)
         return Scored(metrics, logits, references, predictions)
+
+    def statistics(self, scored: Scored) -> Statistics:
+        """Each text's figures, for the bootstrap intervals of the problem type's scores."""
+        if self.problem_type == REGRESSION:
+            return correlation_statistics(scored.gold, scored.predicted[:, 0])
+        if self.problem_type == MULTI_LABEL:
+            return multi_label_statistics(scored.gold.astype(int), scored.details)
+        return confusion_statistics(scored.gold.astype(int), scored.details.astype(int), self.num_labels)

@@ -9,9 +9,10 @@ scheme is left to seqeval itself.
 
 from collections import Counter
 
+import numpy as np
 from seqeval.metrics import accuracy_score, classification_report
 from seqeval.metrics.sequence_labeling import get_entities
-from seqeval.scheme import BILOU, IOB1, IOB2, IOBES, IOE1, IOE2
+from seqeval.scheme import BILOU, IOB1, IOB2, IOBES, IOE1, IOE2, Entities
 
 SCHEMES = {"IOB1": IOB1, "IOB2": IOB2, "IOE1": IOE1, "IOE2": IOE2, "IOBES": IOBES, "BILOU": BILOU}
 
@@ -64,3 +65,22 @@ def entity_scores(predictions: list, references: list, mode: str | None = None, 
         scores[f"overall_{name}"] = float(overall[name])
     scores["overall_accuracy"] = float(accuracy_score(y_true=references, y_pred=predictions))
     return scores
+
+
+def sentence_hits(predictions: list, references: list, mode: str | None = None, scheme: str | None = None) -> np.ndarray:
+    """(entities found exactly, predicted, gold) of each sentence, read as entity_scores reads them: their sums
+    give its overall figures (the bootstrap resamples sentences)."""
+    if mode == "strict":
+        scheme_class = SCHEMES[scheme or "IOB2"]
+
+        def entities(tags):
+            return {entity.to_tuple()[1:] for entity in Entities([list(tags)], scheme_class, suffix=False).entities[0]}
+    else:
+        def entities(tags):
+            return set(get_entities(list(tags)))
+
+    rows = np.zeros((len(references), 3), dtype=np.int64)
+    for index, (predicted_tags, gold_tags) in enumerate(zip(predictions, references)):
+        predicted, gold = entities(predicted_tags), entities(gold_tags)
+        rows[index] = (len(predicted & gold), len(predicted), len(gold))
+    return rows

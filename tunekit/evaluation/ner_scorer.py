@@ -3,7 +3,9 @@
 from seqeval.metrics import classification_report
 
 from tunekit.encoding.ner import words_from_pieces
-from tunekit.evaluation.entity_scores import SCHEMES, entity_scores
+from tunekit.evaluation.entity_errors import entity_errors
+from tunekit.evaluation.entity_scores import SCHEMES, entity_scores, sentence_hits
+from tunekit.evaluation.intervals import Statistics, hit_metrics
 from tunekit.tasks.base import Scored
 
 
@@ -11,6 +13,7 @@ class NerScorer:
     """Scores one encoded split: maps piece predictions back to one tag per word and scores them with seqeval."""
 
     def __init__(self, sentences, features, id2label: dict, data_args, documents=None):
+        self.sentences = sentences
         self.gold = sentences["tags"]
         # encoded by document (--document_context): predictions come per document and are split into sentences
         self.documents = documents
@@ -40,6 +43,15 @@ class NerScorer:
                     for name, value in values.items():
                         metrics[f"{entity_type}_{name}"] = value
         return Scored(metrics, predicted, self.gold, scores)
+
+    def statistics(self, scored: Scored) -> Statistics:
+        """Each sentence's entity hits, for the bootstrap intervals of precision, recall and F1."""
+        hits = sentence_hits(scored.predicted, scored.gold, self.data_args.seqeval_mode, self.data_args.seqeval_scheme)
+        return Statistics(hits, hit_metrics())
+
+    def error_analysis(self, scored: Scored) -> dict:
+        """entity_errors of the split (kinds of error, span scores, the worst sentences)."""
+        return entity_errors(self.sentences["tokens"], scored.gold, scored.predicted)
 
 
 def split_into_sentences(documents: list, sentence_words: list, positions: list) -> list:

@@ -1,13 +1,20 @@
 """Scoring the evaluated splits after training: predict each in length order, score it with its task scorer, and
 hand what the scorer predicted to the task's writers (main process only)."""
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 from transformers import EvalPrediction
 
+from tunekit.evaluation.entity_errors import KINDS
+from tunekit.evaluation.intervals import bootstrap_intervals, interval_metrics
 from tunekit.evaluation.order import in_input_order, in_order_scorer, sorted_by_length
 from tunekit.outputs.files import save_results
+from tunekit.tasks.base import Scored
+
+logger = logging.getLogger("tunekit")
 
 
 @dataclass
@@ -22,8 +29,20 @@ class Evaluation:
     write_outputs: Callable | None = None
 
 
-def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool) -> dict:
-    """Predict and score each split, save its results and files; returns prefix -> metrics."""
+def closing_figures(scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> tuple[dict, Scored]:
+    """The figures of a final evaluation beyond the scores: 95% bootstrap intervals (`resamples` resamples of the
+    split's sentences or texts, seeded) and, for NER, the error analysis's counts and span scores."""
+    metrics = interval_metrics(prefix, bootstrap_intervals(scorer.statistics(scored), resamples, seed))
+    if hasattr(scorer, "error_analysis"):
+        scored = scored._replace(analysis=scorer.error_analysis(scored))
+        metrics.update({f"{prefix}_span_{name}": value for name, value in scored.analysis["span"].items()})
+        metrics.update({f"{prefix}_errors_{kind}": scored.analysis["totals"][kind] for kind in KINDS})
+    return metrics, scored
+
+
+def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool, resamples: int = 1000) -> dict:
+    """Predict and score each split (with intervals and error analysis where it has gold), save its results and
+    files; returns prefix -> metrics."""
     summary = {}
     for evaluation in evaluations:
         dataset, order = sorted_by_length(evaluation.dataset, sort_by_length)
@@ -39,6 +58,13 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
             predictions = in_input_order(output.predictions, order)
             scored.append(evaluation.scorer.score(EvalPrediction(predictions=predictions, label_ids=None)))
         metrics = dict(output.metrics, **{f"{evaluation.prefix}_samples": evaluation.samples})
+        if scored[-1].metrics:
+            started = time.perf_counter()
+            figures, scored[-1] = closing_figures(evaluation.scorer, scored[-1], evaluation.prefix, resamples,
+                                                  trainer.args.seed)
+            metrics.update(figures)
+            logger.info("%s: intervals (%d resamples) and error analysis in %.2f s", evaluation.prefix, resamples,
+                        time.perf_counter() - started)
         summary[evaluation.prefix] = metrics
         if trainer.is_world_process_zero():
             save_results(trainer.args.output_dir, evaluation.prefix, metrics)

@@ -3,6 +3,7 @@
 import logging
 import os
 
+from tunekit.evaluation.entity_errors import KINDS
 from tunekit.outputs.model_card import write_model_card
 from tunekit.outputs.plots import training_curves
 from tunekit.training.run_folder import saved_run_facts
@@ -11,8 +12,24 @@ logger = logging.getLogger("tunekit")
 SUMMARY_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "loss")
 
 
+def interval(metrics: dict, key: str) -> str:
+    """` [0.7952, 0.8101]`: a score's 95% interval, where the run has one."""
+    if f"{key}_ci_low" not in metrics:
+        return ""
+    return f" [{metrics[f'{key}_ci_low']:.4f}, {metrics[f'{key}_ci_high']:.4f}]"
+
+
+def error_row(prefix: str, metrics: dict) -> str | None:
+    """`span f1 0.8841; errors: 120 wrong type, ...` of a scored NER split."""
+    if f"{prefix}_span_f1" not in metrics:
+        return None
+    counts = ", ".join(f"{metrics[f'{prefix}_errors_{kind}']} {kind.replace('_', ' ')}" for kind in KINDS)
+    return f"span f1 {metrics[f'{prefix}_span_f1']:.4f}; errors: {counts}"
+
+
 def summary_table(train_metrics, summary) -> str:
-    """A short table of the run's main numbers, one row per split."""
+    """A short table of the run's main numbers, one row per split (scores with their 95% intervals), and a row of
+    each NER split's errors."""
     rows = []
     if train_metrics:
         speed = train_metrics.get("train_samples_per_second")
@@ -20,8 +37,12 @@ def summary_table(train_metrics, summary) -> str:
                      + (f", {speed:.1f} samples/s" if speed else "")
                      + f", {train_metrics.get('train_runtime', 0):.0f}s"))
     for prefix, metrics in summary.items():
-        shown = [f"{name} {metrics[f'{prefix}_{name}']:.4f}" for name in SUMMARY_METRICS if f"{prefix}_{name}" in metrics]
-        rows.append(({"eval": "dev", "eval_mm": "dev-mm", "predict": "test"}.get(prefix, prefix), ", ".join(shown)))
+        shown = [f"{name} {metrics[f'{prefix}_{name}']:.4f}" + interval(metrics, f"{prefix}_{name}")
+                 for name in SUMMARY_METRICS if f"{prefix}_{name}" in metrics]
+        name = {"eval": "dev", "eval_mm": "dev-mm", "predict": "test"}.get(prefix, prefix)
+        rows.append((name, ", ".join(shown)))
+        if error_row(prefix, metrics):
+            rows.append(("", error_row(prefix, metrics)))
     width = max((len(name) for name, _ in rows), default=5)
     return "\n".join(f"  {name:<{width}}  {values}" for name, values in rows)
 

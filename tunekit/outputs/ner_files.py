@@ -19,7 +19,7 @@ def write_scored_split(output_dir: str, prefix: str, scored: Scored, data_args, 
     name = "eval" if prefix == "eval" else "test"
     atomic_write(os.path.join(output_dir, f"{name}_classification_report.txt"),
                  entity_report(scored.gold, scored.predicted, data_args))
-    analysis = entity_errors(words, scored.gold, scored.predicted)
+    analysis = scored.analysis if scored.analysis is not None else entity_errors(words, scored.gold, scored.predicted)
     atomic_write(os.path.join(output_dir, f"{name}_entity_errors.json"),
                  json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
     per_type = {kind: values for kind, values in scored.details.items() if isinstance(values, dict)}

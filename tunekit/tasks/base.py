@@ -10,12 +10,13 @@ from typing import Any, Callable, NamedTuple, Optional
 
 class Scored(NamedTuple):
     """What a scorer returns for one split: the metrics, and what it predicted (and the gold it compared with),
-    for the writers."""
+    for the writers; analysis: the error analysis of a scored NER split (evaluation/entity_errors.py)."""
 
     metrics: dict
     predicted: Any
     gold: Any = None
     details: Any = None
+    analysis: Any = None
 
 
 @dataclass
