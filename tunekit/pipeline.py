@@ -8,6 +8,7 @@ at the points where their facts become known, and the speed path is decided once
 import logging
 import os
 import sys
+import time
 
 import datasets
 import torch
@@ -27,6 +28,7 @@ from tunekit.config.resolve import (
     resolved_config_text,
 )
 from tunekit.data.max_length import choose_max_length
+from tunekit.data.report import data_report, write_data_report
 from tunekit.data.sources import size_or_none
 from tunekit.encoding.splits import padding_options
 from tunekit.evaluation.run import Evaluation, run_evaluations
@@ -66,6 +68,8 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     if settings.run.quiet:
         logging.getLogger("tunekit").setLevel(logging.ERROR)
     set_seed(settings.training.seed)
+    if settings.run.inspect_data:  # only the data report is written: whatever the folder holds stays
+        return settings, None, None
     previous = finished_training(settings.training, settings.run)
     if previous is not None:
         evaluating = settings.training.do_eval or settings.training.do_predict
@@ -80,16 +84,34 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     return settings, previous, checkpoint_to_resume(settings.training, settings.run)
 
 
+def inspect_data(task: Task, splits: dict, settings: Settings, prepared, measure, longer_means: str) -> None:
+    """The data report (data/report.py): printed and written into the output folder by the main process."""
+    if settings.training.process_index != 0:
+        return
+    started = time.perf_counter()
+    numeric = prepared.extra.get("problem_type") == "regression"
+    report = data_report(splits, measure, settings.data.max_seq_length, longer_means, task.token_level, numeric)
+    text = write_data_report(settings.training.output_dir, report, task.token_level)
+    if not settings.run.quiet:
+        print(f"\nData report ({os.path.join(settings.training.output_dir, 'data_report.txt')}):\n{text}\n", flush=True)
+    logger.info("Data report made in %.2f s", time.perf_counter() - started)
+
+
 def run(task: Task, argv: list | None = None) -> int:
     settings, previous, checkpoint = start(task, argv)
     splits, data_changes = task.read(settings)
     settings = settle_data(settings, **data_changes)
-    prepared = task.prepare(splits, settings, load_config(settings.model))
+    # --inspect_data reports dev/test labels that training lacks instead of stopping at the first
+    labelled = {"train": splits["train"]} if settings.run.inspect_data and "train" in splits else splits
+    prepared = task.prepare(labelled, settings, load_config(settings.model))
     config, tokenizer = task.config_and_tokenizer(splits, settings, prepared)
     task.check(splits, settings, config, tokenizer)
     measure, longer_means = task.measure(tokenizer, settings.data)
     max_length = choose_max_length(settings.data, tokenizer, config, splits.get("train", (None,))[0], measure, longer_means)
     settings = settle_data(settings, max_seq_length=max_length)  # saved with the run: evaluation uses the same
+    inspect_data(task, splits, settings, prepared, measure, longer_means)
+    if settings.run.inspect_data:
+        return 0
     encoded = task.encode(splits, tokenizer, config, settings, prepared)
     settings = settle_data(settings, **task.settled_after_encoding(splits, encoded, settings, prepared))
     scorers = {split: task.scorer(split, splits, encoded, config, settings, prepared)

@@ -1,0 +1,164 @@
+"""The data report every run writes before training (and --inspect_data writes alone): per split the examples,
+words and word pieces against --max_seq_length, the labels, the tagging scheme and the entities it repairs, labels
+dev/test have that training lacks, and examples that appear both in training and in dev/test.
+
+Read from the raw splits with the run's tokenizer, as the encoder will see them: what a user should know before
+spending an hour of training on broken labels or a too-short max length.
+"""
+
+import logging
+import os
+from collections import Counter
+
+import numpy as np
+from seqeval.metrics.sequence_labeling import get_entities
+
+from tunekit.data.sources import size_or_none
+from tunekit.encoding.ner import starts_inside
+from tunekit.outputs.files import atomic_write, write_json
+
+logger = logging.getLogger("tunekit")
+REPORT_NAME = "data_report"
+DATA_REPORT_FILES = {f"{REPORT_NAME}.json", f"{REPORT_NAME}.txt"}
+PERCENTILES = (50, 90, 95, 99)
+SPLIT_NAMES = {"train": "train", "validation": "dev", "validation_matched": "dev", "test": "test"}
+
+
+def tagging_scheme(tag_counts: Counter, inside_starts: int, b_after_same_type: int) -> str:
+    """IOB1 / IOB2 / IOBES / BILOU / plain tags, from the tag prefixes and where entities start."""
+    prefixes = {tag[:2] for tag in tag_counts if len(tag) > 2 and tag[1] == "-"}
+    if not prefixes:
+        return "plain tags (no entity prefixes)"
+    if prefixes & {"E-", "S-"}:
+        return "IOBES"
+    if prefixes & {"L-", "U-"}:
+        return "BILOU"
+    begins = sum(count for tag, count in tag_counts.items() if tag.startswith("B-"))
+    if not inside_starts:
+        return "IOB2"
+    if begins == b_after_same_type:  # B- only between two entities of one type: IOB1's rule
+        return "IOB1"
+    return "IOB2 with entities starting with I-"
+
+
+def sentence_facts(tags: list) -> tuple[int, int]:
+    """(entities starting with I-, B- tags right after a tag of the same type) of one sentence."""
+    inside = sum(starts_inside(tags, i) for i in range(len(tags)))
+    after_same = sum(tag.startswith("B-") and i > 0 and tags[i - 1][2:] == tag[2:] and tags[i - 1] != "O"
+                     for i, tag in enumerate(tags))
+    return inside, after_same
+
+
+def percentiles(values: np.ndarray) -> dict:
+    if not len(values):
+        return {}
+    shown = {f"p{p}": int(np.percentile(values, p)) for p in PERCENTILES}
+    return dict(shown, min=int(values.min()), max=int(values.max()), mean=round(float(values.mean()), 1))
+
+
+def split_facts(dataset, measure, max_length: int, token_level: bool, numeric_labels: bool) -> tuple[dict, set]:
+    """(the figures of one split, its examples as text); measure(batch) -> word pieces per example (with special
+    tokens); numeric_labels: a regression's labels, summarised as numbers."""
+    pieces, words, keys, values = [], [], [], []
+    labels, tag_counts, inside_starts, b_after_same = Counter(), Counter(), 0, 0
+    for batch in dataset.iter(batch_size=2048):
+        pieces += measure(batch)
+        if token_level:
+            words += [len(tokens) for tokens in batch["tokens"]]
+            keys += [" ".join(tokens) for tokens in batch["tokens"]]
+            for tags in batch["tags"]:
+                tag_counts.update(tags)
+                labels.update(kind for kind, _, _ in get_entities(list(tags)))
+                inside, after_same = sentence_facts(tags)
+                inside_starts, b_after_same = inside_starts + inside, b_after_same + after_same
+        else:
+            words += [len(a.split()) + len((b or "").split()) for a, b in zip(batch["text_a"], batch["text_b"])]
+            keys += [a + "\t" + (b or "") for a, b in zip(batch["text_a"], batch["text_b"])]
+            for example_labels in batch["labels"]:
+                if numeric_labels:
+                    values += [float(value) for value in example_labels]
+                else:
+                    tag_counts.update(example_labels)
+    pieces = np.asarray(pieces)
+    longer = int((pieces > max_length).sum())
+    facts = {
+        "examples": len(words), "words": int(sum(words)), "word_pieces": percentiles(pieces),
+        "longer_than_max_seq_length": longer, "labels_seen": dict(sorted(tag_counts.items())),
+    }
+    if values:
+        facts["label_values"] = {"min": min(values), "mean": round(float(np.mean(values)), 4), "max": max(values)}
+    if token_level:
+        facts.update(entities=dict(labels.most_common()), entities_starting_with_I=inside_starts,
+                     scheme=tagging_scheme(tag_counts, inside_starts, b_after_same) if tag_counts else None)
+    return facts, set(keys)
+
+
+def data_report(splits: dict, measure, max_length: int, longer_means: str, token_level: bool,
+                numeric_labels: bool = False) -> dict:
+    """{max_seq_length, longer_means, splits: {split: figures}, unseen_labels, overlap} of the readable splits."""
+    report = {"max_seq_length": max_length, "longer_means": longer_means, "splits": {}, "unseen_labels": {},
+              "overlap": {}, "not_inspected": []}
+    keys = {}
+    for split, (dataset, _) in splits.items():
+        if size_or_none(dataset) is None:
+            report["not_inspected"].append(split)  # a stream is read once, by training
+            continue
+        report["splits"][split], keys[split] = split_facts(dataset, measure, max_length, token_level,
+                                                                   numeric_labels)
+    train = report["splits"].get("train")
+    for split, facts in report["splits"].items():
+        if split == "train" or train is None:
+            continue
+        if facts["labels_seen"]:
+            report["unseen_labels"][split] = sorted(set(facts["labels_seen"]) - set(train["labels_seen"]))
+        shared = keys[split] & keys["train"]
+        report["overlap"][split] = {"distinct_examples_also_in_train": len(shared),
+                                    "share": round(len(shared) / max(len(keys[split]), 1), 4),
+                                    "some": sorted(shared, key=len, reverse=True)[:5]}
+    return report
+
+
+def shown_counts(counts: dict, limit: int = 8) -> str:
+    total = sum(counts.values()) or 1
+    shown = [f"{name} {count} ({100 * count / total:.1f}%)" for name, count in list(counts.items())[:limit]]
+    return ", ".join(shown) + (f", ... ({len(counts) - limit} more)" if len(counts) > limit else "")
+
+
+def report_text(report: dict, token_level: bool) -> str:
+    """The short table the run prints and writes as data_report.txt."""
+    unit = "sentences" if token_level else "texts"
+    lines = [f"{'split':<6} {unit:>9} {'words':>9}  word pieces p50/p95/p99/max  > max_seq_length {report['max_seq_length']}"]
+    for split, facts in report["splits"].items():
+        pieces = facts["word_pieces"]
+        shown = "/".join(str(pieces.get(key, "-")) for key in ("p50", "p95", "p99", "max"))
+        share = 100 * facts["longer_than_max_seq_length"] / max(facts["examples"], 1)
+        lines.append(f"{SPLIT_NAMES.get(split, split):<6} {facts['examples']:>9} {facts['words']:>9}  {shown:<28} "
+                     f"{facts['longer_than_max_seq_length']} ({share:.1f}%) {report['longer_means']}")
+    for split, facts in report["splits"].items():
+        name = SPLIT_NAMES.get(split, split)
+        if token_level and facts.get("scheme"):
+            lines.append(f"{name}: scheme {facts['scheme']}; {facts['entities_starting_with_I']} entities start with "
+                         f"I-; entities: {shown_counts(facts['entities']) or 'none'}")
+        elif not token_level and facts["labels_seen"]:
+            lines.append(f"{name}: labels {shown_counts(dict(Counter(facts['labels_seen']).most_common()))}")
+        elif "label_values" in facts:
+            lines.append(f"{name}: label values " + ", ".join(f"{k} {v:g}" for k, v in facts["label_values"].items()))
+    for split, unseen in report["unseen_labels"].items():
+        if unseen:
+            lines.append(f"{SPLIT_NAMES.get(split, split)}: labels not in training: {', '.join(unseen[:10])}")
+    if report["unseen_labels"] and not any(report["unseen_labels"].values()):
+        lines.append("every dev/test label occurs in training")
+    for split, overlap in report["overlap"].items():
+        lines.append(f"{SPLIT_NAMES.get(split, split)}: {overlap['distinct_examples_also_in_train']} distinct {unit} "
+                     f"({100 * overlap['share']:.1f}%) also in train")
+    if report["not_inspected"]:
+        lines.append(f"not inspected (streamed): {', '.join(report['not_inspected'])}")
+    return "\n".join(lines)
+
+
+def write_data_report(output_dir: str, report: dict, token_level: bool) -> str:
+    """data_report.json and data_report.txt in the output folder; returns the text."""
+    text = report_text(report, token_level)
+    write_json(os.path.join(output_dir, f"{REPORT_NAME}.json"), report)
+    atomic_write(os.path.join(output_dir, f"{REPORT_NAME}.txt"), text + "\n")
+    return text
