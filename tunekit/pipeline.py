@@ -155,7 +155,8 @@ def run(task: Task, argv: list | None = None) -> int:
         for split, prefix in task.evaluated_splits(splits)
     ]
     with evaluated_with(trainer, evaluation_model(trainer, settings, tokenizer, main_metric)):
-        summary = run_evaluations(trainer, evaluations, plan.sorted_evaluation.on, settings.run.bootstrap_resamples)
-    finish_run(trainer, settings.run, settings.model, settings.data, task.name, prepared.labels, train_metrics,
-               summary, main_metric)
+        summary, scored = run_evaluations(trainer, evaluations, plan.sorted_evaluation.on,
+                                          settings.run.bootstrap_resamples)
+    finish_run(trainer, settings.run, settings.model, settings.data, task, prepared.labels, train_metrics,
+               summary, main_metric, scored)
     return 0

@@ -90,7 +90,7 @@ def entity_errors(words: list, gold_sentences: list, predicted_sentences: list, 
         "span": span_scores(gold_sentences, predicted_sentences),
         "worst_sentences": [
             {
-                "sentence": index, "errors": count, "text": " ".join(tokens),
+                "sentence": index, "errors": count, "text": " ".join(tokens), "tokens": list(tokens),
                 "gold": [shown(e, tokens) for e in sorted(sentence_entities(gold), key=lambda e: e[1])],
                 "predicted": [shown(e, tokens) for e in sorted(sentence_entities(predicted), key=lambda e: e[1])],
                 "error_list": [{"kind": kind, "type": entity_type, "gold": shown(g, tokens), "predicted": shown(p, tokens)}

@@ -40,10 +40,11 @@ def closing_figures(scorer, scored: Scored, prefix: str, resamples: int, seed: i
     return metrics, scored
 
 
-def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool, resamples: int = 1000) -> dict:
+def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool,
+                    resamples: int = 1000) -> tuple[dict, dict]:
     """Predict and score each split (with intervals and error analysis where it has gold), save its results and
-    files; returns prefix -> metrics."""
-    summary = {}
+    files; returns (prefix -> metrics, prefix -> Scored)."""
+    summary, scored_splits = {}, {}
     for evaluation in evaluations:
         dataset, order = sorted_by_length(evaluation.dataset, sort_by_length)
         scored = []  # the scorer's result, kept here for the writers
@@ -66,8 +67,9 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
             logger.info("%s: intervals (%d resamples) and error analysis in %.2f s", evaluation.prefix, resamples,
                         time.perf_counter() - started)
         summary[evaluation.prefix] = metrics
+        scored_splits[evaluation.prefix] = scored[-1]
         if trainer.is_world_process_zero():
             save_results(trainer.args.output_dir, evaluation.prefix, metrics)
             if evaluation.write_outputs is not None:
                 evaluation.write_outputs(trainer.args.output_dir, scored[-1])
-    return summary
+    return summary, scored_splits

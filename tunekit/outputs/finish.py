@@ -2,10 +2,12 @@
 
 import logging
 import os
+import time
 
 from tunekit.evaluation.entity_errors import KINDS
 from tunekit.outputs.model_card import write_model_card
 from tunekit.outputs.plots import training_curves
+from tunekit.outputs.report_page import write_report
 from tunekit.training.run_folder import saved_run_facts
 
 logger = logging.getLogger("tunekit")
@@ -55,8 +57,10 @@ def base_model(model_args, output_dir: str) -> 'str | None':
     return name
 
 
-def finish_run(trainer, run_args, model_args, data_args, task: str, labels, train_metrics, summary, curve_metric) -> None:
-    """Charts, model card, ONNX export and the closing table; files on the main process only."""
+def finish_run(trainer, run_args, model_args, data_args, task, labels, train_metrics, summary, curve_metric,
+               scored: dict) -> None:
+    """Charts, model card, report.html, ONNX export and the closing table; files on the main process only.
+    task: the pipeline's Task; scored: prefix -> Scored of the evaluated splits."""
     training_args = trainer.args
     output_dir = training_args.output_dir
     if trainer.is_world_process_zero():
@@ -66,7 +70,14 @@ def finish_run(trainer, run_args, model_args, data_args, task: str, labels, trai
             training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"),
                             os.path.basename(os.path.abspath(output_dir)))
         if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):
-            write_model_card(output_dir, task, base_model(model_args, output_dir), data_args, training_args, labels)
+            write_model_card(output_dir, task.name, base_model(model_args, output_dir), data_args, training_args,
+                             labels)
+        started = time.perf_counter()
+        facts = {"task": task.script, "base model": base_model(model_args, output_dir),
+                 "labels": len(labels) if labels else None, "written": time.strftime("%Y-%m-%d %H:%M")}
+        write_report(output_dir, facts, train_metrics, summary, scored, task.token_level,
+                     getattr(trainer.model.config, "id2label", None))
+        logger.info("report.html written in %.2f s", time.perf_counter() - started)
         if run_args.export_onnx:
             from tunekit.inference.onnx_graphs import graphs_folder
             from tunekit.outputs.onnx_export import export_onnx

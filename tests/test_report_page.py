@@ -1,0 +1,53 @@
+"""report.html: one self-contained page per output folder, rendered in headless Chromium (Debian's package)."""
+
+import json
+import re
+import shutil
+import subprocess
+
+from conftest import run_script
+
+
+def rendered(path) -> str:
+    """The page's DOM after Chromium has loaded and laid it out from the file alone."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "headless Chromium is needed (Debian: apt-get install chromium; .ci/run installs it)"
+    result = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", path.as_uri()],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_the_ner_report_shows_every_section_and_highlights_gold_and_predicted_entities(trained_ner):
+    page = (trained_ner / "report.html").read_text(encoding="utf-8")
+    # nothing is fetched: no address outside the page (the curves are an inline data: image)
+    assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:|//)""", page)
+    assert "data:image/png;base64," in page
+    dom = rendered(trained_ner / "report.html")
+    for section in ("configuration", "data", "curves", "results", "analysis"):
+        assert f'id="{section}"' in dom, section
+    assert "learning_rate" in dom and "scheme IOB2" in dom  # the resolved configuration and the data report
+    assert 'id="per-type-eval"' in dom and 'id="confusion-predict"' in dom and 'id="errors-predict"' in dom
+    interval = re.search(r"<td>f1</td><td>([0-9.]+)</td><td>([0-9.]+) – ([0-9.]+)</td>", dom)
+    assert interval and float(interval.group(2)) <= float(interval.group(1)) <= float(interval.group(3))
+    # the worst sentence's gold entities are highlighted with their type
+    marks = re.findall(r'<mark class="entity" data-type="(\w+)"[^>]*>(.*?)<sub>', dom)
+    assert marks, "no highlighted entity"
+    worst = json.loads((trained_ner / "test_entity_errors.json").read_text())["worst_sentences"][0]
+    gold = worst["gold"][0] if worst["gold"] else worst["predicted"][0]
+    assert (gold["type"], gold["text"]) in {(kind, text) for kind, text in marks}
+
+
+def test_a_classification_report_has_a_confusion_matrix_of_labels(tiny_bert, tmp_path):
+    rows = ["sentence\tlabel"] + [f"{word} film {i}\t{label}" for i in range(20)
+                                  for word, label in (("good", "pos"), ("bad", "neg"))]
+    for name in ("train.tsv", "dev.tsv"):
+        (tmp_path / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    output = tmp_path / "out"
+    result = run_script("run_glue.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
+                        "--output_dir", str(output), "--do_train", "--do_eval", "--max_steps", "2",
+                        "--report_to", "none", "--save_strategy", "no")
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = rendered(output / "report.html")
+    assert 'id="confusion-eval"' in dom and "<b>pos</b>" in dom and "accuracy" in dom
+    assert "95% interval" in dom and 'id="errors-' not in dom
