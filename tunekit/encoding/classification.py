@@ -122,13 +122,15 @@ def pool_chunks(logits, example_ids, how) -> tuple:
     return np.add.reduceat(logits, starts, axis=0) / counts[:, None], starts
 
 
-def labels_and_probabilities(logits, problem_type, names) -> list:
+def labels_and_probabilities(logits, problem_type, names, thresholds=None) -> list:
     """(chosen label names, class probabilities) per row of classification logits: softmax and the best class,
-    or for multi-label a sigmoid per class and every class above 0.5."""
+    or for multi-label a sigmoid per class and every class above its threshold (thresholds: one per label, tuned
+    on dev; None: 0.5)."""
     logits = np.asarray(logits, dtype=np.float64)
     if problem_type == MULTI_LABEL:
         probabilities = 1 / (1 + np.exp(-logits))
-        chosen = [[n for n, p in zip(names, row) if p > 0.5] for row in probabilities]
+        cut = np.asarray(thresholds) if thresholds is not None else np.full(len(names), 0.5)
+        chosen = [[n for n, p, t in zip(names, row, cut) if p > t] for row in probabilities]
     else:
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         probabilities = shifted / shifted.sum(axis=1, keepdims=True)

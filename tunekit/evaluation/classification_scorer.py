@@ -7,13 +7,19 @@ from tunekit.evaluation.intervals import (
     Statistics, confusion_statistics, correlation_statistics, multi_label_statistics,
 )
 from tunekit.evaluation.metrics import load_local_metric
+from tunekit.evaluation.thresholds import Thresholds, sigmoid, tuned_thresholds
 from tunekit.tasks.base import Scored
 
 
 class ClassificationScorer:
     """Scores one split: logits per example (chunks pooled), then the problem type's metrics."""
 
-    def __init__(self, problem_type: str, num_labels: int, example_ids, pooling: str):
+    def __init__(self, problem_type: str, num_labels: int, example_ids, pooling: str,
+                 thresholds: Thresholds | None = None, tune: bool = False):
+        """thresholds: multi-label decision thresholds (shared with the run's other scorers and writers); tune:
+        this split (dev) tunes them before scoring."""
+        self.thresholds = thresholds or Thresholds()
+        self.tune = tune
         self.problem_type = problem_type
         self.num_labels = num_labels
         self.example_ids = example_ids
@@ -36,8 +42,14 @@ class ClassificationScorer:
         if self.problem_type == REGRESSION:
             return Scored(self.metric.compute(predictions=logits[:, 0], references=references), logits, references)
         if self.problem_type == MULTI_LABEL:
-            chosen = (logits > 0).astype(int)
-            metrics = self.metric.compute(predictions=chosen, references=references.astype(int))
+            references = references.astype(int)
+            extra = {}
+            if self.tune:
+                at_default = Thresholds().chosen(sigmoid(logits))
+                extra["f1_untuned"] = self.metric.compute(predictions=at_default, references=references)["f1"]
+                self.thresholds.values = tuned_thresholds(logits, references)
+            chosen = self.thresholds.chosen(sigmoid(logits))
+            metrics = dict(self.metric.compute(predictions=chosen, references=references), **extra)
             return Scored(metrics, logits, references, chosen)
         predictions = logits.argmax(-1)
         metrics = self.metric.compute(predictions=predictions, references=references, num_labels=self.num_labels)

@@ -12,10 +12,11 @@ from tunekit.training.run_folder import load_run_arguments
 
 
 def saved_flags(data) -> list:
-    """Command-line flags that reproduce the saved data arguments (sample limits for training are left out)."""
+    """Command-line flags that reproduce the saved data arguments. Left out: the training sample limit, and
+    --tune_thresholds (the folder's tuned thresholds are used; pass it again to tune them anew)."""
     flags = []
     for key, value in data.items():
-        if value is None or value is False or key == "max_train_samples":
+        if value is None or value is False or key in ("max_train_samples", "tune_thresholds"):
             continue
         flags += [f"--{key}"] if value is True else [f"--{key}", str(value)]
     return flags

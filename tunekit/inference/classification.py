@@ -13,8 +13,10 @@ from tunekit.inference.batches import predict_in_length_order
 
 
 class ClassificationPredictor:
-    def __init__(self, model, tokenizer, max_length, settings, batch_size=32):
-        """settings: the data arguments the folder was trained with (truncation side, chunks...)."""
+    def __init__(self, model, tokenizer, max_length, settings, batch_size=32, thresholds=None):
+        """settings: the data arguments the folder was trained with (truncation side, chunks...); thresholds: a
+        multi-label folder's tuned thresholds (thresholds.json), None for 0.5."""
+        self.thresholds = thresholds
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.problem_type = model.config.problem_type
@@ -39,7 +41,7 @@ class ClassificationPredictor:
             return [{"value": round(float(row[0]), 6)} for row in logits]
         names = [self.id2label[i] for i in range(logits.shape[1])]
         results = []
-        for chosen, probabilities in labels_and_probabilities(logits, self.problem_type, names):
+        for chosen, probabilities in labels_and_probabilities(logits, self.problem_type, names, self.thresholds):
             result = {"labels": chosen} if self.problem_type == MULTI_LABEL else {"label": chosen[0]}
             result["probabilities"] = {n: round(float(p), 6) for n, p in zip(names, probabilities)}
             results.append(result)

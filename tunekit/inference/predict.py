@@ -92,6 +92,7 @@ def load_predictor(model_dir: str, max_seq_length=None, batch_size: int = 32, ba
     from transformers import AutoConfig, AutoTokenizer
 
     from tunekit.inference.backend import runtime_model
+    from tunekit.evaluation.thresholds import saved_thresholds
     from tunekit.inference.classification import ClassificationPredictor
     from tunekit.training.run_folder import saved_run_facts
     from tunekit.modeling.loading import model_max_length
@@ -115,7 +116,9 @@ def load_predictor(model_dir: str, max_seq_length=None, batch_size: int = 32, ba
     from tunekit.modeling.pooling import saved_classifier_class
 
     model = runtime_model(saved_classifier_class(config).from_pretrained(model_dir), tokenizer, model_dir, backend, quantize)
-    return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size)
+    names = [config.id2label[i] for i in range(config.num_labels)]
+    thresholds = saved_thresholds(model_dir, names) if config.problem_type == "multi_label_classification" else None
+    return "classification", ClassificationPredictor(model, tokenizer, length, settings, batch_size, thresholds)
 
 
 def classify_filled(predictor, texts, pairs, progress) -> list:

@@ -8,21 +8,23 @@ from tunekit.outputs.plots import confusion_chart, confusion_matrix
 from tunekit.tasks.base import Scored
 
 
-def prediction_lines(logits, problem_type: str, id2label: dict) -> list[str]:
-    """predict_results_<task>.txt: index, predicted label name (or value), and the class probabilities."""
+def prediction_lines(logits, problem_type: str, id2label: dict, thresholds=None) -> list[str]:
+    """predict_results_<task>.txt: index, predicted label name (or value), and the class probabilities
+    (thresholds: a multi-label model's per-label thresholds, None for 0.5)."""
     if problem_type == REGRESSION:
         return ["index\tprediction"] + [f"{i}\t{value:.6f}" for i, value in enumerate(logits[:, 0])]
     names = [id2label[i] for i in range(logits.shape[1])]
     header = "index\tprediction\t" + "\t".join(f"prob_{name}" for name in names)
     rows = [
         f"{i}\t{','.join(chosen)}\t" + "\t".join(f"{p:.6f}" for p in row)
-        for i, (chosen, row) in enumerate(labels_and_probabilities(logits, problem_type, names))
+        for i, (chosen, row) in enumerate(labels_and_probabilities(logits, problem_type, names, thresholds))
     ]
     return [header] + rows
 
 
-def write_predictions(output_dir: str, output_name: str, scored: Scored, problem_type: str, id2label: dict) -> None:
-    lines = prediction_lines(scored.predicted, problem_type, id2label)
+def write_predictions(output_dir: str, output_name: str, scored: Scored, problem_type: str, id2label: dict,
+                      thresholds=None) -> None:
+    lines = prediction_lines(scored.predicted, problem_type, id2label, thresholds)
     atomic_write(os.path.join(output_dir, f"predict_results_{output_name}.txt"), "\n".join(lines) + "\n")
 
 

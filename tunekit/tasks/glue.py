@@ -20,6 +20,7 @@ from tunekit.encoding.classification import MULTI_LABEL, REGRESSION, SINGLE, Cla
 from tunekit.encoding.splits import encode_splits
 from tunekit.errors import UserError
 from tunekit.evaluation.classification_scorer import ClassificationScorer
+from tunekit.evaluation.thresholds import THRESHOLDS_FILE, Thresholds, saved_thresholds, write_thresholds
 from tunekit.modeling.loading import hub_options, label_maps, load_model, model_path
 from tunekit.modeling.pooling import pooling_settings, saved_classifier_class, trained_pooling, with_pooling
 from tunekit.outputs.classification_files import write_confusion, write_predictions
@@ -76,6 +77,11 @@ class SequenceClassification(Task):
 
     def prepare(self, splits, settings, base_config) -> Prepared:
         problem_type = problem_type_of(splits, settings.data, base_config)
+        if settings.data.tune_thresholds and problem_type != MULTI_LABEL:
+            raise UserError(f"--tune_thresholds is for multi-label classification, and this data is "
+                            f"{problem_type.replace('_', '-').replace('-classification', '')}")
+        if settings.data.tune_thresholds and "validation" not in splits:
+            raise UserError("--tune_thresholds tunes on dev: give a validation split (--do_eval with dev data)")
         labels = resolve_labels(splits, settings.data, base_config, problem_type)
         maps = label_maps(labels) if labels is not None else {"num_labels": 1}
         return Prepared(labels, {"problem_type": problem_type, **maps}, settings.data.output_name,
@@ -117,8 +123,20 @@ class SequenceClassification(Task):
 
     def scorer(self, split: str, splits, encoded, config, settings, prepared) -> ClassificationScorer:
         return ClassificationScorer(
-            prepared.extra["problem_type"], config.num_labels, encoded[split]["example_id"], settings.data.chunk_pooling
+            prepared.extra["problem_type"], config.num_labels, encoded[split]["example_id"], settings.data.chunk_pooling,
+            self.thresholds(settings, config, prepared), tune=settings.data.tune_thresholds and split == "validation",
         )
+
+    def thresholds(self, settings, config, prepared) -> Thresholds:
+        """The run's multi-label thresholds, one object for every split: those a trained folder saved when this
+        run evaluates it (not when it trains it again), else 0.5 until dev tunes them."""
+        if "thresholds" not in prepared.extra:
+            saved = None
+            if prepared.extra["problem_type"] == MULTI_LABEL and not settings.training.do_train:
+                names = [config.id2label[i] for i in range(config.num_labels)]
+                saved = saved_thresholds(settings.model.model_name_or_path, names)
+            prepared.extra["thresholds"] = Thresholds(saved)
+        return prepared.extra["thresholds"]
 
     def collator(self, tokenizer, padding) -> DataCollatorWithPadding:
         return DataCollatorWithPadding(tokenizer, **padding)
@@ -146,10 +164,17 @@ class SequenceClassification(Task):
 
     def write_outputs(self, split: str, prefix: str, output_dir: str, scored: Scored, splits, config, settings, prepared) -> None:
         problem_type = prepared.extra["problem_type"]
+        thresholds = self.thresholds(settings, config, prepared).values
         if split == "test":
-            write_predictions(output_dir, settings.data.output_name, scored, problem_type, config.id2label)
+            write_predictions(output_dir, settings.data.output_name, scored, problem_type, config.id2label, thresholds)
         else:
             write_confusion(output_dir, prefix, scored, problem_type, config)
+        if split == "validation" and settings.data.tune_thresholds and scored.metrics:
+            names = [config.id2label[i] for i in range(config.num_labels)]
+            write_thresholds(output_dir, names, thresholds,
+                             {"f1_untuned": scored.metrics["f1_untuned"], "f1_tuned": scored.metrics["f1"]})
+            logger.info("Thresholds tuned on dev (%s): micro F1 %.4f at 0.5, %.4f tuned", THRESHOLDS_FILE,
+                        scored.metrics["f1_untuned"], scored.metrics["f1"])
 
 
 TASK = SequenceClassification()

@@ -61,6 +61,12 @@ class GlueDataArguments(DataTrainingArguments):
                   "or 'siamese' (each text read alone and pooled by --sentence_pooling, the classifier sees u, v, |u-v| "
                   "and u*v, as Sentence-BERT): how sentence encoders were trained."},
     )
+    tune_thresholds: bool = field(
+        default=False,
+        metadata={"help": "Multi-label: tune each label's decision threshold on dev (the one with the label's best "
+                  "F1), save them as thresholds.json with the model, and use them for test, eval.sh, predict.sh and "
+                  "the server. Without it every label is chosen above 0.5 (or by a folder's saved thresholds)."},
+    )
 
     def __post_init__(self):
         if self.task_name is not None:
