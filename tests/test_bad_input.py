@@ -105,6 +105,8 @@ CASES = [
     ner_case("output-dir-is-the-data", {"train.txt": GOOD_CONLL}, ["--output_dir", "{dir}"], "--output_dir is where --data_dir"),
     ner_case("output-dir-is-a-file", {"train.txt": GOOD_CONLL}, ["--output_dir", "{dir}/train.txt"],
              "train.txt: --output_dir is a file, not a folder"),
+    ner_case("negative-resamples", {"train.txt": GOOD_CONLL}, ["--bootstrap_resamples", "-1"],
+             "--bootstrap_resamples must be zero or more"),
     glue_case("pooling-without-chunks", {"train.tsv": GOOD_TSV}, ["--chunk_pooling", "max"],
               "--chunk_pooling and --chunk_stride apply to --long_text chunks"),
 ]

@@ -39,6 +39,7 @@ from tunekit.outputs.finish import finish_run
 from tunekit.outputs.terminal import setup_logging
 from tunekit.tasks.base import Task
 from tunekit.training.build import TrainerParts, build_trainer, search_hyperparameters
+from tunekit.training.seeds import run_seeds
 from tunekit.training.run_folder import checkpoint_to_resume, finished_training, save_run_arguments, train_and_save
 from tunekit.training.speed.hardware import describe_hardware
 from tunekit.training.speed.switch import log_plan, plan_speed
@@ -68,7 +69,7 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     if settings.run.quiet:
         logging.getLogger("tunekit").setLevel(logging.ERROR)
     set_seed(settings.training.seed)
-    if settings.run.inspect_data:  # only the data report is written: whatever the folder holds stays
+    if settings.run.inspect_data or settings.run.seeds:  # the report alone, or seed folders below this one
         return settings, None, None
     previous = finished_training(settings.training, settings.run)
     if previous is not None:
@@ -99,6 +100,10 @@ def inspect_data(task: Task, splits: dict, settings: Settings, prepared, measure
 
 def run(task: Task, argv: list | None = None) -> int:
     settings, previous, checkpoint = start(task, argv)
+    if settings.run.seeds:
+        seeds = [int(seed) for seed in settings.run.seeds.split(",")]
+        return run_seeds(task.name, sys.argv[1:] if argv is None else argv, seeds, settings.training.output_dir,
+                         settings.run.quiet)
     splits, data_changes = task.read(settings)
     settings = settle_data(settings, **data_changes)
     # --inspect_data reports dev/test labels that training lacks instead of stopping at the first

@@ -368,6 +368,8 @@ def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
         raise UserError(f"{error.filename}: no such configuration file") from None
     except ValueError as error:
         raise UserError(f"invalid arguments: {first_line(error)}") from None
+    except TypeError as error:  # a config file's value of the wrong type, e.g. "200" for a number
+        raise UserError(f"{argv[0]}: a value of the wrong type ({first_line(error)})") from None
 
 
 def strict_parser(classes) -> 'HfArgumentParser':

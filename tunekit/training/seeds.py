@@ -1,0 +1,117 @@
+"""--seeds 42,1,2: the same run once per seed, each in <output_dir>/seed-N, then every metric as mean and standard
+deviation over the seeds (seeds_summary.json and seeds_summary.md).
+
+Each seed runs as a process of its own, exactly as `run_ner.py ... --seed N --output_dir <output_dir>/seed-N`
+would, so nothing of one seed's model, memory or random state reaches the next. Running the command again
+continues: a finished seed folder is evaluated again instead of trained, an interrupted one resumes from its last
+checkpoint (--overwrite_output_dir starts every seed afresh).
+"""
+
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from tunekit.config.arguments import read_config_file
+from tunekit.errors import UserError
+from tunekit.outputs.files import atomic_write, write_json
+
+logger = logging.getLogger("tunekit")
+SUMMARY_NAME = "seeds_summary"
+SHOWN = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "span_f1")
+
+
+def without_seeds_flag(argv: list) -> list:
+    """The command line without --seeds and its value (either --seeds X or --seeds=X)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--seeds":
+            skip = True
+        elif not arg.startswith("--seeds="):
+            kept.append(arg)
+    return kept
+
+
+def seed_command(task_name: str, argv: list, seed: int, folder: str, config_dir: str) -> list:
+    """The command that runs one seed: the same arguments, this seed and its folder (they come last and win)."""
+    if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
+        values = {key: value for key, value in read_config_file(argv[0]).items() if key != "seeds"}
+        path = os.path.join(config_dir, f"seed-{seed}.json")
+        with open(path, "w", encoding="utf-8") as stream:
+            json.dump(dict(values, seed=seed, output_dir=folder), stream)
+        arguments = [path]
+    else:
+        arguments = without_seeds_flag(argv) + ["--seed", str(seed), "--output_dir", folder]
+    program = "import sys; from tunekit.cli import run_task; sys.exit(run_task(sys.argv[1], sys.argv[2:]))"
+    return [sys.executable, "-c", program, task_name, *arguments]
+
+
+def metric_summary(results: list[dict]) -> dict:
+    """metric -> {mean, std, min, max, values} over the seeds, for every number all of them report."""
+    keys = [key for key, value in results[0].items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            and all(isinstance(r.get(key), (int, float)) for r in results)]
+    summary = {}
+    for key in sorted(keys):
+        values = [float(r[key]) for r in results]
+        summary[key] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                        "min": min(values), "max": max(values), "values": values}
+    return summary
+
+
+def shown_keys(summary: dict) -> list:
+    """The scores a reader compares, split by split, then training time."""
+    keys = []
+    for prefix in ("eval", "eval_mm", "predict"):
+        keys += [f"{prefix}_{name}" for name in SHOWN if f"{prefix}_{name}" in summary]
+    return keys + [key for key in ("train_runtime", "train_loss") if key in summary]
+
+
+def summary_markdown(seeds: list, summary: dict, every_metric: bool = True) -> str:
+    """A table of each metric's mean ± std and its value per seed."""
+    keys = list(summary) if every_metric else shown_keys(summary)
+    header = "| metric | mean ± std | " + " | ".join(f"seed {seed}" for seed in seeds) + " |"
+    lines = [header, "|" + " --- |" * (len(seeds) + 2)]
+    for key in keys:
+        values = summary[key]
+        digits = 4 if abs(values["mean"]) < 10 else 1
+        lines.append(f"| {key} | {values['mean']:.{digits}f} ± {values['std']:.{digits}f} | "
+                     + " | ".join(f"{v:.{digits}f}" for v in values["values"]) + " |")
+    return "\n".join(lines)
+
+
+def run_seeds(task_name: str, argv: list, seeds: list[int], output_dir: str, quiet: bool) -> int:
+    """Run every seed into its folder, then write and print the summary; a failing seed stops the rest."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UserError("--seeds starts one run per seed itself: run it without torchrun / accelerate launch "
+                        "(or launch each seed with --seed N)")
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    folders = [os.path.join(output_dir, f"seed-{seed}") for seed in seeds]
+    with tempfile.TemporaryDirectory() as config_dir:
+        for number, (seed, folder) in enumerate(zip(seeds, folders), start=1):
+            logger.info("--seeds: seed %d (%d of %d) into %s", seed, number, len(seeds), folder)
+            code = subprocess.run(seed_command(task_name, argv, seed, folder, config_dir), env=env).returncode
+            if code != 0:
+                logger.error("--seeds: seed %d stopped with exit code %d; the seeds before it are kept", seed, code)
+                return code
+    results = []
+    for folder in folders:
+        path = os.path.join(folder, "all_results.json")
+        if not os.path.isfile(path):
+            raise UserError(f"{path}: the seed's run left no results (was it given --do_train / --do_eval?)")
+        with open(path, encoding="utf-8") as stream:
+            results.append(json.load(stream))
+    summary = metric_summary(results)
+    write_json(os.path.join(output_dir, f"{SUMMARY_NAME}.json"),
+               {"seeds": seeds, "folders": folders, "metrics": summary})
+    atomic_write(os.path.join(output_dir, f"{SUMMARY_NAME}.md"), summary_markdown(seeds, summary) + "\n")
+    if not quiet:
+        print(f"\nOver {len(seeds)} seeds ({os.path.join(output_dir, SUMMARY_NAME)}.md has every metric):\n"
+              + summary_markdown(seeds, summary, every_metric=False), flush=True)
+    return 0
