@@ -64,8 +64,8 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
             figures, scored[-1] = closing_figures(evaluation.scorer, scored[-1], evaluation.prefix, resamples,
                                                   trainer.args.seed)
             metrics.update(figures)
-            logger.info("%s: intervals (%d resamples) and error analysis in %.2f s", evaluation.prefix, resamples,
-                        time.perf_counter() - started)
+            logger.info("%s: intervals (%d resamples)%s in %.2f s", evaluation.prefix, resamples,
+                        " and error analysis" if scored[-1].analysis is not None else "", time.perf_counter() - started)
         summary[evaluation.prefix] = metrics
         scored_splits[evaluation.prefix] = scored[-1]
         if trainer.is_world_process_zero():

@@ -5,20 +5,13 @@ import os
 import time
 
 from tunekit.evaluation.entity_errors import KINDS
-from tunekit.outputs.model_card import write_model_card
+from tunekit.outputs.model_card import with_interval, write_model_card
 from tunekit.outputs.plots import training_curves
 from tunekit.outputs.report_page import write_report
 from tunekit.training.run_folder import saved_run_facts
 
 logger = logging.getLogger("tunekit")
 SUMMARY_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "loss")
-
-
-def interval(metrics: dict, key: str) -> str:
-    """` [0.7952, 0.8101]`: a score's 95% interval, where the run has one."""
-    if f"{key}_ci_low" not in metrics:
-        return ""
-    return f" [{metrics[f'{key}_ci_low']:.4f}, {metrics[f'{key}_ci_high']:.4f}]"
 
 
 def error_row(prefix: str, metrics: dict) -> str | None:
@@ -39,7 +32,7 @@ def summary_table(train_metrics, summary) -> str:
                      + (f", {speed:.1f} samples/s" if speed else "")
                      + f", {train_metrics.get('train_runtime', 0):.0f}s"))
     for prefix, metrics in summary.items():
-        shown = [f"{name} {metrics[f'{prefix}_{name}']:.4f}" + interval(metrics, f"{prefix}_{name}")
+        shown = [f"{name} {with_interval(metrics, f'{prefix}_{name}')}"
                  for name in SUMMARY_METRICS if f"{prefix}_{name}" in metrics]
         name = {"eval": "dev", "eval_mm": "dev-mm", "predict": "test"}.get(prefix, prefix)
         rows.append((name, ", ".join(shown)))

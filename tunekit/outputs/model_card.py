@@ -30,12 +30,19 @@ def read_json(path: str) -> dict:
         return json.load(stream)
 
 
+def with_interval(results: dict, key: str, brackets: str = "[]") -> str:
+    """`0.8031 [0.7913, 0.8149]`: a score and its 95% interval, where the run has one."""
+    if f"{key}_ci_low" not in results:
+        return f"{results[key]:.4f}"
+    return f"{results[key]:.4f} {brackets[0]}{results[f'{key}_ci_low']:.4f}, {results[f'{key}_ci_high']:.4f}{brackets[1]}"
+
+
 def results_table(results) -> str:
-    """One row per evaluated split, one column per metric it has."""
+    """One row per evaluated split, one column per metric it has (with its 95% interval in brackets)."""
     names = [name for name in SHOWN_METRICS if any(f"{split}_{name}" in results for split in SPLIT_TITLES)]
     rows = [
-        f"| {shown} | " + " | ".join(f"{results[f'{split}_{name}']:.4f}" if f"{split}_{name}" in results else ""
-                                     for name in names) + " |"
+        f"| {shown} | " + " | ".join(with_interval(results, f"{split}_{name}", "()") if f"{split}_{name}" in results
+                                     else "" for name in names) + " |"
         for split, shown in SPLIT_TITLES.items() if any(f"{split}_{name}" in results for name in names)
     ]
     if not rows:
