@@ -173,7 +173,7 @@ class RunArguments:
     )
     bootstrap_resamples: int = field(
         default=1000,
-        metadata={"help": "Resamples of the evaluated sentences or texts behind the 95% confidence intervals of the "
+        metadata={"help": "Resamples of the evaluated sentences or texts behind the 95 percent confidence intervals of the "
                   "final dev and test scores (seeded by --seed); 0: no intervals."},
     )
     inspect_data: bool = field(
