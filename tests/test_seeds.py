@@ -34,6 +34,11 @@ def test_each_seed_trains_into_its_folder_and_the_summary_gives_mean_and_std(tin
     table = (output / "seeds_summary.md").read_text()
     assert "| metric | mean ± std | seed 3 | seed 4 |" in table and "| eval_f1 |" in table
     assert "Over 2 seeds" in result.stdout
+    # the seeds folder has its own page: the table and a link to each seed's report.html, which exists
+    page = (output / "report.html").read_text(encoding="utf-8")
+    assert "eval_f1" in page and "mean ± std" in page
+    for seed in (3, 4):
+        assert f"href='seed-{seed}/report.html'" in page and (output / f"seed-{seed}" / "report.html").exists()
 
     # the same command again continues: the finished seeds are evaluated, not trained again
     trained_at = [(output / f"seed-{s}" / "model.safetensors").stat().st_mtime_ns for s in (3, 4)]

@@ -170,6 +170,16 @@ def file_text(path: str) -> str | None:
         return stream.read()
 
 
+def page(title: str, meta_html: str, sections: list) -> str:
+    """The whole document: title, a line of facts, links to the sections, then each (anchor, heading, html)."""
+    nav = "".join(f"<a href='#{anchor}'>{escaped(heading)}</a>" for anchor, heading, _ in sections)
+    body = "".join(f"<section id='{anchor}'><h2>{escaped(heading)}</h2>{content}</section>"
+                   for anchor, heading, content in sections)
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escaped(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{escaped(title)}</h1><p class='meta'>{meta_html}</p>"
+            f"<nav>{nav}</nav>{body}</body></html>\n")
+
+
 def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, scored: dict,
                 token_level: bool, id2label: dict | None) -> str:
     """The page; facts: task, base model and the like shown under the title; scored: prefix -> Scored."""
@@ -186,12 +196,31 @@ def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summar
                                           for prefix, value in scored.items()) or "<p>No split was scored.</p>"),
     ]
     meta = " · ".join(f"{escaped(key)}: {escaped(value)}" for key, value in facts.items() if value is not None)
-    nav = "".join(f"<a href='#{anchor}'>{escaped(heading)}</a>" for anchor, heading, _ in sections)
-    body = "".join(f"<section id='{anchor}'><h2>{escaped(heading)}</h2>{content}</section>"
-                   for anchor, heading, content in sections)
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escaped(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{escaped(title)}</h1><p class='meta'>{meta}</p>"
-            f"<nav>{nav}</nav>{body}</body></html>\n")
+    return page(title, meta, sections)
+
+
+def seeds_report_html(output_dir: str, seeds: list, folders: list, main: tuple, every: tuple) -> str:
+    """The --seeds folder's page: the main scores and every metric over the seeds (header, rows as from
+    tunekit.training.seeds.summary_rows) and a link to each seed's own report.html (relative: the folder moves whole)."""
+    title = f"{os.path.basename(os.path.abspath(output_dir))}: {len(seeds)} seeds"
+    links = "".join(
+        f"<li><a href='{escaped(os.path.basename(folder))}/{REPORT_FILE}'>seed {escaped(seed)}</a> "
+        f"<span class='note'>({escaped(os.path.basename(folder))})</span></li>" for seed, folder in zip(seeds, folders))
+
+    def rows_of(rows: list) -> list:
+        return [[escaped(cell) for cell in row] for row in rows]
+
+    sections = [("main", "Main scores", table(main[0], rows_of(main[1]))),
+                ("seed-runs", "Each seed's report", f"<ul>{links}</ul>"),
+                ("every-metric", "Every metric", table(every[0], rows_of(every[1])))]
+    return page(title, f"mean ± sample standard deviation over seeds {escaped(', '.join(map(str, seeds)))}", sections)
+
+
+def write_seeds_report(output_dir: str, *args) -> str:
+    """report.html in the --seeds folder (arguments as seeds_report_html's); returns its path."""
+    path = os.path.join(output_dir, REPORT_FILE)
+    atomic_write(path, seeds_report_html(output_dir, *args))
+    return path
 
 
 def write_report(output_dir: str, *args, **kwargs) -> str:

@@ -1,5 +1,5 @@
 """--seeds 42,1,2: the same run once per seed, each in <output_dir>/seed-N, then every metric as mean and standard
-deviation over the seeds (seeds_summary.json and seeds_summary.md).
+deviation over the seeds (seeds_summary.json and seeds_summary.md) and a report.html that links the seeds' own.
 
 Each seed runs as a process of its own, exactly as `run_ner.py ... --seed N --output_dir <output_dir>/seed-N`
 would, so nothing of one seed's model, memory or random state reaches the next. Running the command again
@@ -18,6 +18,7 @@ import tempfile
 from tunekit.config.arguments import read_config_file
 from tunekit.errors import UserError
 from tunekit.outputs.files import atomic_write, write_json
+from tunekit.outputs.report_page import write_seeds_report
 
 logger = logging.getLogger("tunekit")
 SUMMARY_NAME = "seeds_summary"
@@ -72,17 +73,24 @@ def shown_keys(summary: dict) -> list:
     return keys + [key for key in ("train_runtime", "train_loss") if key in summary]
 
 
-def summary_markdown(seeds: list, summary: dict, every_metric: bool = True) -> str:
-    """A table of each metric's mean ± std and its value per seed."""
+def summary_rows(seeds: list, summary: dict, every_metric: bool = True) -> tuple[list, list]:
+    """The header and rows of the table: each metric's mean ± std and its value per seed."""
     keys = list(summary) if every_metric else shown_keys(summary)
-    header = "| metric | mean ± std | " + " | ".join(f"seed {seed}" for seed in seeds) + " |"
-    lines = [header, "|" + " --- |" * (len(seeds) + 2)]
+    header = ["metric", "mean ± std"] + [f"seed {seed}" for seed in seeds]
+    rows = []
     for key in keys:
         values = summary[key]
         digits = 4 if abs(values["mean"]) < 10 else 1
-        lines.append(f"| {key} | {values['mean']:.{digits}f} ± {values['std']:.{digits}f} | "
-                     + " | ".join(f"{v:.{digits}f}" for v in values["values"]) + " |")
-    return "\n".join(lines)
+        rows.append([key, f"{values['mean']:.{digits}f} ± {values['std']:.{digits}f}"]
+                    + [f"{v:.{digits}f}" for v in values["values"]])
+    return header, rows
+
+
+def summary_markdown(seeds: list, summary: dict, every_metric: bool = True) -> str:
+    """The table in Markdown."""
+    header, rows = summary_rows(seeds, summary, every_metric)
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def run_seeds(task_name: str, argv: list, seeds: list[int], output_dir: str, quiet: bool) -> int:
@@ -111,6 +119,8 @@ def run_seeds(task_name: str, argv: list, seeds: list[int], output_dir: str, qui
     write_json(os.path.join(output_dir, f"{SUMMARY_NAME}.json"),
                {"seeds": seeds, "folders": folders, "metrics": summary})
     atomic_write(os.path.join(output_dir, f"{SUMMARY_NAME}.md"), summary_markdown(seeds, summary) + "\n")
+    write_seeds_report(output_dir, seeds, folders, summary_rows(seeds, summary, every_metric=False),
+                       summary_rows(seeds, summary))
     if not quiet:
         print(f"\nOver {len(seeds)} seeds ({os.path.join(output_dir, SUMMARY_NAME)}.md has every metric):\n"
               + summary_markdown(seeds, summary, every_metric=False), flush=True)
