@@ -11,7 +11,6 @@ import os
 from collections import Counter
 
 import numpy as np
-from seqeval.metrics.sequence_labeling import get_entities
 
 from tunekit.data.sources import size_or_none
 from tunekit.encoding.ner import starts_inside
@@ -59,6 +58,8 @@ def percentiles(values: np.ndarray) -> dict:
 def split_facts(dataset, measure, max_length: int, token_level: bool, numeric_labels: bool) -> tuple[dict, set]:
     """(the figures of one split, its examples as text); measure(batch) -> word pieces per example (with special
     tokens); numeric_labels: a regression's labels, summarised as numbers."""
+    if token_level:  # seqeval (and the scikit-learn it imports, 1 s) only where tags are read
+        from seqeval.metrics.sequence_labeling import get_entities
     pieces, words, keys, values = [], [], [], []
     labels, tag_counts, inside_starts, b_after_same = Counter(), Counter(), 0, 0
     for batch in dataset.iter(batch_size=2048):

@@ -13,13 +13,14 @@ Entities are read as seqeval's default mode reads them (an I- tag may start one)
 
 from collections import Counter
 
-from seqeval.metrics.sequence_labeling import get_entities
-
 KINDS = ("wrong_type", "wrong_boundary", "wrong_boundary_and_type", "missed", "spurious")
 
 
 def sentence_entities(tags: list) -> set:
     """(type, first word, last word) of a sentence's entities."""
+    # imported here: seqeval imports scikit-learn (1 s), which runs that score no tags should not pay for KINDS
+    from seqeval.metrics.sequence_labeling import get_entities
+
     return {(kind, start, end) for kind, start, end in get_entities(list(tags))}
 
 

@@ -66,11 +66,6 @@ def split_into_sentences(documents: list, sentence_words: list, positions: list)
     return sentences
 
 
-def word_types(tags: list) -> list:
-    """Entity type (without B-/I-) of every word of every sentence, for the confusion matrix."""
-    return [tag.partition("-")[2] or tag for sentence in tags for tag in sentence]
-
-
 def entity_report(gold: list, predicted: list, data_args) -> str:
     """seqeval's per-type classification report, as text."""
     return classification_report(

@@ -19,7 +19,6 @@ import logging
 import os
 
 import numpy as np
-import onnx
 
 from tunekit.errors import UserError
 from tunekit.outputs.files import atomic_write, replaced_atomically
@@ -111,6 +110,7 @@ def optimized_graph(folder: str, model, tokenizer) -> str:
     config = model.config
     if config.model_type not in FUSED_MODEL_TYPES:
         return exported  # ONNX Runtime's own graph optimisations still run when the session starts
+    import onnx  # here, not at the top: every run imports this module, few make graphs (onnx costs 0.6 s)
     from onnxruntime.transformers.optimizer import optimize_model
 
     from tunekit.inference.attention_fusion import fuse_attention

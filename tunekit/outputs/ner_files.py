@@ -5,9 +5,9 @@ import json
 import os
 
 from tunekit.evaluation.entity_errors import entity_errors
-from tunekit.evaluation.ner_scorer import entity_report, word_types
+from tunekit.evaluation.ner_scorer import entity_report
 from tunekit.outputs.files import atomic_write, chart_title
-from tunekit.outputs.plots import confusion_chart, confusion_matrix, per_type_scores
+from tunekit.outputs.plots import confusion_chart, confusion_matrix, per_type_scores, word_types
 from tunekit.tasks.base import Scored
 
 

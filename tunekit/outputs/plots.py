@@ -4,15 +4,25 @@ Each chart is built by a *_figure function (tested on the figure itself) and sav
 same name without the suffix. Titles name the run (the output folder) and the split.
 """
 
-import matplotlib
+import functools
 
-matplotlib.use("Agg")  # files only, no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
-from tunekit.outputs.files import replaced_atomically  # noqa: E402
+from tunekit.outputs.files import replaced_atomically
 
 FEW_POINTS = 12  # up to this many points a curve shows each value; more draw a plain line
+
+
+@functools.cache
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend, imported on the first chart (0.3 s that runs without
+    charts, such as prediction, do not pay)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
 
 
 def save_figure(figure, path: str) -> None:
@@ -21,7 +31,7 @@ def save_figure(figure, path: str) -> None:
         with replaced_atomically(path) as temporary:
             figure.savefig(temporary, dpi=110, bbox_inches="tight")
     finally:
-        plt.close(figure)
+        pyplot().close(figure)
 
 
 def training_curves_figure(log_history, metric: str, run) -> 'Figure | None':
@@ -33,7 +43,7 @@ def training_curves_figure(log_history, metric: str, run) -> 'Figure | None':
     scores = [(entry["step"], entry[metric]) for entry in log_history if metric in entry and "step" in entry]
     if not losses and not scores:
         return None
-    figure, loss_axis = plt.subplots(figsize=(7, 4))
+    figure, loss_axis = pyplot().subplots(figsize=(7, 4))
     draw_curve(loss_axis, losses, "tab:blue", "training loss")
     loss_axis.set_xlabel("step")
     loss_axis.set_ylabel("training loss", color="tab:blue")
@@ -71,7 +81,7 @@ def per_type_scores_figure(scores, title: str) -> 'Figure':
     plot, where it hides no bar. scores: type -> {precision, recall, f1}."""
     types = sorted(scores)
     positions = np.arange(len(types))
-    figure, axis = plt.subplots(figsize=(max(5, 1.6 * len(types)), 4))
+    figure, axis = pyplot().subplots(figsize=(max(5, 1.6 * len(types)), 4))
     for offset, name in zip((-0.27, 0, 0.27), ("precision", "recall", "f1")):
         bars = axis.bar(positions + offset, [scores[t][name] for t in types], width=0.27, label=name)
         axis.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
@@ -84,6 +94,11 @@ def per_type_scores_figure(scores, title: str) -> 'Figure':
 
 def per_type_scores(scores, path: str, title: str = "Scores per entity type") -> None:
     save_figure(per_type_scores_figure(scores, title), path)
+
+
+def word_types(tags: list) -> list:
+    """Entity type (without B-/I-) of every word of every sentence, for the confusion matrix."""
+    return [tag.partition("-")[2] or tag for sentence in tags for tag in sentence]
 
 
 def confusion_matrix(gold, predicted, labels) -> 'np.ndarray':
@@ -101,7 +116,7 @@ def confusion_figure(counts, labels, title: str) -> 'Figure':
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     size = max(4.5, 0.8 * len(labels) + 2.5)
-    figure, axis = plt.subplots(figsize=(size + 1, size))
+    figure, axis = pyplot().subplots(figsize=(size + 1, size))
     image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04, label="share of the gold row")
     axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")

@@ -11,9 +11,8 @@ import html
 import os
 
 from tunekit.evaluation.entity_errors import KINDS
-from tunekit.evaluation.ner_scorer import word_types
 from tunekit.outputs.files import atomic_write
-from tunekit.outputs.plots import confusion_matrix
+from tunekit.outputs.plots import confusion_matrix, word_types
 from tunekit.tasks.base import Scored
 
 REPORT_FILE = "report.html"
