@@ -5,7 +5,7 @@ same name without the suffix. Titles name the run (the output folder) and the sp
 """
 
 import functools
-import types
+from types import ModuleType
 
 import numpy as np
 
@@ -15,7 +15,7 @@ FEW_POINTS = 12  # up to this many points a curve shows each value; more draw a 
 
 
 @functools.cache
-def pyplot() -> "types.ModuleType":
+def pyplot() -> ModuleType:
     """matplotlib.pyplot on the file-only Agg backend, imported on the first chart (0.3 s that runs without
     charts, such as prediction, do not pay)."""
     import matplotlib

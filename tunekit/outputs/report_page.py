@@ -215,16 +215,13 @@ def seeds_report_html(output_dir: str, seeds: list, folders: list, main: tuple, 
     return page(title, f"mean ± sample standard deviation over seeds {escaped(', '.join(map(str, seeds)))}", sections)
 
 
-def write_seeds_report(output_dir: str, *args) -> str:
-    """report.html in the --seeds folder (arguments as seeds_report_html's); returns its path."""
+def write_page(output_dir: str, text: str) -> str:
+    """report.html in the folder; returns its path."""
     path = os.path.join(output_dir, REPORT_FILE)
-    atomic_write(path, seeds_report_html(output_dir, *args))
+    atomic_write(path, text)
     return path
 
 
 def write_report(output_dir: str, *args, **kwargs) -> str:
-    """report.html in the output folder (arguments as report_html's); returns its path."""
-    path = os.path.join(output_dir, REPORT_FILE)
-    atomic_write(path, report_html(output_dir, *args, **kwargs))
-    return path
-
+    """A run's report.html (arguments as report_html's); returns its path."""
+    return write_page(output_dir, report_html(output_dir, *args, **kwargs))

@@ -18,7 +18,7 @@ import tempfile
 from tunekit.config.arguments import read_config_file
 from tunekit.errors import UserError
 from tunekit.outputs.files import atomic_write, write_json
-from tunekit.outputs.report_page import write_seeds_report
+from tunekit.outputs.report_page import seeds_report_html, write_page
 
 logger = logging.getLogger("tunekit")
 SUMMARY_NAME = "seeds_summary"
@@ -119,8 +119,8 @@ def run_seeds(task_name: str, argv: list, seeds: list[int], output_dir: str, qui
     write_json(os.path.join(output_dir, f"{SUMMARY_NAME}.json"),
                {"seeds": seeds, "folders": folders, "metrics": summary})
     atomic_write(os.path.join(output_dir, f"{SUMMARY_NAME}.md"), summary_markdown(seeds, summary) + "\n")
-    write_seeds_report(output_dir, seeds, folders, summary_rows(seeds, summary, every_metric=False),
-                       summary_rows(seeds, summary))
+    main_rows = summary_rows(seeds, summary, every_metric=False)
+    write_page(output_dir, seeds_report_html(output_dir, seeds, folders, main_rows, summary_rows(seeds, summary)))
     if not quiet:
         print(f"\nOver {len(seeds)} seeds ({os.path.join(output_dir, SUMMARY_NAME)}.md has every metric):\n"
               + summary_markdown(seeds, summary, every_metric=False), flush=True)
