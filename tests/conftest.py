@@ -6,6 +6,10 @@ import sys
 
 import pytest
 
+from in_process import restored_globals, run_program  # noqa: F401 (run_program is imported by the tests)
+
+pytest_plugins = ["folders"]  # the shared trained folders
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(REPO, "data", "samples")
 NER_SAMPLE = os.path.join(REPO, "data", "ner_sample")
@@ -66,8 +70,9 @@ def tiny_roberta(tmp_path_factory):
     return folder
 
 
-def run_script(*args, cwd=REPO, env=None, input_text=None):
-    """Run a command of the project as a user would, returning the completed process."""
+def launch(*args, cwd=REPO, env=None, input_text=None):
+    """Start a command as a real process, for the tests whose subject is the process boundary (launchers, kill -9,
+    the installed wheel, --help without torch, the shell scripts' smoke tests, the server): the completed process."""
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(
         [sys.executable, *args] if args[0].endswith(".py") or args[0] == "-m" else list(args),
@@ -78,6 +83,14 @@ def run_script(*args, cwd=REPO, env=None, input_text=None):
         text=True,
         timeout=600,
     )
+
+
+@pytest.fixture(autouse=True)
+def isolated_globals():
+    """Whatever a test's in-process runs change for the whole process (logging, environment, threads, random
+    states, accelerate's state...) is put back before the next test."""
+    with restored_globals():
+        yield
 
 
 def train_flags(model, output_dir, *extra):
@@ -101,11 +114,18 @@ def train_flags(model, output_dir, *extra):
     ]
 
 
+def quick_ner_flags(model, output_dir, *extra):
+    """The quick profile, for tests of flow and files: 48 sentences, 6 steps, 16 to score, 20 resamples."""
+    return train_flags(model, output_dir, "--max_train_samples", "48", "--max_eval_samples", "16",
+                       "--max_predict_samples", "16", "--num_train_epochs", "1", "--per_device_train_batch_size", "8",
+                       "--bootstrap_resamples", "20", *extra)
+
+
 @pytest.fixture(scope="session")
 def trained_ner(tiny_bert, tmp_path_factory):
     """A tiny BERT trained by run_ner.py on the bundled sample, with TensorBoard logs and an ONNX export."""
     output_dir = tmp_path_factory.mktemp("ner_bert") / "out"
-    result = run_script(*train_flags(
+    result = run_program(*train_flags(
         tiny_bert, output_dir, "--report_to", "tensorboard", "--export_onnx", "--return_entity_level_metrics",
         "--seqeval_mode", "strict", "--seqeval_scheme", "IOB2",
     ))

@@ -12,7 +12,8 @@ from tunekit.modeling.taggers import with_bilstm, with_crf
 from tunekit.modeling.word_vocabulary import vocabulary, word_tokenizer
 from tunekit.training.optimization import parameter_groups
 
-from conftest import NER_SAMPLE, conll_sentences, run_script, tiny_config, train_flags
+from folders import copy_of
+from conftest import NER_SAMPLE, conll_sentences, run_program, tiny_config, train_flags
 
 LABELS = ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"]
 
@@ -92,10 +93,10 @@ def check_folder_in_use(output, architecture, code_files):
     tagger = pipeline("token-classification", model=str(output), trust_remote_code=True, aggregation_strategy="simple")
     assert all(e["entity_group"] in {"PER", "ORG", "LOC", "MISC"} for e in tagger("Anna Brandt visited Oslo ."))
     first = json.load(open(output / "eval_results.json"))["eval_f1"]
-    again = run_script("sh", "scripts/eval.sh", str(output))
+    again = run_program("sh", "scripts/eval.sh", str(output))
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.load(open(output / "eval_results.json"))["eval_f1"] == pytest.approx(first)
-    predicted = run_script("sh", "scripts/predict.sh", str(output), input_text="Anna Brandt visited Oslo on Tuesday.\n")
+    predicted = run_program("sh", "scripts/predict.sh", str(output), input_text="Anna Brandt visited Oslo on Tuesday.\n")
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     result = json.loads(predicted.stdout)
     text = result["text"]
@@ -107,12 +108,15 @@ def gold_words(path, count):
 
 
 @pytest.mark.parametrize("crf", [True, False])
-def test_bert_bilstm_trains_saves_and_serves_every_script(tiny_bert, tmp_path, crf):
+def test_bert_bilstm_trains_saves_and_serves_every_script(tiny_bert, trained_bilstm, tmp_path, crf):
     output = tmp_path / "out"
     # short windows: long sentences are read in several windows, every word predicted once
-    flags = ["--use_bilstm", "--bilstm_hidden_size", "16", "--max_seq_length", "24"] + (["--use_crf"] if crf else [])
-    result = run_script(*train_flags(tiny_bert, output, *flags))
-    assert result.returncode == 0, result.stderr[-2000:]
+    if crf:
+        result = run_program(*train_flags(tiny_bert, output, "--use_bilstm", "--bilstm_hidden_size", "16",
+                                          "--max_seq_length", "24", "--use_crf"))
+        assert result.returncode == 0, result.stderr[-2000:]
+    else:  # the shared BiLSTM folder (the same flags without --use_crf), copied: eval.sh writes into it
+        output = copy_of(trained_bilstm, tmp_path)
     assert json.load(open(output / "config.json"))["tunekit_bilstm"] == {"hidden_size": 16, "layers": 1, "dropout": 0.1}
     written = conll_sentences(output / "predictions.txt")
     assert [[row[0] for row in s] for s in written] == gold_words(f"{NER_SAMPLE}/test.txt", 80)
@@ -128,7 +132,7 @@ def test_a_tagger_without_an_encoder_trains_from_its_own_vocabulary(tmp_path):
                         "--learning_rate", "1e-2", "--max_seq_length", "8", "--num_train_epochs", "4")
     flags.remove("--model_name_or_path")
     flags.remove("unused")
-    result = run_script(*flags)
+    result = run_program(*flags)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--no_encoder: a vocabulary of" in result.stdout + result.stderr
     config = json.load(open(output / "config.json"))
@@ -146,7 +150,7 @@ def test_a_tagger_without_an_encoder_trains_from_its_own_vocabulary(tmp_path):
 
 def test_a_tagger_without_an_encoder_can_start_from_a_models_embeddings(tiny_bert, tmp_path):
     output = tmp_path / "out"
-    result = run_script(*train_flags(tiny_bert, output, "--no_encoder", "--bilstm_hidden_size", "8",
+    result = run_program(*train_flags(tiny_bert, output, "--no_encoder", "--bilstm_hidden_size", "8",
                                      "--max_train_samples", "100", "--num_train_epochs", "1"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "word embeddings start from" in result.stdout + result.stderr
@@ -160,13 +164,13 @@ def test_a_tagger_without_an_encoder_can_start_from_a_models_embeddings(tiny_ber
     (["--use_bilstm", "--export_onnx"], "--export_onnx covers an encoder"),
 ])
 def test_bilstm_options_out_of_place_are_one_line_errors(tiny_bert, tmp_path, flags, named):
-    result = run_script(*train_flags(tiny_bert, tmp_path / "out", *flags))
+    result = run_program(*train_flags(tiny_bert, tmp_path / "out", *flags))
     assert result.returncode == 2 and named in result.stderr and "Traceback" not in result.stderr
 
 
 def test_the_search_trains_a_bilstm(tiny_bert, tmp_path):
     output = tmp_path / "out"
-    result = run_script(*train_flags(tiny_bert, output, "--use_bilstm", "--bilstm_hidden_size", "8",
+    result = run_program(*train_flags(tiny_bert, output, "--use_bilstm", "--bilstm_hidden_size", "8",
                                      "--hp_search_trials", "2", "--max_train_samples", "100"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert len((output / "hp_search_trials.tsv").read_text().splitlines()) == 3  # header and two trials
@@ -176,7 +180,7 @@ def test_the_search_trains_a_bilstm(tiny_bert, tmp_path):
 def test_early_stopping_keeps_the_best_bilstm(tiny_bert, tmp_path):
     output = tmp_path / "out"
     # No change of F1 can beat a threshold of 10, so the second evaluation already counts as a stall.
-    result = run_script(*train_flags(tiny_bert, output, "--use_bilstm", "--use_crf", "--num_train_epochs", "6",
+    result = run_program(*train_flags(tiny_bert, output, "--use_bilstm", "--use_crf", "--num_train_epochs", "6",
                                      "--early_stopping_patience", "1", "--early_stopping_threshold", "10",
                                      "--max_train_samples", "160"))
     assert result.returncode == 0, result.stderr[-2000:]

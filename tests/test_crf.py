@@ -9,7 +9,8 @@ from transformers import AutoModelForTokenClassification, pipeline
 
 from tunekit.modeling.taggers.modeling_crf import FORBIDDEN, LinearChainCrf, bio_constraints
 
-from conftest import conll_sentences, run_script, train_flags
+from folders import copy_of
+from conftest import conll_sentences, run_program
 
 LABELS = dict(enumerate(["B-LOC", "B-PER", "I-LOC", "I-PER", "O"]))
 
@@ -70,10 +71,8 @@ def test_bio_constraints_forbid_inside_tags_without_their_begin():
     assert path[0] != "I-LOC" and all(not b.startswith("I-") or a[2:] == b[2:] for a, b in zip(path, path[1:]))
 
 
-def test_crf_run_saves_a_folder_that_loads_anywhere_and_evaluates_again(tiny_bert, tmp_path):
-    output = tmp_path / "out"
-    result = run_script(*train_flags(tiny_bert, output, "--use_crf"))
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_crf_run_saves_a_folder_that_loads_anywhere_and_evaluates_again(trained_crf, tmp_path):
+    output = copy_of(trained_crf, tmp_path)  # eval.sh writes into it
     assert (output / "modeling_crf.py").exists()
     config = json.load(open(output / "config.json"))
     assert config["architectures"] == ["CrfForTokenClassification"]
@@ -85,6 +84,6 @@ def test_crf_run_saves_a_folder_that_loads_anywhere_and_evaluates_again(tiny_ber
     predicted = [row[-1] for sentence in conll_sentences(output / "predictions.txt") for row in sentence]
     assert predicted and any(tag != "O" for tag in predicted)
     first = json.load(open(output / "eval_results.json"))["eval_f1"]
-    again = run_script("sh", "scripts/eval.sh", str(output))
+    again = run_program("sh", "scripts/eval.sh", str(output))
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.load(open(output / "eval_results.json"))["eval_f1"] == pytest.approx(first)

@@ -4,7 +4,7 @@ writes it."""
 import json
 from collections import Counter
 
-from conftest import run_script
+from conftest import run_program
 from tunekit.data.report import sentence_facts, tagging_scheme
 
 
@@ -34,7 +34,7 @@ def test_inspect_data_reports_lengths_schemes_unseen_labels_and_overlap_without_
     write_conll(tmp_path / "dev.txt", [shared, [("Acme", "B-ORG"), ("sells", "O")]])
     write_conll(tmp_path / "test.txt", [[("Bo", "B-PER"), ("walks", "O")]])
     output = tmp_path / "out"
-    result = run_script("run_ner.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
+    result = run_program("run_ner.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
                         "--output_dir", str(output), "--do_train", "--do_eval", "--do_predict", "--inspect_data",
                         "--max_seq_length", "16")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -52,7 +52,7 @@ def test_inspect_data_reports_lengths_schemes_unseen_labels_and_overlap_without_
     assert "1 (33.3%) split into overlapping windows" in result.stdout
 
     # training into the same folder afterwards is not refused for the report it holds
-    result = run_script("run_ner.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
+    result = run_program("run_ner.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
                         "--output_dir", str(output), "--do_train", "--max_steps", "1", "--report_to", "none",
                         "--max_seq_length", "16", "--save_strategy", "no")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -64,7 +64,7 @@ def test_a_classification_report_counts_labels_and_truncated_texts(tiny_bert, tm
     (tmp_path / "train.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (tmp_path / "dev.tsv").write_text("sentence\tlabel\ngood film number 1\tpos\nbad\tmeh\n", encoding="utf-8")
     output = tmp_path / "out"
-    result = run_script("run_glue.py", "--model_name_or_path", tiny_bert, "--train_file", str(tmp_path / "train.tsv"),
+    result = run_program("run_glue.py", "--model_name_or_path", tiny_bert, "--train_file", str(tmp_path / "train.tsv"),
                         "--validation_file", str(tmp_path / "dev.tsv"), "--output_dir", str(output), "--do_train",
                         "--do_eval", "--inspect_data", "--max_seq_length", "32")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -7,7 +7,7 @@ import os
 import datasets
 import pytest
 
-from conftest import NER_SAMPLE, REPO, conll_sentences, run_script, train_flags
+from conftest import NER_SAMPLE, REPO, conll_sentences, run_program, train_flags
 from tunekit.data.readers import TokenReadOptions, read_token_file
 from tunekit.data.token_data import documents_of
 from tunekit.encoding.ner import NerEncoder, sentence_windows
@@ -48,7 +48,7 @@ def train_on_documents(model, tmp_path, *extra) -> tuple:
     """Train on the sample with documents into tmp_path/out; (output folder, log, the test sentences)."""
     expected = documents_data(tmp_path / "data")
     output = tmp_path / "out"
-    result = run_script(*with_data(train_flags(model, output, "--document_context", "8", *extra), tmp_path / "data"))
+    result = run_program(*with_data(train_flags(model, output, "--document_context", "8", *extra), tmp_path / "data"))
     assert result.returncode == 0, result.stderr[-2000:]
     return output, result.stdout + result.stderr, expected
 
@@ -182,7 +182,6 @@ READ_AS = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["windows", "sentence"])
 def test_training_with_document_context_scores_and_writes_every_word_of_every_sentence(tiny_bert, tmp_path, mode):
     output, log, expected = train_on_documents(
@@ -204,18 +203,18 @@ def test_training_with_document_context_scores_and_writes_every_word_of_every_se
     scores = json.loads((output / "predict_results.json").read_text())
     assert 0 <= scores["predict_f1"] <= 1
 
-    again = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output), cwd=str(tmp_path))
+    again = run_program("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output), cwd=str(tmp_path))
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads((output / "predict_results.json").read_text())["predict_f1"] == scores["predict_f1"]
     assert "trained with --document_context" not in again.stdout + again.stderr
-    other = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output), "--document_context", "0",
+    other = run_program("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output), "--document_context", "0",
                        cwd=str(tmp_path))
     assert other.returncode == 0, other.stderr[-2000:]
     trained = f"was trained with --document_context 8 --document_context_mode {mode}, and this run reads with"
     assert (other.stdout + other.stderr).count(f"{trained} --document_context 0:") == 1
     # predict.sh reads a raw text as a document of sentences, with the context the folder was trained with
     text = "Anna Brandt visited Oslo on Tuesday. Then Tom Smith flew to Paris with Helix Motors staff!"
-    predicted = run_script("sh", os.path.join(REPO, "scripts", "predict.sh"), str(output), input_text=text + "\n")
+    predicted = run_program("sh", os.path.join(REPO, "scripts", "predict.sh"), str(output), input_text=text + "\n")
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     result = json.loads(predicted.stdout)
     assert result["text"] == text
@@ -225,14 +224,13 @@ def test_training_with_document_context_scores_and_writes_every_word_of_every_se
 
 def test_data_without_documents_is_read_sentence_by_sentence(tiny_bert, tmp_path):
     output = tmp_path / "out"
-    result = run_script(*train_flags(tiny_bert, output, "--document_context", "8", "--num_train_epochs", "1",
+    result = run_program(*train_flags(tiny_bert, output, "--document_context", "8", "--num_train_epochs", "1",
                                      "--max_train_samples", "64"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "marks no documents (no -DOCSTART- lines or document_id): sentence by sentence" in result.stdout + result.stderr
     assert len(conll_sentences(output / "predictions.txt")) == 80
 
 
-@pytest.mark.slow
 def test_per_sentence_context_with_auto_length_and_early_stopping(tiny_bert, tmp_path):
     output, log, _ = train_on_documents(
         tiny_bert, tmp_path, "--document_context_mode", "sentence", "--use_crf", "--max_seq_length", "auto",
@@ -248,7 +246,6 @@ def test_per_sentence_context_with_auto_length_and_early_stopping(tiny_bert, tmp
     assert len(conll_sentences(output / "predictions.txt")) == 80
 
 
-@pytest.mark.slow
 def test_the_search_counts_batches_in_sentences(tiny_bert, tmp_path):
     output, log, _ = train_on_documents(
         tiny_bert, tmp_path, "--max_seq_length", "32", "--hp_search_trials", "2", "--max_train_samples", "200",

@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertForTokenClassification, DebertaV2Config, DebertaV2ForTokenClassification
 
-from conftest import run_script, tiny_config, train_flags
+from conftest import run_program, tiny_config, train_flags
 from tunekit.training.speed.fast_dropout import FastDropout, fast_dropout, keep_mask, use_fast_dropout
 
 
@@ -143,7 +143,7 @@ def test_saved_model_is_a_plain_transformers_model(tmp_path):
 @pytest.mark.parametrize("flag, swapped", [((), True), (("--no_fast_dropout",), False)])
 def test_runs_train_with_it_unless_turned_off(tiny_bert, tmp_path, flag, swapped):
     output = tmp_path / "out"
-    result = run_script(*train_flags(
+    result = run_program(*train_flags(
         tiny_bert, output, "--max_train_samples", "64", "--num_train_epochs", "1", "--save_strategy", "no", *flag
     ))
     assert result.returncode == 0, result.stderr[-2000:]

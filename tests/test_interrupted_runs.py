@@ -1,7 +1,6 @@
 """A run killed with SIGKILL and restarted with the same command ends like an uninterrupted one; runs repeat exactly."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -9,16 +8,14 @@ import time
 
 import pytest
 
-from conftest import NER_SAMPLE, REPO
-
-pytestmark = pytest.mark.slow
+from conftest import NER_SAMPLE, REPO, run_program
 
 SCORES = ("eval_f1", "eval_precision", "eval_recall", "eval_accuracy", "eval_loss")
 
 
-def command(model, output_dir):
+def flags(model, output_dir):
     return [
-        sys.executable, os.path.join(REPO, "run_ner.py"),
+        "run_ner.py",
         "--model_name_or_path", model,
         "--data_dir", NER_SAMPLE,
         "--output_dir", str(output_dir),
@@ -36,23 +33,30 @@ def command(model, output_dir):
 
 
 def finish(model, output_dir):
-    result = subprocess.run(command(model, output_dir), capture_output=True, text=True, timeout=600)
+    result = run_program(*flags(model, output_dir))
     assert result.returncode == 0, result.stderr[-3000:]
     with open(output_dir / "eval_results.json") as stream:
         results = json.load(stream)
     return {key: results[key] for key in SCORES}, result
 
 
-def test_same_command_twice_gives_identical_metrics(tiny_bert, tmp_path):
-    first, _ = finish(tiny_bert, tmp_path / "first")
+@pytest.fixture(scope="module")
+def reference(tiny_bert, tmp_path_factory):
+    """The metrics of one uninterrupted run of the command."""
+    return finish(tiny_bert, tmp_path_factory.mktemp("reference") / "out")[0]
+
+
+def test_same_command_twice_gives_identical_metrics(tiny_bert, tmp_path, reference):
     second, _ = finish(tiny_bert, tmp_path / "second")
-    assert first == second
+    assert second == reference
 
 
-def test_killed_run_resumes_to_the_same_metrics(tiny_bert, tmp_path):
-    reference, _ = finish(tiny_bert, tmp_path / "reference")
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_metrics(tiny_bert, tmp_path, reference):
+    """The run is killed as a process (SIGKILL is the thing under test); the rerun that resumes it runs here."""
     output_dir = tmp_path / "killed"
-    process = subprocess.Popen(command(tiny_bert, output_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, *flags(tiny_bert, output_dir)], cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marker = output_dir / "checkpoint-60" / "trainer_state.json"
     deadline = time.time() + 300
     while not marker.exists() and process.poll() is None and time.time() < deadline:

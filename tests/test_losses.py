@@ -5,12 +5,11 @@ import os
 import shutil
 
 import datasets
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import NER_SAMPLE, run_script
+from conftest import NER_SAMPLE, run_program
 from tunekit.errors import UserError
 from tunekit.training.losses import CrossEntropyLoss, balanced_weights, class_weights, label_counts, read_weight_file
 
@@ -61,7 +60,6 @@ def test_weighted_loss_is_the_weighted_sum_over_labelled_tokens():
         assert fixed({"logits": logits}, labels).item() == pytest.approx(plain.item())
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("batches", ["packed", "buckets"])
 def test_a_step_smaller_than_a_batch_trains_on_the_evaluation_loss(tiny_bert, tmp_path, batches):
     """Five sentences, batches of 32: the training loss of the one step is the evaluation loss of the same
@@ -74,7 +72,7 @@ def test_a_step_smaller_than_a_batch_trains_on_the_evaluation_loss(tiny_bert, tm
     (model / "config.json").write_text(json.dumps(config))
     train = os.path.join(NER_SAMPLE, "train.txt")
     output = tmp_path / "out"
-    result = run_script(
+    result = run_program(
         "run_ner.py", "--model_name_or_path", str(model), "--train_file", train, "--validation_file", train,
         "--output_dir", str(output), "--do_train", "--do_eval", "--max_train_samples", "5", "--max_eval_samples", "5",
         "--per_device_train_batch_size", "32", "--max_steps", "1", "--logging_steps", "1", "--learning_rate", "0",

@@ -8,10 +8,9 @@ import shutil
 import pytest
 import yaml
 
-from conftest import NER_SAMPLE, REPO, run_script, conll_sentences
+from conftest import NER_SAMPLE, REPO, conll_sentences, launch, run_program
 from tunekit.evaluation.metrics import load_local_metric
 
-pytestmark = pytest.mark.slow
 
 TORCHRUN = shutil.which("torchrun") or os.path.join(os.path.dirname(os.path.realpath(os.sys.executable)), "torchrun")
 CPU_ENV = {"CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
@@ -27,16 +26,18 @@ def ner_flags(model, output_dir):
     ]
 
 
-def launch(processes, script, flags):
+def train_in(processes, script, flags):
+    """One process: this one; several: torchrun starts them (the launch is what these tests are about)."""
     if processes == 1:
-        return run_script(script, *flags, "--preprocessing_num_workers", "2", env=CPU_ENV)
-    return run_script(TORCHRUN, "--nproc_per_node", str(processes), os.path.join(REPO, script), *flags, env=CPU_ENV)
+        return run_program(script, *flags, "--preprocessing_num_workers", "2", env=CPU_ENV)
+    return launch(TORCHRUN, "--nproc_per_node", str(processes), os.path.join(REPO, script), *flags, env=CPU_ENV)
 
 
+@pytest.mark.slow
 def test_ner_two_processes_match_one(tiny_bert, tmp_path):
-    single = launch(1, "run_ner.py", ner_flags(tiny_bert, tmp_path / "one"))
+    single = train_in(1, "run_ner.py", ner_flags(tiny_bert, tmp_path / "one"))
     assert single.returncode == 0, single.stderr[-3000:]
-    double = launch(2, "run_ner.py", ner_flags(tiny_bert, tmp_path / "two"))
+    double = train_in(2, "run_ner.py", ner_flags(tiny_bert, tmp_path / "two"))
     assert double.returncode == 0, double.stderr[-3000:]
     one, two = conll_sentences(tmp_path / "one" / "predictions.txt"), conll_sentences(tmp_path / "two" / "predictions.txt")
     assert len(two) == len(one) == 41
@@ -56,6 +57,7 @@ def test_ner_two_processes_match_one(tiny_bert, tmp_path):
     assert (double.stdout + double.stderr).count("Results (") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["windows", "sentence"])
 def test_ner_document_context_in_two_processes_predicts_every_word_once(tiny_bert, tmp_path, mode):
     from test_document_context import documents_data, with_data
@@ -63,7 +65,7 @@ def test_ner_document_context_in_two_processes_predicts_every_word_once(tiny_ber
     expected = documents_data(tmp_path / "data")
     flags = ner_flags(tiny_bert, tmp_path / "two") + ["--document_context", "8", "--document_context_mode", mode,
                                                       "--max_seq_length", "32"]
-    double = launch(2, "run_ner.py", with_data(flags, tmp_path / "data"))
+    double = train_in(2, "run_ner.py", with_data(flags, tmp_path / "data"))
     assert double.returncode == 0, double.stderr[-3000:]
     written = conll_sentences(tmp_path / "two" / "predictions.txt")
     assert [[row[:2] for row in s] for s in written] == [[list(pair) for pair in zip(*sentence)] for sentence in expected[:41]]
@@ -73,13 +75,14 @@ def test_ner_document_context_in_two_processes_predicts_every_word_once(tiny_ber
     assert json.load(open(tmp_path / "two" / "all_results.json"))["predict_f1"] == pytest.approx(scores["overall_f1"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tagger", [["--use_bilstm", "--use_crf"], ["--no_encoder"]])
 def test_bilstm_taggers_in_two_processes_predict_every_word_once(tiny_bert, tmp_path, tagger):
     flags = ner_flags(tiny_bert, tmp_path / "two") + tagger + ["--bilstm_hidden_size", "16", "--max_seq_length", "16"]
     if tagger == ["--no_encoder"]:  # from scratch: its own vocabulary, not the model's
         at = flags.index("--model_name_or_path")
         del flags[at:at + 2]
-    double = launch(2, "run_ner.py", flags)
+    double = train_in(2, "run_ner.py", flags)
     assert double.returncode == 0, double.stderr[-3000:]
     written = conll_sentences(tmp_path / "two" / "predictions.txt")
     gold = conll_sentences(os.path.join(NER_SAMPLE, "test.txt"))[:41]
@@ -90,6 +93,7 @@ def test_bilstm_taggers_in_two_processes_predict_every_word_once(tiny_bert, tmp_
     assert json.load(open(tmp_path / "two" / "all_results.json"))["predict_f1"] == pytest.approx(scores["overall_f1"])
 
 
+@pytest.mark.slow
 def test_glue_two_processes_predict_every_example_once(tiny_bert, tmp_path):
     rng = random.Random(0)
     for name, count in (("train.tsv", 64), ("dev.tsv", 23), ("test.tsv", 29)):
@@ -103,9 +107,9 @@ def test_glue_two_processes_predict_every_example_once(tiny_bert, tmp_path):
         "--num_train_epochs", "1", "--per_device_eval_batch_size", "4", "--save_strategy", "no",
         "--report_to", "none", "--disable_tqdm", "true",
     ]
-    single = launch(1, "run_glue.py", flags + ["--output_dir", str(tmp_path / "one")])
+    single = train_in(1, "run_glue.py", flags + ["--output_dir", str(tmp_path / "one")])
     assert single.returncode == 0, single.stderr[-3000:]
-    double = launch(2, "run_glue.py", flags + ["--output_dir", str(tmp_path / "two")])
+    double = train_in(2, "run_glue.py", flags + ["--output_dir", str(tmp_path / "two")])
     assert double.returncode == 0, double.stderr[-3000:]
     one = (tmp_path / "one" / "predict_results_classification.txt").read_text().splitlines()
     two = (tmp_path / "two" / "predict_results_classification.txt").read_text().splitlines()
@@ -129,15 +133,16 @@ def test_accelerate_configs_load(name):
 
 def test_streaming_a_local_file_trains_for_max_steps(tiny_bert, tmp_path):
     flags = ner_flags(tiny_bert, tmp_path / "streamed") + ["--streaming", "--max_steps", "12"]
-    result = run_script("run_ner.py", *flags)
+    result = run_program("run_ner.py", *flags)
     assert result.returncode == 0, result.stderr[-3000:]
     state = json.load(open(tmp_path / "streamed" / "trainer_state.json"))
     assert state["global_step"] == 12
     assert len(conll_sentences(tmp_path / "streamed" / "predictions.txt")) == 41
-    refused = run_script("run_ner.py", *ner_flags(tiny_bert, tmp_path / "refused"), "--streaming")
+    refused = run_program("run_ner.py", *ner_flags(tiny_bert, tmp_path / "refused"), "--streaming")
     assert refused.returncode == 2 and "--streaming needs --max_steps" in refused.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "launcher, steps",
     [({"LAUNCHER": f"{TORCHRUN} --nproc_per_node 2"}, 10), ({"ACCELERATE_CONFIG": "single_gpu"}, 20)],
@@ -145,7 +150,7 @@ def test_streaming_a_local_file_trains_for_max_steps(tiny_bert, tmp_path):
 )
 def test_train_script_runs_under_a_launcher(tiny_bert, tmp_path, launcher, steps):
     bin_dir = os.path.dirname(os.sys.executable)
-    result = run_script(
+    result = launch(
         "sh", os.path.join(REPO, "scripts", "train.sh"), str(tmp_path / "out"),
         "--model_name_or_path", tiny_bert, "--max_train_samples", "160", "--max_eval_samples", "20",
         "--max_predict_samples", "20", "--num_train_epochs", "1", "--per_device_train_batch_size", "8",

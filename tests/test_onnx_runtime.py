@@ -3,24 +3,16 @@ the int8 graph kept only after its dev check, graphs remade when the weights cha
 
 import json
 import random
-import shutil
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import run_script, train_flags
-from test_run_glue_e2e import key_values, train, write_mrpc
+from conftest import run_program, train_flags
+from folders import copy_of, key_values, train, write_mrpc
 
 EVAL, PREDICT = "scripts/eval.sh", "scripts/predict.sh"
 TEXTS = ["Anna Kowalski joined Helix Motors in Oslo last year .", "Shares in Orion Telecom fell after Tomas Rossi resigned ."]
-
-
-def copy_of(folder, tmp_path):
-    """A copy of a trained folder without its checkpoints (the session's fixture stays as it is)."""
-    copied = tmp_path / "model"
-    shutil.copytree(folder, copied, ignore=shutil.ignore_patterns("checkpoint-*"))
-    return copied
 
 
 def predictions_file(folder):
@@ -29,10 +21,10 @@ def predictions_file(folder):
 
 def test_eval_and_predict_with_onnxruntime_give_the_predictions_of_pytorch(trained_ner, tmp_path):
     folder = copy_of(trained_ner, tmp_path)
-    torch_eval = run_script("sh", EVAL, str(folder))
+    torch_eval = run_program("sh", EVAL, str(folder))
     assert torch_eval.returncode == 0, torch_eval.stderr[-2000:]
     torch_scores, torch_words = key_values(folder / "eval_results.txt"), predictions_file(folder)
-    runtime_eval = run_script("sh", EVAL, str(folder), "--backend", "onnxruntime")
+    runtime_eval = run_program("sh", EVAL, str(folder), "--backend", "onnxruntime")
     assert runtime_eval.returncode == 0, runtime_eval.stderr[-2000:]
     assert "Evaluating with ONNX Runtime" in runtime_eval.stdout + runtime_eval.stderr
     assert predictions_file(folder) == torch_words  # every test word gets the label PyTorch gave it
@@ -43,8 +35,8 @@ def test_eval_and_predict_with_onnxruntime_give_the_predictions_of_pytorch(train
     assert {"model.onnx", "model_optimized.onnx", "source.json"} <= {p.name for p in (folder / "onnx").iterdir()}
 
     text = "\n".join(TEXTS) + "\n"
-    by_torch = run_script("sh", PREDICT, str(folder), input_text=text)
-    by_runtime = run_script("sh", PREDICT, str(folder), "--backend", "onnxruntime", input_text=text)
+    by_torch = run_program("sh", PREDICT, str(folder), input_text=text)
+    by_runtime = run_program("sh", PREDICT, str(folder), "--backend", "onnxruntime", input_text=text)
     assert by_torch.returncode == 0 and by_runtime.returncode == 0, by_runtime.stderr[-2000:]
     expected, actual = ([json.loads(line) for line in run.stdout.splitlines()] for run in (by_torch, by_runtime))
     assert [[(e["type"], e["start"], e["end"]) for e in r["entities"]] for r in actual] == \
@@ -55,12 +47,12 @@ def test_eval_and_predict_with_onnxruntime_give_the_predictions_of_pytorch(train
 
 def test_int8_is_made_once_checked_on_dev_and_used_by_predict(trained_ner, tmp_path):
     folder = copy_of(trained_ner, tmp_path)
-    refused = run_script("sh", PREDICT, str(folder), "--quantize", "int8", input_text="Anna visited Oslo .\n")
+    refused = run_program("sh", PREDICT, str(folder), "--quantize", "int8", input_text="Anna visited Oslo .\n")
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
         f"error: {folder}: no checked int8 graph; make one with: sh scripts/eval.sh {folder} --quantize int8"]
 
-    made = run_script("sh", EVAL, str(folder), "--quantize", "int8")
+    made = run_program("sh", EVAL, str(folder), "--quantize", "int8")
     assert made.returncode == 0, made.stderr[-2000:]
     record = json.loads((folder / "onnx" / "quantization.json").read_text())
     exact_f1 = 100 * key_values(trained_ner / "eval_results.txt")["eval_f1"]
@@ -72,11 +64,11 @@ def test_int8_is_made_once_checked_on_dev_and_used_by_predict(trained_ner, tmp_p
     if record["kept"]:  # the results of this run are the int8 graph's dev score
         assert 100 * key_values(folder / "eval_results.txt")["eval_f1"] == pytest.approx(record["int8"], abs=1e-3)
         assert "model_int8.onnx" in made.stdout + made.stderr
-        predicted = run_script("sh", PREDICT, str(folder), "--quantize", "int8", input_text="\n".join(TEXTS) + "\n")
+        predicted = run_program("sh", PREDICT, str(folder), "--quantize", "int8", input_text="\n".join(TEXTS) + "\n")
         assert predicted.returncode == 0, predicted.stderr[-2000:]
         assert [json.loads(line)["text"] for line in predicted.stdout.splitlines()] == TEXTS
     # made once: a second run reads the record instead of quantizing again
-    again = run_script("sh", EVAL, str(folder), "--quantize", "int8")
+    again = run_program("sh", EVAL, str(folder), "--quantize", "int8")
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads((folder / "onnx" / "quantization.json").read_text()) == record
 
@@ -85,7 +77,7 @@ def test_graphs_are_made_again_when_the_weights_change(trained_ner, tmp_path):
     from safetensors.torch import load_file, save_file
 
     folder = copy_of(trained_ner, tmp_path)
-    first = run_script("sh", PREDICT, str(folder), "--backend", "onnxruntime", input_text=TEXTS[0] + "\n")
+    first = run_program("sh", PREDICT, str(folder), "--backend", "onnxruntime", input_text=TEXTS[0] + "\n")
     assert first.returncode == 0, first.stderr[-2000:]
     source = json.loads((folder / "onnx" / "source.json").read_text())
     weights = load_file(folder / "model.safetensors")
@@ -93,20 +85,18 @@ def test_graphs_are_made_again_when_the_weights_change(trained_ner, tmp_path):
     weights[classifier] = torch.zeros_like(weights[classifier])
     weights[classifier][0] = 100.0  # every word gets the first label now: the old graph would say otherwise
     save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
-    second = run_script("sh", PREDICT, str(folder), "--backend", "onnxruntime", input_text=TEXTS[0] + "\n")
+    second = run_program("sh", PREDICT, str(folder), "--backend", "onnxruntime", input_text=TEXTS[0] + "\n")
     assert second.returncode == 0, second.stderr[-2000:]
     assert json.loads((folder / "onnx" / "source.json").read_text()) != source
-    by_torch = run_script("sh", PREDICT, str(folder), input_text=TEXTS[0] + "\n")
+    by_torch = run_program("sh", PREDICT, str(folder), input_text=TEXTS[0] + "\n")
     assert json.loads(second.stdout)["entities"] == json.loads(by_torch.stdout)["entities"]
 
 
-def test_the_crf_runs_its_emissions_in_onnxruntime_and_decodes_in_pytorch(tiny_bert, tmp_path):
-    output = tmp_path / "crf"
-    trained = run_script(*train_flags(tiny_bert, output, "--use_crf", "--save_strategy", "no"))
-    assert trained.returncode == 0, trained.stderr[-2000:]
+def test_the_crf_runs_its_emissions_in_onnxruntime_and_decodes_in_pytorch(trained_crf, tmp_path):
+    output = copy_of(trained_crf, tmp_path)
     words = predictions_file(output)
     scores = key_values(output / "eval_results.txt")
-    evaluated = run_script("sh", EVAL, str(output), "--backend", "onnxruntime")
+    evaluated = run_program("sh", EVAL, str(output), "--backend", "onnxruntime")
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert (output / "onnx" / "emissions_optimized.onnx").exists()
     assert predictions_file(output) == words
@@ -120,8 +110,8 @@ def test_pair_classifiers_give_the_probabilities_of_pytorch(tiny_bert, tmp_path)
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps({"text": a, "text_pair": b}) + "\n" for a, b in
                              [("a good film", "a fine film"), ("the plot was dull", "the actors were great")]))
-    by_torch = run_script("sh", PREDICT, str(output), "--input", str(pairs))
-    by_runtime = run_script("sh", PREDICT, str(output), "--input", str(pairs), "--backend", "onnxruntime")
+    by_torch = run_program("sh", PREDICT, str(output), "--input", str(pairs))
+    by_runtime = run_program("sh", PREDICT, str(output), "--input", str(pairs), "--backend", "onnxruntime")
     assert by_torch.returncode == 0 and by_runtime.returncode == 0, by_runtime.stderr[-2000:]
     for got, wanted in zip(by_runtime.stdout.splitlines(), by_torch.stdout.splitlines()):
         got, wanted = json.loads(got), json.loads(wanted)
@@ -129,18 +119,15 @@ def test_pair_classifiers_give_the_probabilities_of_pytorch(tiny_bert, tmp_path)
         assert list(got["probabilities"].values()) == pytest.approx(list(wanted["probabilities"].values()), abs=1e-4)
 
 
-def test_what_no_graph_holds_is_a_one_line_error(tiny_bert, tmp_path):
-    output = tmp_path / "bilstm"
-    trained = run_script(*train_flags(tiny_bert, output, "--use_bilstm", "--bilstm_hidden_size", "8",
-                                      "--num_train_epochs", "1", "--save_strategy", "no", "--do_predict"))
-    assert trained.returncode == 0, trained.stderr[-2000:]
+def test_what_no_graph_holds_is_a_one_line_error(trained_bilstm):
+    output = trained_bilstm  # refused before anything is written
     for command in (["sh", EVAL, str(output), "--backend", "onnxruntime"],
                     ["sh", PREDICT, str(output), "--backend", "onnxruntime"]):
-        refused = run_script(*command, input_text="Anna visited Oslo .\n")
+        refused = run_program(*command, input_text="Anna visited Oslo .\n")
         assert refused.returncode == 2
         assert refused.stderr.strip().splitlines()[-1].startswith(
             "error: --backend onnxruntime does not cover the BiLSTM taggers")
-    bad = run_script("sh", EVAL, str(output), "--backend", "tensorrt")
+    bad = run_program("sh", EVAL, str(output), "--backend", "tensorrt")
     assert bad.returncode == 2 and "--backend must be one of torch, onnxruntime" in bad.stderr
 
 
@@ -220,7 +207,7 @@ def test_chunk_attention_is_refused_before_any_graph_is_made():
 
 def test_a_training_run_with_quantize_evaluates_its_checked_int8_graph(tiny_bert, tmp_path):
     output = tmp_path / "out"
-    trained = run_script(*train_flags(tiny_bert, output, "--quantize", "int8", "--save_strategy", "no"))
+    trained = run_program(*train_flags(tiny_bert, output, "--quantize", "int8", "--save_strategy", "no"))
     assert trained.returncode == 0, trained.stderr[-2000:]
     record = json.loads((output / "onnx" / "quantization.json").read_text())
     assert record["dev_examples"] == 60 and record["attempts"]
@@ -257,5 +244,5 @@ def test_an_int8_graph_that_loses_too_much_is_made_again_then_dropped(trained_ne
         "the classifier and the first layer's feed-forward output", "the classifier and every feed-forward output"]
     assert not (folder / "onnx" / "model_int8.onnx").exists()
     assert json.loads((folder / "onnx" / "quantization.json").read_text()) == record
-    refused = run_script("sh", PREDICT, str(folder), "--quantize", "int8", input_text="Anna visited Oslo .\n")
+    refused = run_program("sh", PREDICT, str(folder), "--quantize", "int8", input_text="Anna visited Oslo .\n")
     assert refused.returncode == 2 and "the last one was not kept: dev f1 80.00 against 90.00 exact" in refused.stderr

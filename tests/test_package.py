@@ -11,6 +11,8 @@ import pytest
 
 from conftest import NER_SAMPLE, REPO
 
+pytestmark = pytest.mark.slow  # the wheel is built, installed and its commands launched
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):

@@ -10,7 +10,7 @@ from transformers import (
     RobertaForTokenClassification,
 )
 
-from conftest import run_script, tiny_config, train_flags
+from conftest import run_program, tiny_config, train_flags
 from tunekit.modeling.taggers import with_crf
 from tunekit.training.speed.fast_dropout import use_fast_dropout
 from tunekit.encoding import IGNORE_INDEX
@@ -106,7 +106,7 @@ def test_models_that_cannot_take_packed_sentences_are_not_packed():
 ])
 def test_run_ner_trains_on_packed_batches_unless_it_cannot(tiny_bert, tmp_path, flags, packed):
     output = tmp_path / "out"
-    result = run_script(*train_flags(tiny_bert, output, "--num_train_epochs", "1", "--save_strategy", "no", *flags))
+    result = run_program(*train_flags(tiny_bert, output, "--num_train_epochs", "1", "--save_strategy", "no", *flags))
     assert result.returncode == 0, result.stderr[-2000:]
     log = result.stdout + result.stderr
     assert ("packing: on (" in log) == packed, log[-3000:]

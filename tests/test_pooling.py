@@ -12,8 +12,8 @@ from tunekit.encoding.classification import SINGLE, ClassificationEncoder
 from tunekit.modeling.pooling import AttentionPooling, trained_pooling, with_pooling
 from tunekit.modeling.pooling.modeling_pooling import pool_tokens
 
-from conftest import run_script, tiny_config
-from test_run_glue_e2e import key_values, train, write_single
+from conftest import run_program, tiny_config
+from folders import key_values, train, write_single
 
 
 def small_classifier(tokens, chunk_length=None):
@@ -100,10 +100,10 @@ def check_classifier_folder(output, texts):
     classifier = pipeline("text-classification", model=str(output), trust_remote_code=True)
     assert classifier(texts[0])[0]["label"] in {"positive", "negative"}
     first = key_values(output / "eval_results.txt")["eval_accuracy"]
-    again = run_script("sh", "scripts/eval.sh", str(output))
+    again = run_program("sh", "scripts/eval.sh", str(output))
     assert again.returncode == 0, again.stderr[-2000:]
     assert key_values(output / "eval_results.txt")["eval_accuracy"] == pytest.approx(first)
-    predicted = run_script("sh", "scripts/predict.sh", str(output), input_text="\n".join(texts) + "\n")
+    predicted = run_program("sh", "scripts/predict.sh", str(output), input_text="\n".join(texts) + "\n")
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     results = [json.loads(line) for line in predicted.stdout.splitlines()]
     assert [result["text"] for result in results] == texts
@@ -137,7 +137,7 @@ def test_chunk_attention_trains_end_to_end_and_predicts_every_text(tiny_bert, tm
 
 def test_chunk_attention_is_not_exported(tiny_bert, tmp_path):
     write_single(tmp_path, random.Random(7))
-    result = run_script("run_glue.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
+    result = run_program("run_glue.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
                         "--output_dir", str(tmp_path / "out"), "--do_train", "--long_text", "chunks",
                         "--chunk_pooling", "attention", "--export_onnx")
     assert result.returncode == 2 and "--export_onnx covers the sentence poolings" in result.stderr
@@ -180,7 +180,7 @@ def test_a_pair_is_split_into_its_two_texts_each_read_alone(tiny_bert):
 
 
 def test_siamese_pairs_train_save_and_predict(tiny_bert, tmp_path):
-    from test_run_glue_e2e import write_mrpc
+    from folders import write_mrpc
 
     write_mrpc(tmp_path, random.Random(2))
     output = train(tiny_bert, tmp_path / "out", "--task_name", "mrpc", "--data_dir", str(tmp_path),
@@ -191,14 +191,14 @@ def test_siamese_pairs_train_save_and_predict(tiny_bert, tmp_path):
     classifier = pipeline("text-classification", model=str(output), trust_remote_code=True)
     assert classifier({"text": "the film was good", "text_pair": "the film was good"})["label"] in {"0", "1"}
     first = key_values(output / "eval_results.txt")["eval_accuracy"]
-    assert run_script("sh", "scripts/eval.sh", str(output)).returncode == 0
+    assert run_program("sh", "scripts/eval.sh", str(output)).returncode == 0
     assert key_values(output / "eval_results.txt")["eval_accuracy"] == pytest.approx(first)
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text(json.dumps({"text": "a good film", "text_pair": "a fine film"}) + "\n")
-    predicted = run_script("sh", "scripts/predict.sh", str(output), "--input", str(pairs))
+    predicted = run_program("sh", "scripts/predict.sh", str(output), "--input", str(pairs))
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     assert json.loads(predicted.stdout)["text_pair"] == "a fine film"
-    single = run_script("run_glue.py", "--model_name_or_path", tiny_bert, "--output_dir", str(tmp_path / "single"),
+    single = run_program("run_glue.py", "--model_name_or_path", tiny_bert, "--output_dir", str(tmp_path / "single"),
                         "--train_file", str(tmp_path / "train.tsv"), "--text_column_names", "3",
                         "--label_column_name", "0", "--do_train", "--pair_encoding", "siamese")
     assert single.returncode == 2 and "--pair_encoding siamese is for sentence pairs" in single.stderr

@@ -5,7 +5,9 @@ import re
 import shutil
 import subprocess
 
-from conftest import run_script
+import pytest
+
+from conftest import run_program
 
 
 def rendered(path) -> str:
@@ -18,6 +20,7 @@ def rendered(path) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_the_ner_report_shows_every_section_and_highlights_gold_and_predicted_entities(trained_ner):
     page = (trained_ner / "report.html").read_text(encoding="utf-8")
     # nothing is fetched: no address outside the page (the curves are an inline data: image)
@@ -38,13 +41,14 @@ def test_the_ner_report_shows_every_section_and_highlights_gold_and_predicted_en
     assert (gold["type"], gold["text"]) in {(kind, text) for kind, text in marks}
 
 
+@pytest.mark.slow
 def test_a_classification_report_has_a_confusion_matrix_of_labels(tiny_bert, tmp_path):
     rows = ["sentence\tlabel"] + [f"{word} film {i}\t{label}" for i in range(20)
                                   for word, label in (("good", "pos"), ("bad", "neg"))]
     for name in ("train.tsv", "dev.tsv"):
         (tmp_path / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
     output = tmp_path / "out"
-    result = run_script("run_glue.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
+    result = run_program("run_glue.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path),
                         "--output_dir", str(output), "--do_train", "--do_eval", "--max_steps", "2",
                         "--report_to", "none", "--save_strategy", "no")
     assert result.returncode == 0, result.stderr[-2000:]

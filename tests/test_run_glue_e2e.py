@@ -6,82 +6,8 @@ import random
 
 import pytest
 
-from conftest import REPO, run_script
-
-pytestmark = pytest.mark.slow
-
-POSITIVE = ["good", "great", "fine", "lovely", "superb"]
-NEGATIVE = ["bad", "awful", "poor", "dull", "boring"]
-FILLER = ["the", "film", "was", "really", "a", "plot", "cast", "very"]
-
-
-def sentence(rng, words):
-    return " ".join(rng.sample(FILLER, 3) + [rng.choice(words)] + rng.sample(FILLER, 2))
-
-
-def write_single(folder, rng, words=0):
-    """Own TSV files with a header and label names; the test file has no labels."""
-    for name, count in (("train.tsv", 160), ("dev.tsv", 40), ("test.tsv", 30)):
-        rows = ["sentence\tlabel" if name != "test.tsv" else "sentence"]
-        for _ in range(count):
-            positive = rng.random() < 0.5
-            text = sentence(rng, POSITIVE if positive else NEGATIVE) + " " + " ".join(rng.choices(FILLER, k=words))
-            rows.append(text.strip() if name == "test.tsv" else f"{text.strip()}\t{'positive' if positive else 'negative'}")
-        (folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
-
-
-def write_mrpc(folder, rng):
-    """A GLUE MRPC-format folder: BOM, five columns, bare quotes."""
-    for name, count in (("train.tsv", 120), ("dev.tsv", 30)):
-        rows = ["\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String"]
-        for index in range(count):
-            same = rng.random() < 0.5
-            first = sentence(rng, POSITIVE)
-            second = first if same else sentence(rng, NEGATIVE)
-            rows.append(f'{int(same)}\t{index}\t{index + 1}\t" {first} "\t{second}')
-        (folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
-
-
-def write_stsb(folder, rng):
-    header = "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore"
-    for name, count in (("train.tsv", 120), ("dev.tsv", 30)):
-        rows = [header]
-        for index in range(count):
-            score = rng.uniform(0, 5)
-            rows.append(f"{index}\tg\tf\t2012\t{index}\tn\tn\t{sentence(rng, POSITIVE)}\t{sentence(rng, NEGATIVE)}\t{score:.3f}")
-        (folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
-
-
-def write_multilabel(folder, rng):
-    for name, count in (("train.jsonl", 160), ("dev.jsonl", 40)):
-        with open(folder / name, "w", encoding="utf-8") as stream:
-            for _ in range(count):
-                labels = sorted(rng.sample(["rain", "sun", "wind"], rng.randint(1, 2)))
-                stream.write(json.dumps({"text": " ".join(labels + rng.sample(FILLER, 3)), "labels": labels}) + "\n")
-
-
-def train(model, output_dir, *flags):
-    result = run_script(
-        "run_glue.py",
-        "--model_name_or_path", model,
-        "--output_dir", str(output_dir),
-        "--do_train", "--do_eval",
-        "--num_train_epochs", "2",
-        "--learning_rate", "3e-3",
-        "--per_device_train_batch_size", "16",
-        "--max_seq_length", "32",
-        "--save_strategy", "no",
-        "--report_to", "none",
-        "--disable_tqdm", "true",
-        *flags,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return output_dir
-
-
-def key_values(path):
-    with open(path, encoding="utf-8") as stream:
-        return {key: float(value) for key, value in (line.rstrip("\n").split(" = ") for line in stream)}
+from conftest import launch, REPO, run_program
+from folders import NEGATIVE, POSITIVE, key_values, sentence, train, write_mrpc, write_multilabel, write_single, write_stsb
 
 
 def test_single_texts_keep_label_names_and_predict_in_input_order(tiny_bert, tmp_path):
@@ -117,7 +43,7 @@ def test_glue_pair_task_from_a_local_folder(tiny_bert, tmp_path):
     assert results["eval_samples"] == 30
     assert {"eval_accuracy", "eval_f1"} <= set(results)
     pairs = '{"text": "the film was good", "text_pair": "the film was good"}\n{"text": "a", "text_pair": "b c"}\n'
-    predicted = run_script("sh", os.path.join(REPO, "scripts", "predict.sh"), str(output), input_text=pairs)
+    predicted = run_program("sh", os.path.join(REPO, "scripts", "predict.sh"), str(output), input_text=pairs)
     assert predicted.returncode == 0, predicted.stderr[-3000:]
     rows = [json.loads(line) for line in predicted.stdout.splitlines()]
     assert [row["text_pair"] for row in rows] == ["the film was good", "b c"]
@@ -177,10 +103,11 @@ def test_multi_label_from_json_lists(tiny_bert, tmp_path):
     assert {"eval_accuracy", "eval_f1", "eval_f1_macro"} <= set(key_values(output / "eval_results.txt"))
 
 
+@pytest.mark.slow
 def test_train_and_eval_scripts_drive_glue(tiny_bert, tmp_path):
     write_mrpc(tmp_path, random.Random(5))
     output = tmp_path / "out"
-    trained = run_script(
+    trained = launch(
         "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), "--task_name", "mrpc", "--data_dir", str(tmp_path),
         "--model_name_or_path", tiny_bert, "--num_train_epochs", "2", "--max_seq_length", "32",
         "--load_best_model_at_end", "--metric_for_best_model", "matthews_correlation",
@@ -188,7 +115,7 @@ def test_train_and_eval_scripts_drive_glue(tiny_bert, tmp_path):
     )
     assert trained.returncode == 0, trained.stderr[-3000:]
     before = key_values(output / "eval_results.txt")
-    evaluated = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output), cwd=str(tmp_path))
+    evaluated = run_program("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output), cwd=str(tmp_path))
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     assert key_values(output / "eval_results.txt")["eval_accuracy"] == pytest.approx(before["eval_accuracy"])
 
@@ -196,7 +123,7 @@ def test_train_and_eval_scripts_drive_glue(tiny_bert, tmp_path):
 def test_class_weights_from_a_file_and_not_for_regression(tiny_bert, tmp_path):
     write_single(tmp_path, random.Random(8))
     (tmp_path / "weights.txt").write_text("positive 4\n")
-    result = run_script(
+    result = run_program(
         "run_glue.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path), "--output_dir",
         str(tmp_path / "out"), "--do_train", "--do_eval", "--num_train_epochs", "1", "--report_to", "none",
         "--disable_tqdm", "true", "--class_weights", str(tmp_path / "weights.txt"),
@@ -206,7 +133,7 @@ def test_class_weights_from_a_file_and_not_for_regression(tiny_bert, tmp_path):
     stsb = tmp_path / "stsb"
     stsb.mkdir()
     write_stsb(stsb, random.Random(3))
-    result = run_script(
+    result = run_program(
         "run_glue.py", "--model_name_or_path", tiny_bert, "--task_name", "stsb", "--data_dir", str(stsb),
         "--output_dir", str(tmp_path / "out2"), "--do_train", "--class_weights", "balanced",
     )

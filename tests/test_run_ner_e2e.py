@@ -7,10 +7,9 @@ import stat
 
 import pytest
 
-from conftest import NER_SAMPLE, REPO, run_script, train_flags, conll_sentences
+from conftest import conll_sentences, launch, NER_SAMPLE, REPO, run_program, train_flags
 from tunekit.data.readers import TokenReadOptions, read_token_file
 
-pytestmark = pytest.mark.slow
 
 ENTITY_TYPES = {"PER", "ORG", "LOC", "MISC"}
 
@@ -69,7 +68,7 @@ def test_saved_folder_reloads_and_the_pipeline_names_entities(trained_ner):
 
 def test_eval_script_rescores_the_saved_folder(trained_ner, tiny_bert, tmp_path):
     before = key_values(trained_ner / "eval_results.txt")
-    result = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(trained_ner), cwd=str(tmp_path))
+    result = run_program("sh", os.path.join(REPO, "scripts", "eval.sh"), str(trained_ner), cwd=str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     after = key_values(trained_ner / "eval_results.txt")
     assert after["eval_f1"] == pytest.approx(before["eval_f1"])
@@ -84,7 +83,7 @@ def test_rerunning_a_finished_run_keeps_its_results_and_reevaluates(trained_ner,
     before = json.load(open(trained_ner / "train_results.json"))
     card_before = (trained_ner / "README.md").read_text()
     weights = (trained_ner / "model.safetensors").read_bytes()
-    result = run_script(*train_flags(tiny_bert, trained_ner))
+    result = run_program(*train_flags(tiny_bert, trained_ner))
     assert result.returncode == 0, result.stderr[-3000:]
     output = result.stdout + result.stderr
     assert "already holds a trained model" in output and "Resuming from" not in output
@@ -96,7 +95,7 @@ def test_rerunning_a_finished_run_keeps_its_results_and_reevaluates(trained_ner,
     assert "0.0000" not in card and card.count(f"{before['train_loss']:.4f}") == card_before.count(f"{before['train_loss']:.4f}")
     assert key_values(trained_ner / "eval_results.txt")["eval_samples"] == 60
     train_only = [flag for flag in train_flags(tiny_bert, trained_ner) if flag not in ("--do_eval", "--do_predict")]
-    nothing_else = run_script(*train_only)  # only --do_train asked: says so, touches nothing
+    nothing_else = run_program(*train_only)  # only --do_train asked: says so, touches nothing
     assert nothing_else.returncode == 0, nothing_else.stderr[-3000:]
     assert "already holds a trained model" in nothing_else.stdout + nothing_else.stderr
     assert json.load(open(trained_ner / "train_results.json")) == before
@@ -116,30 +115,31 @@ def test_interrupted_rerun_resumes_and_a_folder_without_checkpoints_is_refused(t
     unfinished = tmp_path / "unfinished"
     shutil.copytree(trained_ner, unfinished)
     (unfinished / "train_results.json").unlink()  # as if killed after the last checkpoint
-    result = run_script(*train_flags(tiny_bert, unfinished))
+    result = run_program(*train_flags(tiny_bert, unfinished))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Resuming from" in result.stdout + result.stderr
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "notes.txt").write_text("mine")
-    refused = run_script(*train_flags(tiny_bert, occupied))
+    refused = run_program(*train_flags(tiny_bert, occupied))
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].startswith(f"error: {occupied}: the output folder already holds")
     assert (occupied / "notes.txt").read_text() == "mine"
-    overwritten = run_script(*train_flags(tiny_bert, occupied, "--overwrite_output_dir", "--save_strategy", "no"))
+    overwritten = run_program(*train_flags(tiny_bert, occupied, "--overwrite_output_dir", "--save_strategy", "no"))
     assert overwritten.returncode == 0, overwritten.stderr[-3000:]
     assert (occupied / "model.safetensors").exists() and (occupied / "notes.txt").read_text() == "mine"
 
 
 def test_roberta_with_prefix_space_trains_and_predicts_every_word(tiny_roberta, tmp_path):
     output_dir = tmp_path / "out"
-    result = run_script(*train_flags(tiny_roberta, output_dir, "--max_seq_length", "24", "--save_strategy", "no"))
+    result = run_program(*train_flags(tiny_roberta, output_dir, "--max_seq_length", "24", "--save_strategy", "no"))
     assert result.returncode == 0, result.stderr[-3000:]
     expected = list(read_token_file(os.path.join(NER_SAMPLE, "test.txt"), TokenReadOptions()))[:80]
     predicted = conll_sentences(output_dir / "predictions.txt")
     assert [len(sentence) for sentence in predicted] == [len(record["tokens"]) for record in expected]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["ner", "glue"])
 def test_train_script_predicts_the_test_file_of_a_users_folder(task, tiny_bert, tmp_path):
     """As eval.sh does: a test file in --data_dir is predicted without asking for --do_predict."""
@@ -154,7 +154,7 @@ def test_train_script_predicts_the_test_file_of_a_users_folder(task, tiny_bert, 
         for name in ("train.tsv", "dev.tsv", "test.tsv"):
             (data / name).write_text(rows)
     output = tmp_path / "out"
-    result = run_script(
+    result = launch(
         "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), task, "--data_dir", str(data),
         "--model_name_or_path", tiny_bert, "--max_steps", "2", "--save_strategy", "no", "--eval_strategy", "no",
         "--disable_tqdm", "true",

@@ -5,7 +5,7 @@ import statistics
 
 import pytest
 
-from conftest import NER_SAMPLE, run_script
+from conftest import NER_SAMPLE, launch, run_program
 
 
 def seed_flags(tiny_bert, output):
@@ -15,9 +15,11 @@ def seed_flags(tiny_bert, output):
             "--bootstrap_resamples", "200"]
 
 
+@pytest.mark.slow
 def test_each_seed_trains_into_its_folder_and_the_summary_gives_mean_and_std(tiny_bert, tmp_path):
+    """Launched: --seeds starts a process per seed, whose output reaches the user through the launching one's."""
     output = tmp_path / "seeds"
-    result = run_script(*seed_flags(tiny_bert, output), "--seeds", "3,4")
+    result = launch(*seed_flags(tiny_bert, output), "--seeds", "3,4")
     assert result.returncode == 0, result.stderr[-3000:]
     results = [json.loads((output / f"seed-{seed}" / "all_results.json").read_text()) for seed in (3, 4)]
     for seed in (3, 4):
@@ -42,7 +44,7 @@ def test_each_seed_trains_into_its_folder_and_the_summary_gives_mean_and_std(tin
 
     # the same command again continues: the finished seeds are evaluated, not trained again
     trained_at = [(output / f"seed-{s}" / "model.safetensors").stat().st_mtime_ns for s in (3, 4)]
-    again = run_script(*seed_flags(tiny_bert, output), "--seeds=3,4")
+    again = launch(*seed_flags(tiny_bert, output), "--seeds=3,4")
     assert again.returncode == 0, again.stderr[-3000:]
     assert [(output / f"seed-{s}" / "model.safetensors").stat().st_mtime_ns for s in (3, 4)] == trained_at
     assert "not training again" in again.stdout + again.stderr
@@ -57,17 +59,17 @@ def test_seeds_from_a_config_file_and_bad_seed_lists(tiny_bert, tmp_path):
     values.update(do_train=True, do_eval=True, seeds="5,6", max_steps=2)
     config = tmp_path / "run.json"
     config.write_text(json.dumps(values))
-    result = run_script("run_ner.py", str(config))
+    result = run_program("run_ner.py", str(config))  # the seeds' processes start from here
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "from_file" / "seeds_summary.json").read_text())["seeds"] == [5, 6]
     for bad, message in (("1,x", "--seeds must be comma-separated whole numbers"), ("1,1", "--seeds names a seed twice")):
-        result = run_script(*seed_flags(tiny_bert, tmp_path / "bad"), "--seeds", bad)
+        result = run_program(*seed_flags(tiny_bert, tmp_path / "bad"), "--seeds", bad)
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
 
 
 def test_a_config_value_of_the_wrong_type_is_one_line(tmp_path):
     config = tmp_path / "run.json"
     config.write_text(json.dumps({"output_dir": str(tmp_path / "out"), "bootstrap_resamples": "200"}))
-    result = run_script("run_ner.py", str(config))
+    result = run_program("run_ner.py", str(config))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "run.json: a value of the wrong type" in result.stderr

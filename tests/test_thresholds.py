@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from conftest import REPO, run_script
-from test_run_glue_e2e import key_values, train, write_multilabel
+from conftest import REPO, run_program
+from folders import key_values, train, write_multilabel
 from tunekit.evaluation.thresholds import best_threshold, tuned_thresholds
 
-pytestmark = pytest.mark.slow
 
 
 def test_each_label_gets_the_threshold_with_its_best_f1():
@@ -45,7 +44,7 @@ def test_tuned_thresholds_are_saved_and_used_by_eval_predict_and_the_server(tiny
     # thresholds that choose every label / no label show that each entry point reads the file
     for value, expected in ((0.001, ["rain", "sun", "wind"]), (0.999, [])):
         (output / "thresholds.json").write_text(json.dumps({"thresholds": dict.fromkeys(["rain", "sun", "wind"], value)}))
-        predicted = run_script("sh", os.path.join(REPO, "scripts", "predict.sh"), str(output), input_text="rain sun film\n")
+        predicted = run_program("sh", os.path.join(REPO, "scripts", "predict.sh"), str(output), input_text="rain sun film\n")
         assert predicted.returncode == 0, predicted.stderr[-2000:]
         assert json.loads(predicted.stdout.splitlines()[0])["labels"] == expected
 
@@ -54,7 +53,7 @@ def test_tuned_thresholds_are_saved_and_used_by_eval_predict_and_the_server(tiny
         _, predictor = load_predictor(str(output))  # what the server predicts with
         assert predictor.predict(["rain sun film"])[0]["labels"] == expected
 
-        evaluated = run_script("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output),
+        evaluated = run_program("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output),
                                "--validation_file", str(tmp_path / "dev.jsonl"))
         assert evaluated.returncode == 0, evaluated.stderr[-2000:]
         # every label chosen: recall 1 and F1 = 2p/(p+1) with p the share of positive cells; none chosen: F1 0
@@ -64,7 +63,7 @@ def test_tuned_thresholds_are_saved_and_used_by_eval_predict_and_the_server(tiny
 
 def test_tuning_is_refused_for_single_label_data(tiny_bert, tmp_path):
     (tmp_path / "train.tsv").write_text("sentence\tlabel\ngood\tpos\nbad\tneg\n", encoding="utf-8")
-    result = run_script("run_glue.py", "--model_name_or_path", tiny_bert, "--train_file", str(tmp_path / "train.tsv"),
+    result = run_program("run_glue.py", "--model_name_or_path", tiny_bert, "--train_file", str(tmp_path / "train.tsv"),
                         "--validation_file", str(tmp_path / "train.tsv"), "--output_dir", str(tmp_path / "out"),
                         "--do_train", "--tune_thresholds")
     assert result.returncode == 2

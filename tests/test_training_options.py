@@ -13,7 +13,7 @@ from tunekit.errors import UserError
 from tunekit.training.optimization import freeze, parameter_depths, parameter_groups
 from tunekit.training.trainer import TunekitTrainer
 
-from conftest import run_script, train_flags
+from conftest import run_program, train_flags
 
 
 def token_model(folder):
@@ -87,7 +87,7 @@ def test_groups_leave_frozen_parameters_out(tiny_bert):
 
 def test_frozen_encoder_is_saved_unchanged_and_the_head_trains(tiny_bert, tmp_path):
     output = tmp_path / "out"
-    result = run_script(*train_flags(tiny_bert, output, "--freeze_encoder", "--num_train_epochs", "1"))
+    result = run_program(*train_flags(tiny_bert, output, "--freeze_encoder", "--num_train_epochs", "1"))
     assert result.returncode == 0, result.stderr[-2000:]
     trained = load_file(str(output / "model.safetensors"))
     start = load_file(f"{tiny_bert}/model.safetensors")
@@ -100,7 +100,7 @@ def test_frozen_encoder_is_saved_unchanged_and_the_head_trains(tiny_bert, tmp_pa
 def test_early_stopping_stops_and_keeps_the_best_checkpoint(tiny_bert, tmp_path):
     output = tmp_path / "out"
     # No change of F1 can beat a threshold of 10, so the second evaluation already counts as a stall.
-    result = run_script(*train_flags(
+    result = run_program(*train_flags(
         tiny_bert, output, "--num_train_epochs", "6", "--early_stopping_patience", "1",
         "--early_stopping_threshold", "10", "--save_strategy", "no",
     ))
@@ -121,7 +121,7 @@ def test_early_stopping_without_validation_data_is_a_clear_error(tiny_bert, tmp_
     data = flags.index("--data_dir")
     flags[data:data + 2] = ["--train_file", "data/ner_sample/train.txt", "--validation_split_percentage", "0"]
     flags = [f for f in flags if f not in ("--do_eval", "--do_predict")]
-    result = run_script(*flags)
+    result = run_program(*flags)
     assert result.returncode == 2 and "needs validation data" in result.stderr
 
 
@@ -133,7 +133,7 @@ def test_early_stopping_without_validation_data_is_a_clear_error(tiny_bert, tmp_
 ])
 def test_options_combine_with_checkpointing_and_accumulation(tiny_bert, tmp_path, extra, fixed, trained):
     output = tmp_path / "out"
-    result = run_script(*train_flags(tiny_bert, output, "--num_train_epochs", "2", *extra))
+    result = run_program(*train_flags(tiny_bert, output, "--num_train_epochs", "2", *extra))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "eval_f1" in json.load(open(output / "all_results.json"))
     after = load_file(str(output / "model.safetensors"))
@@ -156,7 +156,7 @@ def test_covering_length_and_its_bounds():
 
 def test_auto_max_length_is_logged_saved_and_keeps_every_word(tiny_bert, tmp_path):
     output = tmp_path / "out"
-    result = run_script(*train_flags(
+    result = run_program(*train_flags(
         tiny_bert, output, "--max_seq_length", "auto", "--max_seq_length_coverage", "0.5", "--num_train_epochs", "1",
     ))
     assert result.returncode == 0, result.stderr[-2000:]
@@ -173,7 +173,7 @@ def test_auto_max_length_is_logged_saved_and_keeps_every_word(tiny_bert, tmp_pat
 
 
 def test_balanced_class_weights_for_tags(tiny_bert, tmp_path):
-    result = run_script(*train_flags(tiny_bert, tmp_path / "ner", "--class_weights", "balanced", "--num_train_epochs", "1"))
+    result = run_program(*train_flags(tiny_bert, tmp_path / "ner", "--class_weights", "balanced", "--num_train_epochs", "1"))
     assert result.returncode == 0, result.stderr[-2000:]
     weights_line = next(line for line in (result.stdout + result.stderr).splitlines() if "Class weights:" in line)
     weights = dict(pair.rsplit(" ", 1) for pair in weights_line.split("Class weights: ")[1].split(", "))
@@ -182,7 +182,7 @@ def test_balanced_class_weights_for_tags(tiny_bert, tmp_path):
 
 def test_hyperparameter_search_writes_the_trials_and_trains_the_best(tiny_bert, tmp_path):
     output = tmp_path / "out"
-    result = run_script(*train_flags(
+    result = run_program(*train_flags(
         tiny_bert, output, "--hp_search_trials", "3", "--max_train_samples", "200", "--save_strategy", "no",
     ))
     assert result.returncode == 0, result.stderr[-2000:]

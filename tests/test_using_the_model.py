@@ -5,16 +5,13 @@ import json
 import os
 import random
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import NER_SAMPLE, REPO, run_script
+from conftest import NER_SAMPLE, REPO, run_program
 from tunekit.inference.ner import group_entities, split_words
 
-pytestmark = pytest.mark.slow
 
 ENTITY_TYPES = {"PER", "ORG", "LOC", "MISC"}
 PREDICT = os.path.join(REPO, "scripts", "predict.sh")
@@ -47,7 +44,7 @@ def test_ner_prediction_from_stdin_and_files_keeps_input_order(trained_ner, tmp_
         "张伟去北京",
         "Shares in Orion Telecom fell 3 percent after Tomas Rossi resigned .",
     ]
-    piped = run_script("sh", PREDICT, str(trained_ner), input_text="\n".join(texts[:2] + ["", "   "] + texts[2:]) + "\n")
+    piped = run_program("sh", PREDICT, str(trained_ner), input_text="\n".join(texts[:2] + ["", "   "] + texts[2:]) + "\n")
     assert piped.returncode == 0, piped.stderr[-2000:]
     lines = piped.stdout.splitlines()
     assert len(lines) == 6  # one output line per input line, blank ones included
@@ -64,7 +61,7 @@ def test_ner_prediction_from_stdin_and_files_keeps_input_order(trained_ner, tmp_
 
     reordered = tmp_path / "texts.jsonl"
     reordered.write_text("".join(json.dumps({"text": t}) + "\n" for t in reversed(texts)))
-    from_file = run_script("sh", PREDICT, str(trained_ner), "--input", str(reordered), "--output", str(tmp_path / "o.jsonl"))
+    from_file = run_program("sh", PREDICT, str(trained_ner), "--input", str(reordered), "--output", str(tmp_path / "o.jsonl"))
     assert from_file.returncode == 0, from_file.stderr[-2000:]
     assert read_json_lines((tmp_path / "o.jsonl").read_text()) == list(reversed(results))
 
@@ -77,7 +74,7 @@ def test_classification_prediction_gives_label_names_and_probabilities(tiny_bert
     ]
     (tmp_path / "train.tsv").write_text("\n".join(rows) + "\n")
     (tmp_path / "dev.tsv").write_text("\n".join(rows[:21]) + "\n")
-    trained = run_script(
+    trained = run_program(
         "run_glue.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path), "--output_dir",
         str(tmp_path / "out"), "--do_train", "--do_eval", "--num_train_epochs", "2", "--learning_rate", "3e-3",
         "--save_strategy", "no", "--report_to", "none", "--quiet", "--logging_steps", "2", "--eval_strategy", "epoch",
@@ -86,7 +83,7 @@ def test_classification_prediction_gives_label_names_and_probabilities(tiny_bert
     assert trained.stdout == "" and "%|" not in trained.stderr  # --quiet: no tables, no progress bars
     for name in ("training_curves.png", "eval_confusion_matrix.png"):
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    predicted = run_script("sh", PREDICT, str(tmp_path / "out"), input_text="a great film\n\na dull film\n")
+    predicted = run_program("sh", PREDICT, str(tmp_path / "out"), input_text="a great film\n\na dull film\n")
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     results = [json.loads(line) for line in predicted.stdout.splitlines()]
     assert results[1] == {"text": "", "label": None, "probabilities": {}}  # a blank line keeps its place
@@ -97,7 +94,7 @@ def test_classification_prediction_gives_label_names_and_probabilities(tiny_bert
         assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_charts_and_model_card(trained_ner):
+def test_charts_and_model_card(trained_ner, monkeypatch):
     for name in ("training_curves.png", "eval_entity_scores.png", "eval_confusion_matrix.png", "test_entity_scores.png"):
         assert (trained_ner / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     from huggingface_hub import ModelCard
@@ -114,8 +111,8 @@ def test_charts_and_model_card(trained_ner):
     assert re.search(r"\d+ s of training, final average training loss \d\.\d{4}, on CPU: .+, \d+ cores, (bf16|fp32)\.", card.text)
     assert "## Limitations" in card.text
     usage = card.text.split("```python\n", 1)[1].split("```", 1)[0]
-    ran = run_script(sys.executable, "-c", usage, cwd=str(trained_ner.parent))  # the card's own example runs
-    assert ran.returncode == 0, ran.stderr[-2000:]
+    monkeypatch.chdir(trained_ner.parent)  # the card's own example runs, from the folder above the model
+    exec(compile(usage, "README.md", "exec"), {"__name__": "__main__"})
 
 
 def test_tensorboard_logs_are_written(trained_ner):
@@ -149,11 +146,11 @@ def test_blank_json_lines_keep_their_place(tmp_path):
 
 
 def test_prediction_input_and_flags_fail_in_one_line(tmp_path):
-    bad_bytes = subprocess.run(["sh", PREDICT, str(tmp_path)], input=b"Anna \xff visited\nfine\n", capture_output=True)
+    bad_bytes = run_program("sh", PREDICT, str(tmp_path), input_text=b"Anna \xff visited\nfine\n")
     assert bad_bytes.returncode == 2
-    assert bad_bytes.stderr.decode().strip() == "error: <stdin>:1: bytes that are not UTF-8 at column 6"
+    assert bad_bytes.stderr.strip() == "error: <stdin>:1: bytes that are not UTF-8 at column 6"
     for flags, message in ((["--inp", "x"], "error: unrecognized arguments: --inp x"),
                            (["--batch_size", "0"], "error: --batch_size must be 1 or more, not 0")):
-        result = run_script("sh", PREDICT, str(tmp_path), *flags, input_text="")
+        result = run_program("sh", PREDICT, str(tmp_path), *flags, input_text="")
         assert result.returncode == 2 and result.stderr.strip().splitlines() == [result.stderr.strip()]
         assert result.stderr.startswith(message)

@@ -6,7 +6,7 @@ import os
 import datasets
 import pytest
 
-from conftest import SAMPLES, run_script
+from conftest import SAMPLES, run_program
 from tunekit.data.vocabulary import unknown_words, warn_about_unknown_words
 
 
@@ -38,10 +38,9 @@ def test_warns_once_with_the_share_and_what_to_do(english_tokenizer, caplog):
     assert "bert-base-chinese" in warnings[0]
 
 
-@pytest.mark.slow
 def test_a_run_on_chinese_data_with_the_english_model_says_so(tiny_bert, tmp_path):
     data = os.path.join(SAMPLES, "chinese_chars.tsv")
-    result = run_script(
+    result = run_program(
         "run_ner.py", "--model_name_or_path", tiny_bert, "--train_file", data, "--validation_file", data,
         "--output_dir", str(tmp_path / "out"), "--do_train", "--max_steps", "1", "--report_to", "none",
         "--disable_tqdm", "true", "--save_strategy", "no",
@@ -51,10 +50,9 @@ def test_a_run_on_chinese_data_with_the_english_model_says_so(tiny_bert, tmp_pat
     assert output.count("become only [UNK]") == 1
 
 
-@pytest.mark.slow
 def test_a_classification_run_on_chinese_texts_says_so_too(tiny_bert, tmp_path):
     (tmp_path / "train.tsv").write_text("张伟去北京\t1\n李娜在上海工作\t0\n" * 4)
-    result = run_script(
+    result = run_program(
         "run_glue.py", "--model_name_or_path", tiny_bert, "--train_file", str(tmp_path / "train.tsv"),
         "--validation_file", str(tmp_path / "train.tsv"), "--output_dir", str(tmp_path / "out"), "--do_train",
         "--max_steps", "1", "--report_to", "none", "--save_strategy", "no",

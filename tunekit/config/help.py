@@ -25,8 +25,10 @@ def wants_help(argv: list) -> bool:
     return any(arg in ("-h", "--help", "--help_all") for arg in argv)
 
 
-def show_help(script: str, data_arguments, argv: list, out=sys.stdout) -> None:
-    """Print the help the arguments ask for: ours (-h/--help) or the complete parser's (--help_all)."""
+def show_help(script: str, data_arguments, argv: list, out=None) -> None:
+    """Print the help the arguments ask for: ours (-h/--help) or the complete parser's (--help_all), to `out`
+    or to the sys.stdout of the moment (so that a caller that redirects it gets the help)."""
+    out = out or sys.stdout
     if "--help_all" in argv:
         from transformers import TrainingArguments
 
