@@ -98,11 +98,11 @@ def trained_pairs(tiny_bert, tmp_path_factory):
     return train(tiny_bert, data / "out", "--task_name", "mrpc", "--data_dir", str(data))
 
 
-def trained_tagger(tiny_bert, tmp_path_factory, name, *flags):
-    from conftest import train_flags
+def trained_tagger(tiny_bert, tmp_path_factory, name, *flags, quick=False):
+    from conftest import quick_ner_flags, train_flags
 
     output = tmp_path_factory.mktemp(name) / "out"
-    result = run_program(*train_flags(tiny_bert, output, *flags))
+    result = run_program(*(quick_ner_flags if quick else train_flags)(tiny_bert, output, *flags))
     assert result.returncode == 0, result.stderr[-3000:]
     return output
 
@@ -115,6 +115,41 @@ def trained_crf(tiny_bert, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained_bilstm(tiny_bert, tmp_path_factory):
-    """A tiny BERT with a BiLSTM on top, read in short windows (long sentences take several)."""
+    """A tiny BERT with a BiLSTM on top, read in short windows (long sentences take several); the quick profile."""
     return trained_tagger(tiny_bert, tmp_path_factory, "bilstm", "--use_bilstm", "--bilstm_hidden_size", "16",
-                          "--max_seq_length", "24", "--save_strategy", "no")
+                          "--max_seq_length", "24", "--save_strategy", "no", quick=True)
+
+
+@pytest.fixture(scope="session")
+def trained_single(tiny_bert, tmp_path_factory):
+    """A single-text classifier from own TSV files with a header and label names; its test file has no labels."""
+    data = tmp_path_factory.mktemp("single")
+    write_single(data, random.Random(1))
+    return train(tiny_bert, data / "out", "--data_dir", str(data), "--do_predict")
+
+
+@pytest.fixture(scope="session")
+def trained_pooled(tiny_bert, tmp_path_factory):
+    """A single-text classifier on mean pooling, exported to ONNX (4 epochs: it learns the sentiment word)."""
+    data = tmp_path_factory.mktemp("pooled")
+    write_single(data, random.Random(5))
+    return train(tiny_bert, data / "out", "--data_dir", str(data), "--do_predict", "--sentence_pooling", "mean",
+                 "--export_onnx", "--num_train_epochs", "4")
+
+
+@pytest.fixture(scope="session")
+def trained_regression(tiny_bert, tmp_path_factory):
+    """An STS-B-format regressor that keeps its best checkpoint by Pearson correlation."""
+    data = tmp_path_factory.mktemp("stsb")
+    write_stsb(data, random.Random(3))
+    return train(tiny_bert, data / "out", "--task_name", "stsb", "--data_dir", str(data), "--eval_strategy", "epoch",
+                 "--save_strategy", "epoch", "--load_best_model_at_end", "--metric_for_best_model", "pearson")
+
+
+@pytest.fixture(scope="session")
+def trained_multilabel(tiny_bert, tmp_path_factory):
+    """A multi-label classifier from JSON lists, its thresholds tuned on dev."""
+    data = tmp_path_factory.mktemp("multilabel")
+    write_multilabel(data, random.Random(4))
+    return train(tiny_bert, data / "out", "--train_file", str(data / "train.jsonl"),
+                 "--validation_file", str(data / "dev.jsonl"), "--tune_thresholds")

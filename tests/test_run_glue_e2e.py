@@ -7,13 +7,11 @@ import random
 import pytest
 
 from conftest import launch, REPO, run_program
-from folders import NEGATIVE, POSITIVE, key_values, sentence, train, write_mrpc, write_multilabel, write_single, write_stsb
+from folders import NEGATIVE, POSITIVE, key_values, sentence, train, write_mrpc, write_single, write_stsb
 
 
-def test_single_texts_keep_label_names_and_predict_in_input_order(tiny_bert, tmp_path):
-    rng = random.Random(1)
-    write_single(tmp_path, rng)
-    output = train(tiny_bert, tmp_path / "out", "--data_dir", str(tmp_path), "--do_predict")
+def test_single_texts_keep_label_names_and_predict_in_input_order(trained_single):
+    output = trained_single
     for name in ("model.safetensors", "config.json", "tokenizer.json", "eval_results.txt", "test_results.txt",
                  "all_results.json", "train_results.json", "predict_results.json"):
         assert (output / name).exists(), name
@@ -36,9 +34,8 @@ def test_single_texts_keep_label_names_and_predict_in_input_order(tiny_bert, tmp
     assert classifier("the film was superb")[0]["label"] in {"negative", "positive"}
 
 
-def test_glue_pair_task_from_a_local_folder(tiny_bert, tmp_path):
-    write_mrpc(tmp_path, random.Random(2))
-    output = train(tiny_bert, tmp_path / "out", "--task_name", "mrpc", "--data_dir", str(tmp_path))
+def test_glue_pair_task_from_a_local_folder(trained_pairs):
+    output = trained_pairs
     results = key_values(output / "eval_results.txt")
     assert results["eval_samples"] == 30
     assert {"eval_accuracy", "eval_f1"} <= set(results)
@@ -68,20 +65,15 @@ def test_chunks_cover_texts_longer_than_the_model_maximum(tiny_bert, tmp_path):
     write_single(tmp_path, random.Random(7), words=300)  # about 300 pieces; the tiny model takes 128 positions
     output = train(
         tiny_bert, tmp_path / "out", "--data_dir", str(tmp_path), "--do_predict", "--max_seq_length", "64",
-        "--long_text", "chunks", "--chunk_pooling", "max",
+        "--long_text", "chunks", "--chunk_pooling", "max", "--max_steps", "4",  # flow and files: a few steps
     )
     assert key_values(output / "eval_results.txt")["eval_samples"] == 40
     lines = (output / "predict_results_classification.txt").read_text().splitlines()
     assert len(lines) == 31 and [int(line.split("\t")[0]) for line in lines[1:]] == list(range(30))
 
 
-def test_regression_has_one_output_and_correlations(tiny_bert, tmp_path):
-    write_stsb(tmp_path, random.Random(3))
-    output = train(
-        tiny_bert, tmp_path / "out", "--task_name", "stsb", "--data_dir", str(tmp_path),
-        "--eval_strategy", "epoch", "--save_strategy", "epoch", "--load_best_model_at_end",
-        "--metric_for_best_model", "pearson",
-    )
+def test_regression_has_one_output_and_correlations(trained_regression):
+    output = trained_regression
     config = json.load(open(output / "config.json"))
     assert config["problem_type"] == "regression" and len(config["id2label"]) == 1
     results = key_values(output / "eval_results.txt")
@@ -91,12 +83,8 @@ def test_regression_has_one_output_and_correlations(tiny_bert, tmp_path):
     assert state["best_metric"] == pytest.approx(max(pearsons))
 
 
-def test_multi_label_from_json_lists(tiny_bert, tmp_path):
-    write_multilabel(tmp_path, random.Random(4))
-    output = train(
-        tiny_bert, tmp_path / "out",
-        "--train_file", str(tmp_path / "train.jsonl"), "--validation_file", str(tmp_path / "dev.jsonl"),
-    )
+def test_multi_label_from_json_lists(trained_multilabel):
+    output = trained_multilabel
     config = json.load(open(output / "config.json"))
     assert config["problem_type"] == "multi_label_classification"
     assert sorted(config["id2label"].values()) == ["rain", "sun", "wind"]

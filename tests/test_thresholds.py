@@ -3,14 +3,13 @@ and the server's predictor; 0.5 without tuning."""
 
 import json
 import os
-import random
 
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
 from conftest import REPO, run_program
-from folders import key_values, train, write_multilabel
+from folders import copy_of, key_values
 from tunekit.evaluation.thresholds import best_threshold, tuned_thresholds
 
 
@@ -32,10 +31,9 @@ def test_each_label_gets_the_threshold_with_its_best_f1():
     assert best_threshold(np.array([0.9, 0.9, 0.1]), np.array([1, 0, 0])) == pytest.approx(0.5)  # ties: the nearest 0.5
 
 
-def test_tuned_thresholds_are_saved_and_used_by_eval_predict_and_the_server(tiny_bert, tmp_path):
-    write_multilabel(tmp_path, random.Random(4))
-    output = train(tiny_bert, tmp_path / "out", "--train_file", str(tmp_path / "train.jsonl"),
-                   "--validation_file", str(tmp_path / "dev.jsonl"), "--tune_thresholds")
+def test_tuned_thresholds_are_saved_and_used_by_eval_predict_and_the_server(trained_multilabel, tmp_path):
+    output = copy_of(trained_multilabel, tmp_path)  # the thresholds are rewritten below
+    dev = trained_multilabel.parent / "dev.jsonl"
     saved = json.loads((output / "thresholds.json").read_text())
     assert sorted(saved["thresholds"]) == ["rain", "sun", "wind"]
     assert saved["dev_scores"]["f1_tuned"] >= saved["dev_scores"]["f1_untuned"]
@@ -54,7 +52,7 @@ def test_tuned_thresholds_are_saved_and_used_by_eval_predict_and_the_server(tiny
         assert predictor.predict(["rain sun film"])[0]["labels"] == expected
 
         evaluated = run_program("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output),
-                               "--validation_file", str(tmp_path / "dev.jsonl"))
+                               "--validation_file", str(dev))
         assert evaluated.returncode == 0, evaluated.stderr[-2000:]
         # every label chosen: recall 1 and F1 = 2p/(p+1) with p the share of positive cells; none chosen: F1 0
         f1 = key_values(output / "eval_results.txt")["eval_f1"]

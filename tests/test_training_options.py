@@ -13,7 +13,7 @@ from tunekit.errors import UserError
 from tunekit.training.optimization import freeze, parameter_depths, parameter_groups
 from tunekit.training.trainer import TunekitTrainer
 
-from conftest import run_program, train_flags
+from conftest import quick_ner_flags, run_program, train_flags
 
 
 def token_model(folder):
@@ -133,7 +133,7 @@ def test_early_stopping_without_validation_data_is_a_clear_error(tiny_bert, tmp_
 ])
 def test_options_combine_with_checkpointing_and_accumulation(tiny_bert, tmp_path, extra, fixed, trained):
     output = tmp_path / "out"
-    result = run_program(*train_flags(tiny_bert, output, "--num_train_epochs", "2", *extra))
+    result = run_program(*quick_ner_flags(tiny_bert, output, "--num_train_epochs", "2", *extra))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "eval_f1" in json.load(open(output / "all_results.json"))
     after = load_file(str(output / "model.safetensors"))
@@ -182,9 +182,7 @@ def test_balanced_class_weights_for_tags(tiny_bert, tmp_path):
 
 def test_hyperparameter_search_writes_the_trials_and_trains_the_best(tiny_bert, tmp_path):
     output = tmp_path / "out"
-    result = run_program(*train_flags(
-        tiny_bert, output, "--hp_search_trials", "3", "--max_train_samples", "200", "--save_strategy", "no",
-    ))
+    result = run_program(*quick_ner_flags(tiny_bert, output, "--hp_search_trials", "3", "--save_strategy", "no"))
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [line.split("\t") for line in (output / "hp_search_trials.tsv").read_text().splitlines()]
     header, trials = rows[0], rows[1:]
