@@ -85,6 +85,19 @@ def launch(*args, cwd=REPO, env=None, input_text=None):
     )
 
 
+def chromium_dom(address: str, *flags: str) -> str:
+    """The DOM headless Chromium makes of a page (a file:// or http:// address); flags such as
+    --virtual-time-budget=10000 let the page's scripts run first."""
+    import shutil
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "headless Chromium is needed (Debian: apt-get install chromium; .ci/run installs it)"
+    result = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", *flags, "--dump-dom", address],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
 @pytest.fixture(autouse=True)
 def isolated_globals():
     """Whatever a test's in-process runs change for the whole process (logging, environment, threads, random

@@ -93,9 +93,7 @@ def copy_of(folder, tmp_path, name="model"):
 @pytest.fixture(scope="session")
 def trained_pairs(tiny_bert, tmp_path_factory):
     """A sentence-pair classifier trained on a GLUE MRPC-format folder."""
-    data = tmp_path_factory.mktemp("mrpc")
-    write_mrpc(data, random.Random(2))
-    return train(tiny_bert, data / "out", "--task_name", "mrpc", "--data_dir", str(data))
+    return trained_classifier(tiny_bert, tmp_path_factory, write_mrpc, 2, "--task_name", "mrpc", "--data_dir", "{data}")
 
 
 def trained_tagger(tiny_bert, tmp_path_factory, name, *flags, quick=False):
@@ -120,36 +118,37 @@ def trained_bilstm(tiny_bert, tmp_path_factory):
                           "--max_seq_length", "24", "--save_strategy", "no", quick=True)
 
 
+def trained_classifier(tiny_bert, tmp_path_factory, write, seed, *flags):
+    """run_glue.py on the data write(folder, random.Random(seed)) puts in a folder of its own; "{data}" in a flag
+    stands for that folder."""
+    data = tmp_path_factory.mktemp(write.__name__.removeprefix("write_"))
+    write(data, random.Random(seed))
+    return train(tiny_bert, data / "out", *(flag.format(data=data) for flag in flags))
+
+
 @pytest.fixture(scope="session")
 def trained_single(tiny_bert, tmp_path_factory):
     """A single-text classifier from own TSV files with a header and label names; its test file has no labels."""
-    data = tmp_path_factory.mktemp("single")
-    write_single(data, random.Random(1))
-    return train(tiny_bert, data / "out", "--data_dir", str(data), "--do_predict")
+    return trained_classifier(tiny_bert, tmp_path_factory, write_single, 1, "--data_dir", "{data}", "--do_predict")
 
 
 @pytest.fixture(scope="session")
 def trained_pooled(tiny_bert, tmp_path_factory):
     """A single-text classifier on mean pooling, exported to ONNX (4 epochs: it learns the sentiment word)."""
-    data = tmp_path_factory.mktemp("pooled")
-    write_single(data, random.Random(5))
-    return train(tiny_bert, data / "out", "--data_dir", str(data), "--do_predict", "--sentence_pooling", "mean",
-                 "--export_onnx", "--num_train_epochs", "4")
+    return trained_classifier(tiny_bert, tmp_path_factory, write_single, 5, "--data_dir", "{data}", "--do_predict",
+                              "--sentence_pooling", "mean", "--export_onnx", "--num_train_epochs", "4")
 
 
 @pytest.fixture(scope="session")
 def trained_regression(tiny_bert, tmp_path_factory):
     """An STS-B-format regressor that keeps its best checkpoint by Pearson correlation."""
-    data = tmp_path_factory.mktemp("stsb")
-    write_stsb(data, random.Random(3))
-    return train(tiny_bert, data / "out", "--task_name", "stsb", "--data_dir", str(data), "--eval_strategy", "epoch",
-                 "--save_strategy", "epoch", "--load_best_model_at_end", "--metric_for_best_model", "pearson")
+    return trained_classifier(tiny_bert, tmp_path_factory, write_stsb, 3, "--task_name", "stsb", "--data_dir", "{data}",
+                              "--eval_strategy", "epoch", "--save_strategy", "epoch", "--load_best_model_at_end",
+                              "--metric_for_best_model", "pearson")
 
 
 @pytest.fixture(scope="session")
 def trained_multilabel(tiny_bert, tmp_path_factory):
     """A multi-label classifier from JSON lists, its thresholds tuned on dev."""
-    data = tmp_path_factory.mktemp("multilabel")
-    write_multilabel(data, random.Random(4))
-    return train(tiny_bert, data / "out", "--train_file", str(data / "train.jsonl"),
-                 "--validation_file", str(data / "dev.jsonl"), "--tune_thresholds")
+    return trained_classifier(tiny_bert, tmp_path_factory, write_multilabel, 4, "--train_file", "{data}/train.jsonl",
+                              "--validation_file", "{data}/dev.jsonl", "--tune_thresholds")

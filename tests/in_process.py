@@ -93,10 +93,16 @@ def _streams_moved(stdout, stderr):
             handler.stream = stream
 
 
+def _loggers() -> dict:
+    """Every logger of the process by name, the root one as ""."""
+    loggers = {"": logging.getLogger()}
+    loggers.update((name, item) for name, item in logging.Logger.manager.loggerDict.items()
+                   if isinstance(item, logging.Logger))
+    return loggers
+
+
 def _all_handlers() -> list:
-    loggers = [logging.getLogger()] + [item for item in logging.Logger.manager.loggerDict.values()
-                                       if isinstance(item, logging.Logger)]
-    return [handler for logger in loggers for handler in logger.handlers]
+    return [handler for logger in _loggers().values() for handler in logger.handlers]
 
 
 def run_program(*command, cwd=REPO, env=None, input_text=None) -> subprocess.CompletedProcess:
@@ -137,11 +143,8 @@ def restored_globals():
 
 
 def _logger_states() -> dict:
-    loggers = {"": logging.getLogger()}
-    loggers.update((name, item) for name, item in logging.Logger.manager.loggerDict.items()
-                   if isinstance(item, logging.Logger))
     return {name: (logger.level, logger.handlers[:], logger.propagate, logger.disabled)
-            for name, logger in loggers.items()}
+            for name, logger in _loggers().items()}
 
 
 def _snapshot() -> dict:
@@ -182,9 +185,7 @@ def _restore(saved: dict) -> None:
     sys.argv = saved["argv"]
     sys.stdin = saved["stdin"]
     states = saved["loggers"]
-    for name, item in list(logging.Logger.manager.loggerDict.items()) + [("", logging.getLogger())]:
-        if not isinstance(item, logging.Logger):
-            continue
+    for name, item in _loggers().items():
         level, handlers, propagate, disabled = states.get(name, (logging.NOTSET, [], True, False))
         for handler in item.handlers:
             if handler not in handlers:

@@ -8,7 +8,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import quick_ner_flags
+from conftest import quick_ner_flags, run_program
 from folders import copy_of
 
 pytestmark = [pytest.mark.gpu,
@@ -27,8 +27,6 @@ def trained(run, tiny_bert, output, *extra):
 
 @pytest.fixture(scope="module")
 def runs(tiny_bert, tmp_path_factory):
-    from in_process import run_program
-
     folder = tmp_path_factory.mktemp("gpu")
     return {"gpu": (folder / "gpu", *trained(run_program, tiny_bert, folder / "gpu")),
             "cpu": (folder / "cpu", *trained(run_program, tiny_bert, folder / "cpu", "--use_cpu"))}
@@ -50,8 +48,6 @@ def test_the_gpu_run_learns_what_the_cpu_run_learns(runs):
 
 
 def test_onnxruntime_falls_back_to_the_cpu_beside_a_gpu_and_matches_pytorch(runs, tmp_path):
-    from in_process import run_program
-
     folder = copy_of(runs["gpu"][0], tmp_path)
     by_torch = run_program("sh", "scripts/predict.sh", str(folder), input_text=TEXTS)
     by_runtime = run_program("sh", "scripts/predict.sh", str(folder), "--backend", "onnxruntime", input_text=TEXTS)

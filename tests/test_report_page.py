@@ -2,22 +2,15 @@
 
 import json
 import re
-import shutil
-import subprocess
 
 import pytest
 
-from conftest import run_program
+from conftest import chromium_dom, run_program
 
 
 def rendered(path) -> str:
     """The page's DOM after Chromium has loaded and laid it out from the file alone."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert browser, "headless Chromium is needed (Debian: apt-get install chromium; .ci/run installs it)"
-    result = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", path.as_uri()],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+    return chromium_dom(path.as_uri())
 
 
 @pytest.mark.slow

@@ -17,9 +17,10 @@ def seed_flags(tiny_bert, output):
 
 @pytest.mark.slow
 def test_each_seed_trains_into_its_folder_and_the_summary_gives_mean_and_std(tiny_bert, tmp_path):
-    """Launched: --seeds starts a process per seed, whose output reaches the user through the launching one's."""
+    """--seeds starts a process per seed; the rerun is launched too, since the seeds' own log lines reach the user
+    through the launching process's output, which only a launched command captures."""
     output = tmp_path / "seeds"
-    result = launch(*seed_flags(tiny_bert, output), "--seeds", "3,4")
+    result = run_program(*seed_flags(tiny_bert, output), "--seeds", "3,4")
     assert result.returncode == 0, result.stderr[-3000:]
     results = [json.loads((output / f"seed-{seed}" / "all_results.json").read_text()) for seed in (3, 4)]
     for seed in (3, 4):

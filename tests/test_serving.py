@@ -5,7 +5,6 @@ real process on 127.0.0.1, with the page in headless Chromium."""
 import concurrent.futures
 import contextlib
 import json
-import shutil
 import socket
 import subprocess
 import threading
@@ -16,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import REPO, run_program
+from conftest import REPO, chromium_dom, run_program
 
 TEXTS = ["Anna Kowalski joined Helix Motors in Oslo last year .", "Shares in Orion Telecom fell 3 percent .",
          "", "Police in Lisbon arrested two men on Friday ."]
@@ -90,10 +89,7 @@ def serving(app):
 
 def rendered(url) -> str:
     """The page's DOM after headless Chromium has run its script against the server."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert browser, "headless Chromium is needed (Debian: apt-get install chromium; .ci/run installs it)"
-    return subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
-                           "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    return chromium_dom(url, "--virtual-time-budget=10000")
 
 
 def test_predict_returns_what_predict_sh_returns(app, trained_ner):
