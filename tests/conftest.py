@@ -17,6 +17,10 @@ NER_SAMPLE = os.path.join(REPO, "data", "ner_sample")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n N: N workers share the cores, one torch thread each
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def tiny_config(config_class, vocab_size, **extra):

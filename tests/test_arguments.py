@@ -71,7 +71,7 @@ def test_the_output_folder_must_be_named(tmp_path):
 
 @pytest.mark.parametrize("script", ["run_ner.py", "run_glue.py"])
 def test_help_lists_our_flags_first(script):
-    result = run_program(script, "--help")
+    result = run_program(script, "--help", env={"COLUMNS": "100"})  # the width follows COLUMNS (80 in xdist's workers)
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert text.index("--model_name_or_path") < text.index("--early_stopping_patience") < text.index("--num_train_epochs")
@@ -91,6 +91,7 @@ def test_help_answers_without_importing_torch(script):
     assert "--early_stopping_patience" in probe.stdout
 
 
+@pytest.mark.slow
 def test_the_saved_run_config_holds_the_settled_arguments_and_repeats_the_run(tiny_bert, tmp_path):
     import yaml
 

@@ -107,6 +107,7 @@ def gold_words(path, count):
     return [[row[0] for row in sentence] for sentence in conll_sentences(path)][:count]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crf", [True, False])
 def test_bert_bilstm_trains_saves_and_serves_every_script(tiny_bert, trained_bilstm, tmp_path, crf):
     output = tmp_path / "out"
@@ -126,6 +127,7 @@ def test_bert_bilstm_trains_saves_and_serves_every_script(tiny_bert, trained_bil
         check_folder_in_use(output, "BilstmForTokenClassification", ["modeling_bilstm.py"])
 
 
+@pytest.mark.slow
 def test_a_tagger_without_an_encoder_trains_from_its_own_vocabulary(tmp_path):
     output = tmp_path / "out"
     flags = train_flags("unused", output, "--no_encoder", "--embedding_size", "16", "--bilstm_hidden_size", "16",
@@ -148,6 +150,7 @@ def test_a_tagger_without_an_encoder_trains_from_its_own_vocabulary(tmp_path):
     assert "offline MiniLM" not in card
 
 
+@pytest.mark.slow
 def test_a_tagger_without_an_encoder_can_start_from_a_models_embeddings(tiny_bert, tmp_path):
     output = tmp_path / "out"
     result = run_program(*train_flags(tiny_bert, output, "--no_encoder", "--bilstm_hidden_size", "8",
@@ -168,6 +171,7 @@ def test_bilstm_options_out_of_place_are_one_line_errors(tiny_bert, tmp_path, fl
     assert result.returncode == 2 and named in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_the_search_trains_a_bilstm(tiny_bert, tmp_path):
     output = tmp_path / "out"
     result = run_program(*train_flags(tiny_bert, output, "--use_bilstm", "--bilstm_hidden_size", "8",
@@ -177,6 +181,7 @@ def test_the_search_trains_a_bilstm(tiny_bert, tmp_path):
     assert json.load(open(output / "config.json"))["tunekit_bilstm"]["hidden_size"] == 8
 
 
+@pytest.mark.slow
 def test_early_stopping_keeps_the_best_bilstm(tiny_bert, tmp_path):
     output = tmp_path / "out"
     # No change of F1 can beat a threshold of 10, so the second evaluation already counts as a stall.

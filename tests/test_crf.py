@@ -71,6 +71,7 @@ def test_bio_constraints_forbid_inside_tags_without_their_begin():
     assert path[0] != "I-LOC" and all(not b.startswith("I-") or a[2:] == b[2:] for a, b in zip(path, path[1:]))
 
 
+@pytest.mark.slow
 def test_crf_run_saves_a_folder_that_loads_anywhere_and_evaluates_again(trained_crf, tmp_path):
     output = copy_of(trained_crf, tmp_path)  # eval.sh writes into it
     assert (output / "modeling_crf.py").exists()

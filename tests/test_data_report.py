@@ -4,6 +4,8 @@ writes it."""
 import json
 from collections import Counter
 
+import pytest
+
 from conftest import run_program
 from tunekit.data.report import sentence_facts, tagging_scheme
 
@@ -27,6 +29,7 @@ def write_conll(path, sentences):
     path.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in s) for s in sentences) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_inspect_data_reports_lengths_schemes_unseen_labels_and_overlap_without_training(tiny_bert, tmp_path):
     shared = [("Anna", "I-PER"), ("lives", "O"), ("in", "O"), ("Oslo", "I-LOC")]
     long_sentence = [("word", "O")] * 40

@@ -182,6 +182,7 @@ READ_AS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["windows", "sentence"])
 def test_training_with_document_context_scores_and_writes_every_word_of_every_sentence(tiny_bert, tmp_path, mode):
     output, log, expected = train_on_documents(
@@ -222,6 +223,7 @@ def test_training_with_document_context_scores_and_writes_every_word_of_every_se
         assert text[entity["start"] : entity["end"]] == entity["text"] and not entity["start"] < 36 < entity["end"]
 
 
+@pytest.mark.slow
 def test_data_without_documents_is_read_sentence_by_sentence(tiny_bert, tmp_path):
     output = tmp_path / "out"
     result = run_program(*train_flags(tiny_bert, output, "--document_context", "8", "--num_train_epochs", "1",
@@ -231,6 +233,7 @@ def test_data_without_documents_is_read_sentence_by_sentence(tiny_bert, tmp_path
     assert len(conll_sentences(output / "predictions.txt")) == 80
 
 
+@pytest.mark.slow
 def test_per_sentence_context_with_auto_length_and_early_stopping(tiny_bert, tmp_path):
     output, log, _ = train_on_documents(
         tiny_bert, tmp_path, "--document_context_mode", "sentence", "--use_crf", "--max_seq_length", "auto",
@@ -246,6 +249,7 @@ def test_per_sentence_context_with_auto_length_and_early_stopping(tiny_bert, tmp
     assert len(conll_sentences(output / "predictions.txt")) == 80
 
 
+@pytest.mark.slow
 def test_the_search_counts_batches_in_sentences(tiny_bert, tmp_path):
     output, log, _ = train_on_documents(
         tiny_bert, tmp_path, "--max_seq_length", "32", "--hp_search_trials", "2", "--max_train_samples", "200",

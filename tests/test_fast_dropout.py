@@ -140,6 +140,7 @@ def test_saved_model_is_a_plain_transformers_model(tmp_path):
     assert not any(isinstance(m, FastDropout) for m in reloaded.modules())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flag, swapped", [((), True), (("--no_fast_dropout",), False)])
 def test_runs_train_with_it_unless_turned_off(tiny_bert, tmp_path, flag, swapped):
     output = tmp_path / "out"

@@ -6,6 +6,7 @@ import os
 import sys
 from unittest import mock
 
+import pytest
 import torch
 
 from conftest import quick_ner_flags
@@ -31,6 +32,7 @@ def glue_files(folder):
     return folder
 
 
+@pytest.mark.slow
 def test_two_configurations_back_to_back_give_what_each_gives_alone(tiny_bert, tmp_path):
     """A classifier run, then a very different tagger run (CRF, other seed, debug log, other env and threads),
     then the classifier again: the second classifier run matches the first to the last digit and line, and the

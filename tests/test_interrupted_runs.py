@@ -46,6 +46,7 @@ def reference(tiny_bert, tmp_path_factory):
     return finish(tiny_bert, tmp_path_factory.mktemp("reference") / "out")[0]
 
 
+@pytest.mark.slow
 def test_same_command_twice_gives_identical_metrics(tiny_bert, tmp_path, reference):
     second, _ = finish(tiny_bert, tmp_path / "second")
     assert second == reference

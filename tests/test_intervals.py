@@ -63,6 +63,7 @@ def test_multi_label_and_regression_sums_give_the_scores():
     assert whole_split(correlation_statistics(values, guesses))["pearson"] == pytest.approx(pearsonr(values, guesses)[0])
 
 
+@pytest.mark.slow
 def test_intervals_match_a_plain_bootstrap_and_repeat_with_the_seed():
     rng = np.random.default_rng(3)
     gold = rng.integers(0, 3, 800)

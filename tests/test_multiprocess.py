@@ -131,6 +131,7 @@ def test_accelerate_configs_load(name):
     assert config.num_processes == raw["num_processes"]
 
 
+@pytest.mark.slow
 def test_streaming_a_local_file_trains_for_max_steps(tiny_bert, tmp_path):
     flags = ner_flags(tiny_bert, tmp_path / "streamed") + ["--streaming", "--max_steps", "12"]
     result = run_program("run_ner.py", *flags)

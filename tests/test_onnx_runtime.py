@@ -19,6 +19,7 @@ def predictions_file(folder):
     return (folder / "predictions.txt").read_text()
 
 
+@pytest.mark.slow
 def test_eval_and_predict_with_onnxruntime_give_the_predictions_of_pytorch(trained_ner, tmp_path):
     folder = copy_of(trained_ner, tmp_path)
     torch_eval = run_program("sh", EVAL, str(folder))
@@ -45,6 +46,7 @@ def test_eval_and_predict_with_onnxruntime_give_the_predictions_of_pytorch(train
         assert [e["score"] for e in got["entities"]] == pytest.approx([e["score"] for e in wanted["entities"]], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_int8_is_made_once_checked_on_dev_and_used_by_predict(trained_ner, tmp_path):
     folder = copy_of(trained_ner, tmp_path)
     refused = run_program("sh", PREDICT, str(folder), "--quantize", "int8", input_text="Anna visited Oslo .\n")
@@ -73,6 +75,7 @@ def test_int8_is_made_once_checked_on_dev_and_used_by_predict(trained_ner, tmp_p
     assert json.loads((folder / "onnx" / "quantization.json").read_text()) == record
 
 
+@pytest.mark.slow
 def test_graphs_are_made_again_when_the_weights_change(trained_ner, tmp_path):
     from safetensors.torch import load_file, save_file
 
@@ -92,6 +95,7 @@ def test_graphs_are_made_again_when_the_weights_change(trained_ner, tmp_path):
     assert json.loads(second.stdout)["entities"] == json.loads(by_torch.stdout)["entities"]
 
 
+@pytest.mark.slow
 def test_the_crf_runs_its_emissions_in_onnxruntime_and_decodes_in_pytorch(trained_crf, tmp_path):
     output = copy_of(trained_crf, tmp_path)
     words = predictions_file(output)
@@ -103,6 +107,7 @@ def test_the_crf_runs_its_emissions_in_onnxruntime_and_decodes_in_pytorch(traine
     assert key_values(output / "eval_results.txt")["eval_f1"] == pytest.approx(scores["eval_f1"])
 
 
+@pytest.mark.slow
 def test_pair_classifiers_give_the_probabilities_of_pytorch(tiny_bert, tmp_path):
     write_mrpc(tmp_path, random.Random(2))
     output = train(tiny_bert, tmp_path / "out", "--task_name", "mrpc", "--data_dir", str(tmp_path),
@@ -119,6 +124,7 @@ def test_pair_classifiers_give_the_probabilities_of_pytorch(tiny_bert, tmp_path)
         assert list(got["probabilities"].values()) == pytest.approx(list(wanted["probabilities"].values()), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_what_no_graph_holds_is_a_one_line_error(trained_bilstm):
     output = trained_bilstm  # refused before anything is written
     for command in (["sh", EVAL, str(output), "--backend", "onnxruntime"],
@@ -205,6 +211,7 @@ def test_chunk_attention_is_refused_before_any_graph_is_made():
     check_runnable(SimpleNamespace(config=SimpleNamespace(tunekit_pooling={"tokens": "mean"})))  # runs
 
 
+@pytest.mark.slow
 def test_a_training_run_with_quantize_evaluates_its_checked_int8_graph(tiny_bert, tmp_path):
     output = tmp_path / "out"
     trained = run_program(*train_flags(tiny_bert, output, "--quantize", "int8", "--save_strategy", "no"))

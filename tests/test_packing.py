@@ -101,6 +101,7 @@ def test_models_that_cannot_take_packed_sentences_are_not_packed():
     assert not supports_packing(with_crf(model, model.config))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags, packed", [
     ((), True), (("--no_pack_sequences",), False), (("--no_length_bucketing",), False), (("--use_crf",), False),
 ])

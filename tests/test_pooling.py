@@ -111,6 +111,7 @@ def check_classifier_folder(output, texts):
     return config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["mean", "attention"])
 def test_sentence_pooling_trains_saves_and_exports(tiny_bert, trained_pooled, tmp_path, how):
     if how == "mean":  # the shared pooled folder, copied: eval.sh writes into it
@@ -125,6 +126,7 @@ def test_sentence_pooling_trains_saves_and_exports(tiny_bert, trained_pooled, tm
     assert (output / "onnx" / "model.onnx").exists()  # checked against PyTorch when written
 
 
+@pytest.mark.slow
 def test_chunk_attention_trains_end_to_end_and_predicts_every_text(tiny_bert, tmp_path):
     write_single(tmp_path, random.Random(7), words=60)  # several chunks of 32 pieces per text
     output = train(tiny_bert, tmp_path / "out", "--data_dir", str(tmp_path), "--do_predict",
@@ -147,6 +149,7 @@ def test_chunk_attention_is_not_exported(tiny_bert, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_auto_pooling_follows_how_a_sentence_encoder_was_trained(tiny_bert, tmp_path):
     import shutil
 
@@ -182,6 +185,7 @@ def test_a_pair_is_split_into_its_two_texts_each_read_alone(tiny_bert):
     assert torch.allclose(logits[1], model.classifier(torch.cat([u, v, (u - v).abs(), u * v])), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_siamese_pairs_train_save_and_predict(tiny_bert, tmp_path):
     from folders import write_mrpc
 

@@ -48,6 +48,7 @@ def test_glue_pair_task_from_a_local_folder(trained_pairs):
     assert json.load(open(output / "tunekit_args.json"))["data"]["task_name"] == "mrpc"
 
 
+@pytest.mark.slow
 def test_mnli_folder_scores_matched_and_mismatched_dev_sets(tiny_bert, tmp_path):
     rng = random.Random(6)
     for name, count in (("train.tsv", 60), ("dev_matched.tsv", 14), ("dev_mismatched.tsv", 17)):
@@ -61,6 +62,7 @@ def test_mnli_folder_scores_matched_and_mismatched_dev_sets(tiny_bert, tmp_path)
     assert key_values(output / "eval_mm_results.txt")["eval_mm_samples"] == 17
 
 
+@pytest.mark.slow
 def test_chunks_cover_texts_longer_than_the_model_maximum(tiny_bert, tmp_path):
     write_single(tmp_path, random.Random(7), words=300)  # about 300 pieces; the tiny model takes 128 positions
     output = train(
@@ -108,6 +110,7 @@ def test_train_and_eval_scripts_drive_glue(tiny_bert, tmp_path):
     assert key_values(output / "eval_results.txt")["eval_accuracy"] == pytest.approx(before["eval_accuracy"])
 
 
+@pytest.mark.slow
 def test_class_weights_from_a_file_and_not_for_regression(tiny_bert, tmp_path):
     write_single(tmp_path, random.Random(8))
     (tmp_path / "weights.txt").write_text("positive 4\n")

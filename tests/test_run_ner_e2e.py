@@ -66,6 +66,7 @@ def test_saved_folder_reloads_and_the_pipeline_names_entities(trained_ner):
     assert {entity["entity_group"] for entity in entities} <= ENTITY_TYPES
 
 
+@pytest.mark.slow
 def test_eval_script_rescores_the_saved_folder(trained_ner, tiny_bert, tmp_path):
     before = key_values(trained_ner / "eval_results.txt")
     result = run_program("sh", os.path.join(REPO, "scripts", "eval.sh"), str(trained_ner), cwd=str(tmp_path))
@@ -79,6 +80,7 @@ def test_eval_script_rescores_the_saved_folder(trained_ner, tiny_bert, tmp_path)
     assert f"from `{os.path.basename(tiny_bert)}` (a local folder)" in card and "on CPU: " in card
 
 
+@pytest.mark.slow
 def test_rerunning_a_finished_run_keeps_its_results_and_reevaluates(trained_ner, tiny_bert):
     before = json.load(open(trained_ner / "train_results.json"))
     card_before = (trained_ner / "README.md").read_text()
@@ -111,6 +113,7 @@ def test_files_get_the_usual_permissions(trained_ner):
                 assert stat.S_IMODE(os.stat(folder / name).st_mode) == expected, (folder, name)
 
 
+@pytest.mark.slow
 def test_interrupted_rerun_resumes_and_a_folder_without_checkpoints_is_refused(trained_ner, tiny_bert, tmp_path):
     unfinished = tmp_path / "unfinished"
     shutil.copytree(trained_ner, unfinished)
@@ -130,6 +133,7 @@ def test_interrupted_rerun_resumes_and_a_folder_without_checkpoints_is_refused(t
     assert (occupied / "model.safetensors").exists() and (occupied / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_roberta_with_prefix_space_trains_and_predicts_every_word(tiny_roberta, tmp_path):
     output_dir = tmp_path / "out"
     result = run_program(*train_flags(tiny_roberta, output_dir, "--max_seq_length", "24", "--save_strategy", "no"))

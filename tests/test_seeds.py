@@ -51,6 +51,7 @@ def test_each_seed_trains_into_its_folder_and_the_summary_gives_mean_and_std(tin
     assert "not training again" in again.stdout + again.stderr
 
 
+@pytest.mark.slow
 def test_seeds_from_a_config_file_and_bad_seed_lists(tiny_bert, tmp_path):
     flags = seed_flags(tiny_bert, tmp_path / "from_file")[1:]
     values = {flags[i][2:]: flags[i + 1] for i in range(0, len(flags) - 1) if flags[i].startswith("--")

@@ -92,6 +92,7 @@ def rendered(url) -> str:
     return chromium_dom(url, "--virtual-time-budget=10000")
 
 
+@pytest.mark.slow
 def test_predict_returns_what_predict_sh_returns(app, trained_ner):
     status, results = app("/predict", TEXTS[:4])
     assert status == 200

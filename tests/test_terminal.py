@@ -3,6 +3,8 @@
 import re
 from types import SimpleNamespace
 
+import pytest
+
 
 from conftest import NER_SAMPLE, run_program
 from tunekit.outputs.terminal import log_line
@@ -20,6 +22,7 @@ def test_log_events_read_as_lines_with_numbers():
     assert log_line({"eval_mm_accuracy": 0.8, "epoch": 1.0}, state) == "dev-mm at step 50/188  epoch 1.00: accuracy 0.8000"
 
 
+@pytest.mark.slow
 def test_a_run_into_a_log_file_prints_lines_only(tiny_bert, tmp_path):
     result = run_program(
         "run_ner.py", "--model_name_or_path", tiny_bert, "--data_dir", NER_SAMPLE, "--output_dir", str(tmp_path / "o"),

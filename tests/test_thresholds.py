@@ -31,6 +31,7 @@ def test_each_label_gets_the_threshold_with_its_best_f1():
     assert best_threshold(np.array([0.9, 0.9, 0.1]), np.array([1, 0, 0])) == pytest.approx(0.5)  # ties: the nearest 0.5
 
 
+@pytest.mark.slow
 def test_tuned_thresholds_are_saved_and_used_by_eval_predict_and_the_server(trained_multilabel, tmp_path):
     output = copy_of(trained_multilabel, tmp_path)  # the thresholds are rewritten below
     dev = trained_multilabel.parent / "dev.jsonl"

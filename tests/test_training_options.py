@@ -85,6 +85,7 @@ def test_groups_leave_frozen_parameters_out(tiny_bert):
     assert grouped and not any("embeddings" in name for name in grouped)
 
 
+@pytest.mark.slow
 def test_frozen_encoder_is_saved_unchanged_and_the_head_trains(tiny_bert, tmp_path):
     output = tmp_path / "out"
     result = run_program(*train_flags(tiny_bert, output, "--freeze_encoder", "--num_train_epochs", "1"))
@@ -97,6 +98,7 @@ def test_frozen_encoder_is_saved_unchanged_and_the_head_trains(tiny_bert, tmp_pa
     assert "classifier.weight" in trained
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_and_keeps_the_best_checkpoint(tiny_bert, tmp_path):
     output = tmp_path / "out"
     # No change of F1 can beat a threshold of 10, so the second evaluation already counts as a stall.
@@ -125,6 +127,7 @@ def test_early_stopping_without_validation_data_is_a_clear_error(tiny_bert, tmp_
     assert result.returncode == 2 and "needs validation data" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra, fixed, trained", [
     (["--gradient_checkpointing", "--gradient_accumulation_steps", "2", "--layerwise_lr_decay", "0.8",
       "--head_learning_rate", "5e-3", "--freeze_layers", "1"], ("embeddings.", "encoder.layer.0."), ("encoder.layer.1.",)),
@@ -154,6 +157,7 @@ def test_covering_length_and_its_bounds():
     assert covering_length(lengths, 0.95, 64) == 64  # never beyond what the model takes
 
 
+@pytest.mark.slow
 def test_auto_max_length_is_logged_saved_and_keeps_every_word(tiny_bert, tmp_path):
     output = tmp_path / "out"
     result = run_program(*train_flags(
@@ -172,6 +176,7 @@ def test_auto_max_length_is_logged_saved_and_keeps_every_word(tiny_bert, tmp_pat
     assert words <= expected and words > 0
 
 
+@pytest.mark.slow
 def test_balanced_class_weights_for_tags(tiny_bert, tmp_path):
     result = run_program(*train_flags(tiny_bert, tmp_path / "ner", "--class_weights", "balanced", "--num_train_epochs", "1"))
     assert result.returncode == 0, result.stderr[-2000:]
@@ -180,6 +185,7 @@ def test_balanced_class_weights_for_tags(tiny_bert, tmp_path):
     assert float(weights["O"]) < 1 < float(weights["B-PER"])  # O is by far the most frequent tag
 
 
+@pytest.mark.slow
 def test_hyperparameter_search_writes_the_trials_and_trains_the_best(tiny_bert, tmp_path):
     output = tmp_path / "out"
     result = run_program(*quick_ner_flags(tiny_bert, output, "--hp_search_trials", "3", "--save_strategy", "no"))

@@ -66,6 +66,7 @@ def test_ner_prediction_from_stdin_and_files_keeps_input_order(trained_ner, tmp_
     assert read_json_lines((tmp_path / "o.jsonl").read_text()) == list(reversed(results))
 
 
+@pytest.mark.slow
 def test_classification_prediction_gives_label_names_and_probabilities(tiny_bert, tmp_path):
     rng = random.Random(3)
     rows = ["sentence\tlabel"] + [
