@@ -97,6 +97,7 @@ def test_multi_label_from_json_lists(trained_multilabel):
 def test_train_and_eval_scripts_drive_glue(tiny_bert, tmp_path):
     write_mrpc(tmp_path, random.Random(5))
     output = tmp_path / "out"
+    # launched: train.sh's shell logic picks run_glue.py from --task_name mrpc
     trained = launch(
         "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), "--task_name", "mrpc", "--data_dir", str(tmp_path),
         "--model_name_or_path", tiny_bert, "--num_train_epochs", "2", "--max_seq_length", "32",

@@ -158,6 +158,7 @@ def test_train_script_predicts_the_test_file_of_a_users_folder(task, tiny_bert, 
         for name in ("train.tsv", "dev.tsv", "test.tsv"):
             (data / name).write_text(rows)
     output = tmp_path / "out"
+    # launched: train.sh's own shell logic (the task word, the data default, --predict_if_test_data) is under test
     result = launch(
         "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), task, "--data_dir", str(data),
         "--model_name_or_path", tiny_bert, "--max_steps", "2", "--save_strategy", "no", "--eval_strategy", "no",
