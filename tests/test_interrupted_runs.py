@@ -1,12 +1,14 @@
 """A run killed with SIGKILL and restarted with the same command ends like an uninterrupted one; runs repeat exactly."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
+import torch
 
 from conftest import NER_SAMPLE, REPO, run_program
 
@@ -56,7 +58,10 @@ def test_same_command_twice_gives_identical_metrics(tiny_bert, tmp_path, referen
 def test_killed_run_resumes_to_the_same_metrics(tiny_bert, tmp_path, reference):
     """The run is killed as a process (SIGKILL is the thing under test); the rerun that resumes it runs here."""
     output_dir = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, *flags(tiny_bert, output_dir)], cwd=REPO,
+    # as many torch threads as the runs in this process use (one per xdist worker): the sums, and so the
+    # metrics, are the same to the last bit only with the same threads
+    env = dict(os.environ, OMP_NUM_THREADS=str(torch.get_num_threads()))
+    process = subprocess.Popen([sys.executable, *flags(tiny_bert, output_dir)], cwd=REPO, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marker = output_dir / "checkpoint-60" / "trainer_state.json"
     deadline = time.time() + 300
