@@ -2,27 +2,9 @@
 writes it."""
 
 import json
-from collections import Counter
-
 import pytest
 
 from conftest import run_program
-from tunekit.data.report import sentence_facts, tagging_scheme
-
-
-def scheme_of(sentences):
-    counts = Counter(tag for tags in sentences for tag in tags)
-    inside, after_same = (sum(values) for values in zip(*(sentence_facts(tags) for tags in sentences)))
-    return tagging_scheme(counts, inside, after_same)
-
-
-def test_tagging_schemes_are_told_apart():
-    assert scheme_of([["B-PER", "I-PER", "O", "B-LOC"]]) == "IOB2"
-    assert scheme_of([["I-PER", "I-PER", "B-PER", "O", "I-LOC"]]) == "IOB1"  # B- only between two PER entities
-    assert scheme_of([["B-PER", "O", "I-LOC", "I-LOC"]]) == "IOB2 with entities starting with I-"
-    assert scheme_of([["S-PER", "O", "B-LOC", "E-LOC"]]) == "IOBES"
-    assert scheme_of([["U-PER", "O", "B-LOC", "L-LOC"]]) == "BILOU"
-    assert scheme_of([["NN", "VB", "DT"]]) == "plain tags (no entity prefixes)"
 
 
 def write_conll(path, sentences):
@@ -46,12 +28,13 @@ def test_inspect_data_reports_lengths_schemes_unseen_labels_and_overlap_without_
     train = report["splits"]["train"]
     assert train["examples"] == 3 and train["words"] == 46
     assert train["longer_than_max_seq_length"] == 1 and train["word_pieces"]["max"] == 42  # 40 words + [CLS] [SEP]
-    assert train["entities_starting_with_I"] == 2 and train["scheme"] == "IOB2 with entities starting with I-"
+    assert train["scheme"] == "IOB1" and train["tags_rewritten_to_IOB2"] == 2  # Anna and Oslo open with I-
     assert train["entities"] == {"PER": 2, "LOC": 1}
     assert report["unseen_labels"] == {"validation": ["B-ORG"], "test": []}
     assert report["overlap"]["validation"]["distinct_examples_also_in_train"] == 1
     assert report["overlap"]["validation"]["some"] == ["Anna lives in Oslo"]
     assert "dev: labels not in training: B-ORG" in result.stdout
+    assert "train: scheme IOB1, read as IOB2 (2 tags rewritten)" in result.stdout
     assert "1 (33.3%) split into overlapping windows" in result.stdout
 
     # training into the same folder afterwards is not refused for the report it holds

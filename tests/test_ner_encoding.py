@@ -4,7 +4,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from tunekit.encoding import IGNORE_INDEX
-from tunekit.encoding.ner import NerEncoder, owners, repaired_tags, words_from_pieces
+from tunekit.encoding.ner import NerEncoder, owners, words_from_pieces
 from tunekit.encoding.windows import window_bounds
 from tunekit.modeling.loading import default_model_path
 
@@ -83,29 +83,3 @@ def test_long_sentences_predict_every_word_exactly_once(tokenizer, max_length):
         dict(enumerate(LABELS)),
     )
     assert words_back == [tags, ["B-LOC"]]
-
-
-def test_entities_starting_with_i_are_trained_as_b():
-    assert repaired_tags(["O", "I-PER", "I-PER", "B-LOC", "I-PER", "I-LOC"], LABEL2ID) == [
-        "O", "B-PER", "I-PER", "B-LOC", "B-PER", "B-LOC"
-    ]
-    assert repaired_tags(["I-MISC"], LABEL2ID) == ["I-MISC"]  # no B-MISC label: left alone
-
-
-def test_repair_is_counted_and_reported_once(caplog):
-    import datasets
-
-    from tunekit.data.token_data import warn_about_entity_starts
-
-    train = datasets.Dataset.from_dict(
-        {"tokens": [["a", "b"], ["c"], ["d"]], "tags": [["O", "I-PER"], ["I-LOC"], ["B-PER"]], "line": [1, 4, 6]}
-    )
-    with caplog.at_level("WARNING", logger="tunekit"):
-        assert warn_about_entity_starts((train, "train.txt"), LABEL2ID) is True
-    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert len(warnings) == 1
-    assert "train.txt: 2 entities start with an I- tag (first in the sentence at line 1)" in warnings[0]
-    encoder = NerEncoder(AutoTokenizer.from_pretrained(default_model_path()), LABEL2ID, 16, 2, False, True)
-    features = encoder({"tokens": [["anna", "oslo"]], "tags": [["I-PER", "I-LOC"]]}, [0])
-    starts = [i for i, w in enumerate(features["word_index"][0]) if w >= 0]
-    assert [features["labels"][0][i] for i in starts] == [LABEL2ID["B-PER"], LABEL2ID["B-LOC"]]

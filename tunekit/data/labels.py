@@ -26,15 +26,16 @@ def read_label_file(path: str) -> list:
     return labels
 
 
-def choose_labels(train_labels, label_file, model_labels, order_data_labels) -> list:
+def choose_labels(train_labels, label_file, model_labels, order_data_labels, listed=list) -> list:
     """The ordered label list for the run.
 
     train_labels: label -> (file, line) where training data first uses it (empty when not training).
     A label file wins; else a fine-tuned model's own order is kept; else the data's labels, ordered by
     order_data_labels. Training labels outside the chosen set are an error, never a silent remap.
+    listed(names) -> the labels a label file's names stand for (NER: in IOB2, as the data is read).
     """
     if label_file:
-        labels, source = read_label_file(label_file), f"the label file {label_file}"
+        labels, source = listed(read_label_file(label_file)), f"the label file {label_file}"
     elif model_labels:
         labels, source = model_labels, f"the fine-tuned model's labels ({', '.join(model_labels)})"
     elif train_labels:
@@ -88,14 +89,14 @@ def label_on_line(text: str) -> str:
     return text
 
 
-def resolve_label_set(splits, column: str, label_file, config, order_data_labels) -> list:
+def resolve_label_set(splits, column: str, label_file, config, order_data_labels, listed=list) -> list:
     """The run's label list, checked against every split so that an unseen dev/test label fails early.
 
     splits: split -> (Dataset, source). A fine-tuned model's labels must match the chosen set exactly.
     """
     train_labels = first_occurrences(splits["train"][0], splits["train"][1], column) if "train" in splits else {}
     model_labels = fine_tuned_labels(config)
-    labels = choose_labels(train_labels, label_file, model_labels, order_data_labels)
+    labels = choose_labels(train_labels, label_file, model_labels, order_data_labels, listed)
     if model_labels and labels != model_labels:
         raise UserError(
             f"the label set ({', '.join(labels)}) disagrees with the fine-tuned model's labels "

@@ -1,5 +1,5 @@
 """The data report every run writes before training (and --inspect_data writes alone): per split the examples,
-words and word pieces against --max_seq_length, the labels, the tagging scheme and the entities it repairs, labels
+words and word pieces against --max_seq_length, the labels, the tagging scheme the tags were written in and how many were rewritten to IOB2, labels
 dev/test have that training lacks, and examples that appear both in training and in dev/test.
 
 Read from the raw splits with the run's tokenizer, as the encoder will see them: what a user should know before
@@ -13,7 +13,6 @@ from collections import Counter
 import numpy as np
 
 from tunekit.data.sources import size_or_none
-from tunekit.encoding.ner import starts_inside
 from tunekit.outputs.files import atomic_write, write_json
 
 logger = logging.getLogger("tunekit")
@@ -21,31 +20,6 @@ REPORT_NAME = "data_report"
 DATA_REPORT_FILES = {f"{REPORT_NAME}.json", f"{REPORT_NAME}.txt"}
 PERCENTILES = (50, 90, 95, 99)
 SPLIT_NAMES = {"train": "train", "validation": "dev", "validation_matched": "dev", "test": "test"}
-
-
-def tagging_scheme(tag_counts: Counter, inside_starts: int, b_after_same_type: int) -> str:
-    """IOB1 / IOB2 / IOBES / BILOU / plain tags, from the tag prefixes and where entities start."""
-    prefixes = {tag[:2] for tag in tag_counts if len(tag) > 2 and tag[1] == "-"}
-    if not prefixes:
-        return "plain tags (no entity prefixes)"
-    if prefixes & {"E-", "S-"}:
-        return "IOBES"
-    if prefixes & {"L-", "U-"}:
-        return "BILOU"
-    begins = sum(count for tag, count in tag_counts.items() if tag.startswith("B-"))
-    if not inside_starts:
-        return "IOB2"
-    if begins == b_after_same_type:  # B- only between two entities of one type: IOB1's rule
-        return "IOB1"
-    return "IOB2 with entities starting with I-"
-
-
-def sentence_facts(tags: list) -> tuple[int, int]:
-    """(entities starting with I-, B- tags right after a tag of the same type) of one sentence."""
-    inside = sum(starts_inside(tags, i) for i in range(len(tags)))
-    after_same = sum(tag.startswith("B-") and i > 0 and tags[i - 1][2:] == tag[2:] and tags[i - 1] != "O"
-                     for i, tag in enumerate(tags))
-    return inside, after_same
 
 
 def percentiles(values: np.ndarray) -> dict:
@@ -61,7 +35,7 @@ def split_facts(dataset, measure, max_length: int, token_level: bool, numeric_la
     if token_level:  # seqeval (and the scikit-learn it imports, 1 s) only where tags are read
         from seqeval.metrics.sequence_labeling import get_entities
     pieces, words, keys, values = [], [], [], []
-    labels, tag_counts, inside_starts, b_after_same = Counter(), Counter(), 0, 0
+    labels, tag_counts, schemes, retagged = Counter(), Counter(), Counter(), 0
     for batch in dataset.iter(batch_size=2048):
         pieces += measure(batch)
         if token_level:
@@ -70,8 +44,8 @@ def split_facts(dataset, measure, max_length: int, token_level: bool, numeric_la
             for tags in batch["tags"]:
                 tag_counts.update(tags)
                 labels.update(kind for kind, _, _ in get_entities(list(tags)))
-                inside, after_same = sentence_facts(tags)
-                inside_starts, b_after_same = inside_starts + inside, b_after_same + after_same
+            schemes.update(batch["scheme"])
+            retagged += sum(batch["retagged"])
         else:
             words += [len(a.split()) + len((b or "").split()) for a, b in zip(batch["text_a"], batch["text_b"])]
             keys += [a + "\t" + (b or "") for a, b in zip(batch["text_a"], batch["text_b"])]
@@ -89,8 +63,8 @@ def split_facts(dataset, measure, max_length: int, token_level: bool, numeric_la
     if values:
         facts["label_values"] = {"min": min(values), "mean": round(float(np.mean(values)), 4), "max": max(values)}
     if token_level:
-        facts.update(entities=dict(labels.most_common()), entities_starting_with_I=inside_starts,
-                     scheme=tagging_scheme(tag_counts, inside_starts, b_after_same) if tag_counts else None)
+        written_in = schemes.most_common(1)[0][0] if schemes and tag_counts else None
+        facts.update(entities=dict(labels.most_common()), scheme=written_in, tags_rewritten_to_IOB2=retagged)
     return facts, set(keys)
 
 
@@ -138,8 +112,9 @@ def report_text(report: dict, token_level: bool) -> str:
     for split, facts in report["splits"].items():
         name = SPLIT_NAMES.get(split, split)
         if token_level and facts.get("scheme"):
-            lines.append(f"{name}: scheme {facts['scheme']}; {facts['entities_starting_with_I']} entities start with "
-                         f"I-; entities: {shown_counts(facts['entities']) or 'none'}")
+            rewritten = facts["tags_rewritten_to_IOB2"]
+            read_as = f", read as IOB2 ({rewritten} tags rewritten)" if rewritten else ""
+            lines.append(f"{name}: scheme {facts['scheme']}{read_as}; entities: {shown_counts(facts['entities']) or 'none'}")
         elif not token_level and facts["labels_seen"]:
             lines.append(f"{name}: labels {shown_counts(dict(Counter(facts['labels_seen']).most_common()))}")
         elif "label_values" in facts:

@@ -1,14 +1,15 @@
-"""Token-classification data: sentences (tokens, tags, line) from files, folders or the Hub; the tag set's order;
-entities that start with I-."""
+"""Token-classification data: sentences (tokens, tags in IOB2, line) from files, folders or the Hub; the tag set's
+order; documents."""
 
 import logging
 
 import datasets
 
+from tunekit.data.labels import read_label_file
 from tunekit.data.readers import TokenReadOptions, read_token_file
+from tunekit.data.tag_scheme import retag_file
 from tunekit.data.readers.fields import DOCUMENT_FIELD, SENTENCE_ID_FIELD, sentence_position
 from tunekit.data.sources import load_hub_dataset, load_splits
-from tunekit.encoding.ner import starts_inside
 from tunekit.errors import UserError
 from tunekit.tasks.ner_arguments import TASK_COLUMNS
 
@@ -21,6 +22,8 @@ SENTENCE_FEATURES = datasets.Features(
         "line": datasets.Value("int64"),
         "document": datasets.Value("string"),
         "sentence_id": datasets.Value("int64"),
+        "scheme": datasets.Value("string"),  # the scheme the tags were written in (tag_scheme.py), before IOB2
+        "retagged": datasets.Value("int64"),  # tags of the sentence rewritten to IOB2
     }
 )
 
@@ -36,6 +39,8 @@ def read_options(data_args, split: str) -> TokenReadOptions:
         label_field=data_args.label_column_name,
         strip_token_suffix=data_args.strip_token_suffix,
         labels_required=split != "test",
+        task=data_args.task_name,
+        id_names=read_label_file(data_args.label_file) if data_args.label_file else None,
     )
 
 
@@ -65,17 +70,23 @@ def hub_sentences(data_args, model_args) -> dict:
                     f"{data_args.dataset_name}[{split}]: no column '{column}' (columns: {', '.join(dataset.column_names)})"
                 )
         feature = dataset.features[tag_column]
+        # integer tags are named by the dataset's ClassLabel feature, else by --label_file
         names = getattr(getattr(feature, "feature", None), "names", None)
-
         source = f"{data_args.dataset_name}[{split}]"
+        raw_tags = [[str(tag) for tag in row] for row in dataset[tag_column]]
+        scheme, converted, changed = retag_file(
+            raw_tags, range(1, len(raw_tags) + 1), source, data_args.task_name,
+            names or (read_label_file(data_args.label_file) if data_args.label_file else None),
+        )
 
-        def convert(batch, indices, names=names, source=source):
-            tags = [[names[t] if names else str(t) for t in row] for row in batch[tag_column]]
+        def convert(batch, indices, source=source, scheme=scheme.description(), converted=converted, changed=changed):
             documents = batch.get(DOCUMENT_FIELD) or [None] * len(indices)
             positions = batch.get(SENTENCE_ID_FIELD) or [None] * len(indices)
-            return {"tokens": batch[token_column], "tags": tags, "line": [i + 1 for i in indices],
+            return {"tokens": batch[token_column], "tags": [converted[i] for i in indices],
+                    "line": [i + 1 for i in indices],
                     "document": ["" if document is None else str(document) for document in documents],
-                    "sentence_id": [sentence_position(p, source, i + 1) for p, i in zip(positions, indices)]}
+                    "sentence_id": [sentence_position(p, source, i + 1) for p, i in zip(positions, indices)],
+                    "scheme": [scheme] * len(indices), "retagged": [changed[i] for i in indices]}
 
         converted = dataset.map(
             convert, batched=True, with_indices=True, remove_columns=dataset.column_names, features=SENTENCE_FEATURES
@@ -87,24 +98,6 @@ def hub_sentences(data_args, model_args) -> dict:
 def order_ner_labels(occurrences) -> list:
     """Sorted, as the official run_ner.py does, so label ids match when users switch scripts."""
     return sorted(occurrences)
-
-
-def warn_about_entity_starts(train, label2id: dict) -> bool:
-    """Count training entities that start with I- (safe to train as B-) and warn once; True when any exist."""
-    dataset, source = train
-    count, first_line = 0, None
-    for batch in dataset.iter(batch_size=2048):
-        for line, tags in zip(batch["line"], batch["tags"]):
-            starts = sum(starts_inside(tags, i) and "B-" + tags[i][2:] in label2id for i in range(len(tags)))
-            if starts and first_line is None:
-                first_line = line
-            count += starts
-    if count:
-        logger.warning(
-            "%s: %d entities start with an I- tag (first in the sentence at line %d); they are trained as B-. "
-            "Gold labels used for scoring are not changed.", source, count, first_line,
-        )
-    return count > 0
 
 
 def documents_of(sentences) -> "datasets.Dataset | None":

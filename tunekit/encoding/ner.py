@@ -11,23 +11,6 @@ from tunekit.encoding.windows import window_bounds
 NOT_A_WORD = -1
 
 
-def starts_inside(tags, index) -> bool:
-    """An I-X tag that does not continue an entity of type X (it follows O, another type, or nothing)."""
-    tag = tags[index]
-    if not tag.startswith("I-"):
-        return False
-    previous = tags[index - 1] if index > 0 else "O"
-    return previous[2:] != tag[2:] or previous == "O"
-
-
-def repaired_tags(tags, label2id: dict) -> list:
-    """Training tags with each entity that starts with I-X begun as B-X instead (when B-X is a label)."""
-    return [
-        "B-" + tag[2:] if starts_inside(tags, index) and "B-" + tag[2:] in label2id else tag
-        for index, tag in enumerate(tags)
-    ]
-
-
 def continuation_label(label: str, label2id: dict) -> int:
     """The label for a word's later pieces under --label_all_tokens: B-X becomes I-X when I-X exists."""
     if label.startswith("B-") and "I-" + label[2:] in label2id:
@@ -87,13 +70,11 @@ def context_reading(stride: int, context: int, mode: str) -> tuple:
 class NerEncoder:
     """A picklable batched `Dataset.map` function turning {"tokens", "tags"} into model features."""
 
-    def __init__(self, tokenizer, label2id, max_length, stride, label_all_tokens, repair_entity_starts=False,
-                 sentence_context=None):
+    def __init__(self, tokenizer, label2id, max_length, stride, label_all_tokens, sentence_context=None):
         """sentence_context: with documents (a sentence_words column), each sentence gets its own window with this
         many pieces of context on each side; None reads each input as one stream of overlapping windows."""
         self.tokenizer = tokenizer
         self.sentence_context = sentence_context
-        self.repair_entity_starts = repair_entity_starts
         self.label2id = label2id
         self.label_all_tokens = label_all_tokens
         special = tokenizer.num_special_tokens_to_add(pair=False)
@@ -154,8 +135,6 @@ class NerEncoder:
         else:
             bounds = window_bounds(len(content_words), self.window, self.stride)
             owner = owners(first_pieces, bounds)
-        if self.repair_entity_starts:
-            tags = repaired_tags(tags, self.label2id)
         label_ids = [self.label2id[tag] for tag in tags]
         for index, (start, end) in enumerate(bounds):
             word_index, labels = [NOT_A_WORD] * prefix, [IGNORE_INDEX] * prefix

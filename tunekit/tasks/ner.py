@@ -7,7 +7,8 @@ from transformers import AutoModel, AutoModelForTokenClassification, DataCollato
 
 from tunekit import pipeline
 from tunekit.data.labels import resolve_label_set
-from tunekit.data.token_data import documents_of, load_sentences, order_ner_labels, warn_about_entity_starts
+from tunekit.data.tag_scheme import iob2_label_names
+from tunekit.data.token_data import documents_of, load_sentences, order_ner_labels
 from tunekit.data.vocabulary import warn_about_unknown_words
 from tunekit.encoding.ner import NerEncoder, context_reading
 from tunekit.encoding.splits import encode_splits
@@ -99,7 +100,9 @@ class TokenClassification(Task):
         return load_sentences(settings.data, settings.model, settings.training), {}
 
     def prepare(self, splits, settings, base_config) -> Prepared:
-        labels = resolve_label_set(splits, "tags", settings.data.label_file, base_config, order_ner_labels)
+        task = settings.data.task_name
+        labels = resolve_label_set(splits, "tags", settings.data.label_file, base_config, order_ner_labels,
+                                   lambda names: iob2_label_names(names, task))
         return Prepared(labels, label_maps(labels), settings.data.task_name)
 
     def tokenizer_options(self) -> dict:
@@ -145,7 +148,6 @@ class TokenClassification(Task):
                         data_args.stride, window, window // 2)
         encoded, documents = {}, prepared.extra.setdefault("documents", {})
         for split in splits:
-            repair = split == "train" and warn_about_entity_starts(splits["train"], config.label2id)
             inputs, stride, per_sentence = splits[split], data_args.stride, None
             if data_args.document_context:
                 grouped = documents_in(split, splits[split], data_args, window)
@@ -155,7 +157,7 @@ class TokenClassification(Task):
                         data_args.stride, data_args.document_context, data_args.document_context_mode
                     )
             encoder = NerEncoder(
-                tokenizer, config.label2id, max_length, stride, data_args.label_all_tokens, repair, per_sentence
+                tokenizer, config.label2id, max_length, stride, data_args.label_all_tokens, per_sentence
             )
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         return encoded

@@ -38,7 +38,9 @@ class NerDataArguments(DataTrainingArguments):
         default=None, metadata={"help": "'strict' for exact scheme-aware entity matching (default: lenient CoNLL)."}
     )
     seqeval_scheme: Optional[str] = field(
-        default=None, metadata={"help": f"Tagging scheme for strict mode: {', '.join(SCHEME_NAMES)}."}
+        default=None, metadata={"help": f"The official script's scheme for strict mode ({', '.join(SCHEME_NAMES)}). "
+                                "Tags are read into IOB2 from whatever scheme the data uses (recognised from the "
+                                "tags), so strict mode scores them as IOB2 whichever is named."}
     )
     stride: int = field(
         default=32,
@@ -123,7 +125,7 @@ class NerDataArguments(DataTrainingArguments):
             raise ValueError("--seqeval_mode must be 'strict' or left out")
         if self.seqeval_scheme is not None and self.seqeval_scheme not in SCHEME_NAMES:
             raise ValueError(f"--seqeval_scheme must be one of {', '.join(SCHEME_NAMES)}")
-        if self.seqeval_mode == "strict" and self.seqeval_scheme is None:
+        if self.seqeval_mode == "strict":  # the readers rewrote every scheme as IOB2
             self.seqeval_scheme = "IOB2"
         if self.stride < 0:
             raise ValueError("--stride must be zero or more")

@@ -8,6 +8,7 @@ from tunekit.data.readers.lines import read_lines
 from tunekit.data.readers.sentences import TokenReadOptions
 from tunekit.data.readers.table import detect_table_format
 from tunekit.data.readers.tagged_lines import read_tagged_lines
+from tunekit.data.tag_scheme import retag_file
 
 __all__ = ["TOKEN_READERS", "TokenReadOptions", "detect_token_format", "read_token_file"]
 
@@ -35,8 +36,16 @@ def detect_token_format(path: str) -> str:
 
 
 def read_token_file(path: str, options) -> 'Iterator[dict]':
-    """Yield {"tokens", "tags", "line"} records from a file in any supported token format."""
+    """Yield {"tokens", "tags", "line", ..., "scheme", "retagged"} records from a file in any supported token format,
+    the tags in IOB2 whatever scheme the file uses (tag_scheme.py): the file is read twice, once for its tags."""
     file_format = options.file_format or detect_token_format(path)
     if file_format not in TOKEN_READERS:
         raise UserError(f"unknown --file_format '{file_format}': choose one of {', '.join(TOKEN_READERS)}")
-    yield from TOKEN_READERS[file_format](path, options)
+    read = TOKEN_READERS[file_format]
+    first_pass = [(record["tags"], record["line"]) for record in read(path, options)]
+    tag_lists, lines = [tags for tags, _ in first_pass], [line for _, line in first_pass]
+    scheme, converted, changed = retag_file(tag_lists, lines, path, options.task, options.id_names,
+                                            token_per_line=read is read_conll)
+    described = scheme.description()
+    for record, tags, count in zip(read(path, options), converted, changed):
+        yield dict(record, tags=tags, scheme=described, retagged=count)

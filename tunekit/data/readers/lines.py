@@ -53,3 +53,13 @@ def file_signature(path: str) -> str:
     """What identifies a file's content for caching: absolute path, size and modification time."""
     stat = os.stat(path)
     return f"{os.path.abspath(path)}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def is_valid_unicode(text: str) -> bool:
+    """False for a string that UTF-8 cannot hold: JSON's \\ud83d escapes without their other half decode to lone
+    surrogates, which Arrow and the tokenizers refuse deep inside their own code."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
