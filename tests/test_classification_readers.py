@@ -118,3 +118,13 @@ def test_malformed_classification_files(tmp_path, name, content, options, messag
         read(path, **options)
     assert str(error.value).startswith(str(tmp_path / name) + ":" + message.split(":", 2)[1])
     assert message.split(":", 2)[2] in str(error.value)
+
+
+@pytest.mark.parametrize("name,content,where", [
+    ("train.jsonl", '{"sentence": "good", "label": "pos"}\n{"sentence": "bad \\ud800 x", "label": "neg"}\n', ":2:"),
+    ("train.json", '[{"sentence": "good", "label": "pos"}, {"sentence": "\\udc80", "label": "neg"}]', ":entry 1:"),
+])
+def test_invalid_unicode_in_json_is_an_error_on_its_line(tmp_path, name, content, where):
+    path = write(tmp_path, name, content)
+    with pytest.raises(UserError, match=f"{name}{where} field 'sentence' holds invalid Unicode"):
+        read(path)

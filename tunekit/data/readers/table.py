@@ -8,7 +8,7 @@ import csv
 import json
 
 from tunekit.errors import at
-from tunekit.data.readers.lines import read_lines
+from tunekit.data.readers.lines import is_valid_unicode, read_lines
 
 TABLE_FORMATS = ("tsv", "csv", "json")
 
@@ -86,6 +86,7 @@ def json_records(path: str) -> 'Iterator[tuple[int, dict]]':
             raise at(path, number, f"invalid JSON: {error.msg}") from None
         if not isinstance(record, dict):
             raise at(path, number, f"a JSON line must be an object, found {type(record).__name__}")
+        check_unicode(record, text, path, number)
         yield number, record
 
 
@@ -112,4 +113,15 @@ def whole_json_records(path: str, text: str) -> 'Iterator[tuple[int, dict]]':
     for key, record in entries:
         if not isinstance(record, dict):
             raise at(path, f"entry {key}", f"a record must be an object, found {type(record).__name__}")
+        check_unicode(record, text, path, f"entry {key}")
         yield f"entry {key}", record
+
+
+def check_unicode(record: dict, source: str, path: str, line) -> None:
+    """A record holding a lone surrogate (a \\ud83d escape without its other half) is an error on its line: Arrow
+    and the tokenizers would fail on it deep inside. Only records whose source has such an escape are checked."""
+    if "\\ud" not in source.lower():
+        return
+    for name, value in record.items():
+        if not is_valid_unicode(json.dumps(value, ensure_ascii=False)):
+            raise at(path, line, f"field '{name}' holds invalid Unicode (half of a surrogate pair)")
