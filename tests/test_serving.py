@@ -68,12 +68,15 @@ def app(trained_ner):
 
 
 @contextlib.contextmanager
-def serving(app):
-    """A real HTTP server for the app on 127.0.0.1 (uvicorn, as serve.sh runs it), in a thread of this process."""
+def serving(app, header_timeout=10.0):
+    """A real HTTP server for the app on 127.0.0.1 (uvicorn with serve.sh's protocol), in a thread of this process."""
     import uvicorn
 
+    from tunekit.serving.protocol import guarded_protocol
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           http=guarded_protocol(header_timeout)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 60
@@ -126,6 +129,11 @@ def test_requests_arriving_together_are_batched_and_each_gets_its_own_answer(app
     (b'[["a", "b"]]', 400, "this model tags texts (NER): give texts, not pairs"),
     (json.dumps(["a"] * 6).encode(), 413, "6 texts in one request; this server takes at most 5"),
     (json.dumps(["short", "x" * 301]).encode(), 413, "item 1: 301 characters; this server takes at most 300"),
+    (b'["fine", "Anna \\ud800 Oslo"]', 400, "item 1: invalid Unicode: character 6 is half of a surrogate pair"),
+    (b"[" * 100000, 400, "the request body is not JSON (nested too deeply)"),
+    (b"[" + b"1" * 5000 + b"]", 400, "the request body is not JSON (Exceeds the limit"),
+    (b"\xff\xfe[]", 400, "the request body is not JSON ("),
+    (b"x" * (4 * 1024 * 1024 + 1), 413, "the request body has 4194305 bytes; this server takes at most 4194304"),
 ])
 def test_bad_requests_get_a_json_error_and_the_server_keeps_serving(app, body, status, message):
     got, answer = app("/predict", body, raw=True)
@@ -134,9 +142,98 @@ def test_bad_requests_get_a_json_error_and_the_server_keeps_serving(app, body, s
     assert app("/predict", ["Anna visited Oslo ."])[0] == 200
 
 
+def test_only_json_is_taken(app):
+    response = app.client.post("/predict", content=b"text=Anna", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 415 and response.json() == {
+        "error": "send the texts as JSON with Content-Type: application/json, not application/x-www-form-urlencoded"}
+    response = app.client.post("/predict", content=b'["Anna"]', headers={"Content-Type": "application/json; charset=utf-8"})
+    assert response.status_code == 200
+
+
+def test_a_bad_text_fails_its_own_request_only(app, monkeypatch):
+    """Concurrent requests batched together: the one with a text the checks refuse gets a 400, and one whose text
+    makes the model itself fail gets a JSON 500; every other request gets what it gets alone."""
+    from tunekit.inference import predict
+
+    alone = {text: app("/predict", [text])[1] for text in TEXTS[:2]}
+    real = predict.batch_records
+
+    def failing(task, predictor, texts, pairs, progress=None):
+        if any("Kaboom" in text for text in texts):
+            raise RuntimeError("the tokenizer fell over")
+        return real(task, predictor, texts, pairs, progress)
+
+    monkeypatch.setattr(predict, "batch_records", failing)
+    requests = [[TEXTS[i % 2]] for i in range(10)]
+    requests[3] = [TEXTS[0], "Anna \ud800 Oslo"]
+    requests[6] = [TEXTS[1], "Kaboom in Oslo"]
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda texts: app("/predict", texts), requests))
+    for number, (texts, (status, body)) in enumerate(zip(requests, answers)):
+        if number == 3:
+            assert status == 400 and body["error"].startswith("item 1: invalid Unicode")
+        elif number == 6:
+            assert status == 500 and body == {"error": "item 1: the model could not read this text (an internal "
+                                                       "error, logged with its traceback)"}
+        else:
+            assert (status, body) == (200, alone[texts[0]])
+
+
+def test_the_host_header_is_checked_on_a_loopback_server(trained_ner):
+    from starlette.testclient import TestClient
+
+    from tunekit.serving.guards import LOOPBACK_NAMES, host_name, is_loopback
+    from tunekit.serving.server import make_app
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
+    assert [host_name(h) for h in ("localhost:8000", "[::1]:8000", "127.0.0.1", "EVIL.example:80")] == [
+        "localhost", "::1", "127.0.0.1", "evil.example"]
+    with TestClient(make_app(str(trained_ner), allowed_hosts=LOOPBACK_NAMES)) as client:
+        rebound = client.get("/health", headers={"Host": "attacker.example:8000"})
+        assert rebound.status_code == 403 and rebound.json()["error"].startswith(
+            "Host 'attacker.example:8000' is not served here; this server answers to 127.0.0.1, ::1, localhost")
+        for host in ("localhost:8000", "127.0.0.1:8000", "[::1]:8000"):
+            assert client.get("/health", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.slow
+def test_slow_clients_are_cut_off_and_the_body_limit_holds_while_reading(trained_ner):
+    from tunekit.serving.requests import Limits
+    from tunekit.serving.server import make_app
+
+    app = make_app(str(trained_ner), limits=Limits(max_body_bytes=1000), body_timeout=1.0)
+    with serving(app, header_timeout=1.0) as url:
+        port = int(url.rpartition(":")[2])
+        half_headers, half_body, idle = (socket.create_connection(("127.0.0.1", port)) for _ in range(3))
+        half_headers.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
+        half_body.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: 100\r\n\r\n[\"Anna")
+        started = time.time()
+        answers = []
+        for connection in (half_headers, half_body, idle):
+            connection.settimeout(10)
+            answers.append(b"".join(iter(lambda: connection.recv(4096), b"")))  # until the server closes it
+            connection.close()
+        assert time.time() - started < 6
+        assert answers[0].startswith(b"HTTP/1.1 408") and b"headers did not arrive within 1 seconds" in answers[0]
+        assert answers[1].startswith(b"HTTP/1.1 408") and b"the request body did not arrive within 1 seconds" in answers[1]
+        assert answers[2].startswith(b"HTTP/1.1 408")  # a connection that never sends anything
+        # a body past the limit is refused while it is read: the client is told before sending the rest
+        stream = socket.create_connection(("127.0.0.1", port))
+        stream.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n" % (1200, b" " * 1200))
+        stream.settimeout(10)
+        reply = b"".join(iter(lambda: stream.recv(4096), b""))
+        stream.close()
+        assert reply.startswith(b"HTTP/1.1 413") and b"passed 1000 bytes" in reply
+        assert call(url + "/predict", ["Anna visited Oslo ."])[0] == 200  # and the server goes on
+
+
 def test_health_and_unknown_routes(app, trained_ner):
     status, health = app("/health")
     assert status == 200 and health["status"] == "ok" and health["task"] == "ner" and health["backend"] == "torch"
+    assert health["model"] == trained_ner.name  # the folder's name, not where it lives on the server
+    assert "code points" in health["offsets"]
     assert health["limits"]["max_texts"] == 5
     assert app("/nowhere") == (404, {"error": "GET /nowhere: Not Found"})
     assert app("/predict", method="GET")[0] == 405
@@ -192,3 +289,22 @@ def test_a_classifier_page_shows_the_label(trained_pairs):
         query = urllib.parse.urlencode({"text": "a good film", "text_pair": "a fine film"})
         page = rendered(f"{url}/?{query}")
     assert f'<strong id="label">{results[0]["label"]}</strong>' in page
+
+
+@pytest.mark.slow
+def test_the_page_highlights_exactly_the_entity_text_after_emoji_combining_marks_and_right_to_left_text(trained_ner):
+    """Offsets count code points; the page slices code points, so an emoji (two UTF-16 units) before an entity
+    does not shift its highlight."""
+    from tunekit.serving.server import make_app
+
+    text = "Zoe\u0301 said \u05e9\u05dc\u05d5\u05dd 😀👍🏽🇳🇴 : " + TEXTS[0] + " 😀"
+    with serving(make_app(str(trained_ner))) as url:
+        status, results = call(url + "/predict", [text])
+        page = rendered(f"{url}/?{urllib.parse.urlencode({'text': text})}")
+    entities = results[0]["entities"]
+    assert status == 200 and entities, "the trained model finds the entities of a training sentence"
+    assert any(entity["start"] > text.index("😀") for entity in entities)  # after the emoji, where UTF-16 shifts
+    for entity in entities:
+        assert text[entity["start"]:entity["end"]] == entity["text"]
+        assert (f'<mark class="entity {entity["type"]}" title="{entity["type"]} {entity["score"]:.3f}" '
+                f'data-type="{entity["type"]}">{entity["text"]}<span class="type">{entity["type"]}</span></mark>') in page

@@ -139,17 +139,52 @@ def test_onnx_export_gives_the_same_predictions(trained_ner):
 
 
 def test_blank_json_lines_keep_their_place(tmp_path):
-    from tunekit.inference.predict import read_inputs
+    from tunekit.inference.inputs import read_inputs
 
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"text": "a", "text_pair": "b"}\n\n{"text": "c", "text_pair": "d"}\n')
-    assert read_inputs(str(path)) == (["a", "", "c"], ["b", None, "d"])
+    inputs = read_inputs(str(path))
+    assert (inputs.texts, inputs.pairs, inputs.problems) == (["a", "", "c"], ["b", None, "d"], {})
+
+
+def test_a_bad_line_gets_an_error_record_in_its_place_and_every_other_line_its_answer(trained_ner, monkeypatch):
+    good = ["Anna Kowalski joined Helix Motors in Oslo last year .", "Police in Lisbon arrested two men ."]
+    lines = [json.dumps({"text": good[0]}).encode(), b'{"text": "Anna \\ud800 Oslo"}', b"{not json",
+             b'{"text": "Oslo \xff"}', b'{"label": 3}', b"", json.dumps({"text": good[1]}).encode()]
+    done = run_program("sh", PREDICT, str(trained_ner), input_text=b"\n".join(lines) + b"\n")
+    alone = run_program("sh", PREDICT, str(trained_ner), input_text="\n".join(good) + "\n")
+    assert alone.returncode == 0
+    expected = [json.loads(line) for line in alone.stdout.splitlines()]
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(records) == len(lines)  # output line N answers input line N
+    assert records[0] == expected[0] and records[6] == expected[1] and records[5] == {"text": "", "entities": []}
+    assert records[1] == {"line": 2, "error": "<stdin>:2: invalid Unicode: character 6 is half of a surrogate pair "
+                                              "(U+D800), as a \\ud83d escape without its other half leaves"}
+    assert records[2]["line"] == 3 and records[2]["error"].startswith("<stdin>:3: invalid JSON")
+    assert records[3] == {"line": 4, "error": "<stdin>:4: bytes that are not UTF-8 at column 16"}
+    assert records[4]["error"] == "<stdin>:5: no text: expected a string field text or sentence or sentence1 or " \
+                                  "text_a or question"
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: 4 of 7 inputs could not be predicted; their output lines hold an error record in their place "
+        "(first: <stdin>:2: invalid Unicode: character 6 is half of a surrogate pair (U+D800), as a \\ud83d escape "
+        "without its other half leaves)")
+
+    # a text the model itself fails on takes no other text of its batch down with it
+    from tunekit.inference import predict
+    from tunekit.inference.predict import load_predictor, predicted_records
+
+    task, predictor = load_predictor(str(trained_ner))
+    original = predictor.predict
+    monkeypatch.setattr(predictor, "predict", lambda texts, progress=None: original(texts, progress) if all(
+        "Lisbon" not in text for text in texts) else 1 / 0)
+    records = predicted_records(task, predictor, [good[0], good[1], good[0]], None)
+    assert records[0] == records[2] == expected[0]
+    assert records[1]["text"] == good[1] and "could not read this text" in records[1]["error"]
+    assert predict.batch_records(task, predictor, good[:1], None) == expected[:1]
 
 
 def test_prediction_input_and_flags_fail_in_one_line(tmp_path):
-    bad_bytes = run_program("sh", PREDICT, str(tmp_path), input_text=b"Anna \xff visited\nfine\n")
-    assert bad_bytes.returncode == 2
-    assert bad_bytes.stderr.strip() == "error: <stdin>:1: bytes that are not UTF-8 at column 6"
     for flags, message in ((["--inp", "x"], "error: unrecognized arguments: --inp x"),
                            (["--batch_size", "0"], "error: --batch_size must be 1 or more, not 0")):
         result = run_program("sh", PREDICT, str(tmp_path), *flags, input_text="")

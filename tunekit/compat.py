@@ -1,4 +1,4 @@
-"""Every private name of transformers, accelerate and torch that tunekit relies on, reached through this module.
+"""Every private name of transformers, accelerate, torch and uvicorn that tunekit relies on, reached through this module.
 
 A minor release may rename or drop any of them. PRIVATE_NAMES lists each one with the technique that needs it;
 tests/test_compat.py checks that every one still exists with the parameters the code passes, and at run time
@@ -42,6 +42,10 @@ PRIVATE_NAMES = (
     ),
     PrivateName("torch.cpu", "_is_avx512_bf16_supported", (), "native_bf16"),
     PrivateName("torch.cpu", "_is_amx_tile_supported", (), "native_bf16"),
+    # the server's header deadline (serving/protocol.py) reads uvicorn's h11 connection and current request
+    PrivateName("uvicorn.protocols.http.h11_impl:H11Protocol", "conn", None, "header_timeout"),
+    PrivateName("uvicorn.protocols.http.h11_impl:H11Protocol", "cycle", None, "header_timeout"),
+    PrivateName("uvicorn.protocols.http.h11_impl:H11Protocol", "loop", None, "header_timeout"),
 )
 # Attributes Trainer and accelerate set on their instances while training (checked by the contract test on a
 # real Trainer): the accumulation steps of the current optimizer step, the batch size Trainer settled on
@@ -175,3 +179,8 @@ def set_step_grad_scale(optimizer, scale) -> None:
 def uses_grad_scaler(optimizer) -> bool:
     """Whether a GradScaler already drives the optimizer's grad_scale/found_inf attributes."""
     return getattr(optimizer, "found_inf", None) is not None
+
+
+def uvicorn_connection(protocol) -> tuple:
+    """(h11 connection, current request cycle or None) of uvicorn's H11Protocol."""
+    return protocol.conn, protocol.cycle

@@ -11,15 +11,16 @@ classification gives the label and the class probabilities.
 
 import argparse
 import json
+import logging
 import os
 import sys
 
-from tunekit.errors import UserError, at, exits_cleanly_on_user_errors
+from tunekit.errors import UserError, exits_cleanly_on_user_errors
+from tunekit.inference.inputs import read_inputs
 from tunekit.outputs.files import atomic_write
-from tunekit.data.readers.lines import decoded_lines, read_lines
 
-TEXT_FIELDS = ("text", "sentence", "sentence1", "text_a", "question")
-PAIR_FIELDS = ("text_pair", "sentence2", "text_b")
+
+logger = logging.getLogger("tunekit")
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -43,45 +44,6 @@ def parse(argv: list) -> 'argparse.Namespace':
     if args.batch_size < 1:
         raise UserError(f"--batch_size must be 1 or more, not {args.batch_size}")
     return args
-
-
-def input_lines(path: str) -> list:
-    if path is None:  # bytes, decoded as files are: a stray byte is an error naming its line, not a traceback
-        return list(decoded_lines(sys.stdin.buffer, "<stdin>"))
-    return list(read_lines(path))
-
-
-def read_inputs(path: str) -> tuple:
-    """(texts, pairs or None) from plain lines or JSON lines, one per input line: output line N answers input
-    line N, so a blank line is an empty text (with an empty result), never skipped."""
-    where = path or "<stdin>"
-    lines = input_lines(path)
-    filled = [text for _, text in lines if text.strip()]
-    as_json = (path or "").endswith((".jsonl", ".json")) or (filled and filled[0].lstrip().startswith("{"))
-    if not as_json:
-        return [text for _, text in lines], None
-    texts, pairs = [], []
-    for number, text in lines:
-        if not text.strip():
-            texts.append("")
-            pairs.append(None)
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise at(where, number, f"invalid JSON: {error.msg}") from None
-        if not isinstance(record, dict):
-            raise at(where, number, "a JSON line must be an object")
-        field = next((name for name in TEXT_FIELDS if name in record), None)
-        if field is None or not isinstance(record[field], str):
-            raise at(where, number, f"no text: expected a string field {' or '.join(TEXT_FIELDS)}")
-        texts.append(record[field])
-        pair = next((record[name] for name in PAIR_FIELDS if name in record), None)
-        pairs.append(pair)
-    given = [pair is not None for text, pair in zip(texts, pairs) if text]
-    if any(given) and not all(given):
-        raise at(where, 1, "either every line or no line gives a text_pair")
-    return texts, (pairs if any(given) else None)
 
 
 def load_predictor(model_dir: str, max_seq_length=None, batch_size: int = 32, backend: str = "torch",
@@ -133,7 +95,23 @@ def classify_filled(predictor, texts, pairs, progress) -> list:
 
 def predicted_records(task: str, predictor, texts: list, pairs: list | None, progress=None) -> list:
     """One record per text, as predict.sh writes them (and the server returns them): the text (and its pair) with
-    its entities, or with its label and probabilities."""
+    its entities, or with its label and probabilities. Should the batch fail, each text is predicted alone, so that
+    a text the model cannot read gets {"text", "error"} and takes no other text down with it."""
+    try:
+        return batch_records(task, predictor, texts, pairs, progress)
+    except Exception:  # noqa: BLE001 - find the text that fails; the others are answered
+        if len(texts) < 2:
+            return [failed_record(texts[0])] if texts else []
+    return [record for i in range(len(texts))
+            for record in predicted_records(task, predictor, texts[i:i + 1], pairs[i:i + 1] if pairs else None)]
+
+
+def failed_record(text: str) -> dict:
+    logger.exception("a text could not be predicted")
+    return {"text": text, "error": "the model could not read this text (an internal error, logged with its traceback)"}
+
+
+def batch_records(task: str, predictor, texts: list, pairs: list | None, progress=None) -> list:
     if task == "ner":
         return [{"text": text, "entities": entities} for text, entities in zip(texts, predictor.predict(texts, progress))]
     predictions = classify_filled(predictor, texts, pairs, progress)
@@ -145,21 +123,30 @@ def predicted_records(task: str, predictor, texts: list, pairs: list | None, pro
 
 def main(argv: list | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    texts, pairs = read_inputs(args.input)
+    inputs = read_inputs(args.input)
     task, predictor = load_predictor(args.model_dir, args.max_seq_length, args.batch_size, args.backend, args.quantize)
     progress = None
     if args.input and not args.quiet:
         from tqdm.auto import tqdm
 
         progress = tqdm(desc="Predicting", unit="window", file=sys.stderr)
-    results = predicted_records(task, predictor, texts, pairs, progress)
+    readable = [i for i in range(len(inputs.texts)) if i not in inputs.problems]
+    predicted = predicted_records(task, predictor, [inputs.texts[i] for i in readable],
+                                  [inputs.pairs[i] for i in readable] if inputs.pairs else None, progress)
     if progress is not None:
         progress.close()
-    lines = "".join(json.dumps(result, ensure_ascii=False) + "\n" for result in results)
+    results = dict(zip(readable, predicted))
+    results.update({i: {"line": i + 1, "error": problem} for i, problem in inputs.problems.items()})
+    lines = "".join(json.dumps(results[i], ensure_ascii=False) + "\n" for i in range(len(inputs.texts)))
     if args.output:
         atomic_write(args.output, lines)
     else:
         sys.stdout.write(lines)
+    failed = [i for i in range(len(inputs.texts)) if "error" in results[i]]
+    if failed:  # every other line is answered; the exit status says that some were not
+        first = inputs.problems.get(failed[0]) or f"input line {failed[0] + 1}: {results[failed[0]]['error']}"
+        raise UserError(f"{len(failed)} of {len(inputs.texts)} inputs could not be predicted; their output lines hold "
+                        f"an error record in their place (first: {first})")
     return 0
 
 

@@ -1,6 +1,7 @@
-"""Requests that arrive together are predicted together: one worker takes the first waiting request, gathers the
-ones arriving within a few milliseconds (up to a number of texts), runs the model once on all their texts in a
-thread of its own (the event loop keeps accepting requests meanwhile) and hands each request its share back."""
+"""Requests share the model fairly: one worker runs the model on slices of bounded size, each slice made of the
+texts of the requests served least so far. A one-sentence request that arrives while a large one is being worked
+through waits for one slice, not for the whole large request; requests arriving together still share one model
+call. The model runs in a thread of its own, so the event loop keeps accepting requests meanwhile."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
@@ -8,11 +9,21 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class Waiting:
+class Job:
+    """One request: its texts, their results as they come, and how many characters it has been served."""
+
     texts: list
     pairs: list | None
     future: asyncio.Future
-    arrived: float = 0.0
+    results: list = field(default_factory=list)
+    served: int = 0  # characters predicted so far
+
+    @property
+    def taken(self) -> int:
+        return len(self.results)
+
+    def cost(self, index: int) -> int:
+        return len(self.texts[index]) + len(self.pairs[index] if self.pairs else "") + 1
 
 
 @dataclass
@@ -35,20 +46,24 @@ class BatchStatistics:
 
 
 class RequestBatcher:
-    """predict(texts, pairs or None) -> one result per text, called with the texts of several requests at once;
-    requests with pairs and requests without are never mixed in one call."""
+    """predict(texts, pairs or None) -> one result per text, called with texts of several requests at once; texts
+    with pairs and texts without are never mixed in one call. A slice holds at most max_batch_texts texts and, past
+    its first text, max_batch_characters characters."""
 
-    def __init__(self, predict, max_batch_texts: int = 128, wait_seconds: float = 0.005):
+    def __init__(self, predict, max_batch_texts: int = 128, wait_seconds: float = 0.005,
+                 max_batch_characters: int = 4000):
         self.predict = predict
         self.max_batch_texts = max_batch_texts
+        self.max_batch_characters = max_batch_characters
         self.wait_seconds = wait_seconds
-        self.queue: asyncio.Queue | None = None
+        self.jobs: list = []
+        self.arrived: asyncio.Event | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
         self.statistics = BatchStatistics()
         self.task = None
 
     def start(self) -> None:
-        self.queue = asyncio.Queue()
+        self.arrived = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self.work())
 
     async def stop(self) -> None:
@@ -58,47 +73,56 @@ class RequestBatcher:
 
     async def submit(self, texts: list, pairs: list | None) -> list:
         future = asyncio.get_running_loop().create_future()
-        await self.queue.put(Waiting(texts, pairs, future))
+        self.jobs.append(Job(texts, pairs, future))
+        self.arrived.set()
         return await future
 
-    async def gather(self) -> list:
-        """The first waiting request and those arriving within wait_seconds, up to max_batch_texts texts."""
-        loop = asyncio.get_running_loop()
-        batch = [await self.queue.get()]
-        count, deadline = len(batch[0].texts), loop.time() + self.wait_seconds
-        while count < self.max_batch_texts:
-            remaining = deadline - loop.time()
-            try:
-                waiting = self.queue.get_nowait() if remaining <= 0 else await asyncio.wait_for(self.queue.get(), remaining)
-            except (asyncio.TimeoutError, asyncio.QueueEmpty):
+    def next_slice(self) -> list:
+        """[(job, first index, end index)]: texts of the jobs served least first, within the slice's bounds."""
+        self.jobs = [job for job in self.jobs if not job.future.done()]  # a client that went away is dropped
+        chosen, texts, characters = [], 0, 0
+        for job in sorted(self.jobs, key=lambda job: job.served):
+            if chosen and (job.pairs is not None) != (chosen[0][0].pairs is not None):
+                continue  # the next slice takes it
+            start = end = job.taken
+            while end < len(job.texts) and texts < self.max_batch_texts and (
+                    not texts or characters + job.cost(end) <= self.max_batch_characters):
+                characters += job.cost(end)
+                texts += 1
+                end += 1
+            if end > start:
+                chosen.append((job, start, end))
+            if texts >= self.max_batch_texts or characters >= self.max_batch_characters:
                 break
-            batch.append(waiting)
-            count += len(waiting.texts)
-        return batch
+        return chosen
 
     async def work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = await self.gather()
-            for with_pairs in (False, True):
-                group = [waiting for waiting in batch if (waiting.pairs is not None) == with_pairs]
-                if group:
-                    await self.run(loop, group)
+            if not any(not job.future.done() for job in self.jobs):
+                self.arrived.clear()
+                await self.arrived.wait()
+                await asyncio.sleep(self.wait_seconds)  # requests arriving together share the first call
+            chosen = self.next_slice()
+            if chosen:
+                await self.run(loop, chosen)
 
-    async def run(self, loop, group: list) -> None:
-        texts = [text for waiting in group for text in waiting.texts]
-        pairs = [pair for waiting in group for pair in waiting.pairs] if group[0].pairs is not None else None
+    async def run(self, loop, chosen: list) -> None:
+        texts = [text for job, start, end in chosen for text in job.texts[start:end]]
+        with_pairs = chosen[0][0].pairs is not None
+        pairs = [pair for job, start, end in chosen for pair in job.pairs[start:end]] if with_pairs else None
         try:
             results = await loop.run_in_executor(self.executor, self.predict, texts, pairs)
-        except Exception as error:  # every request of the batch gets the error; the server keeps serving
-            for waiting in group:
-                if not waiting.future.done():
-                    waiting.future.set_exception(error)
+        except Exception as error:  # noqa: BLE001 - the requests of this slice fail; the server keeps serving
+            for job, _, _ in chosen:
+                if not job.future.done():
+                    job.future.set_exception(error)
             return
-        self.statistics.add(len(group), len(texts))
-        start = 0
-        for waiting in group:
-            end = start + len(waiting.texts)
-            if not waiting.future.done():  # a client that went away has its future cancelled
-                waiting.future.set_result(results[start:end])
-            start = end
+        self.statistics.add(len(chosen), len(texts))
+        at = 0
+        for job, start, end in chosen:
+            job.results += results[at:at + end - start]
+            job.served += sum(job.cost(index) for index in range(start, end))
+            at += end - start
+            if job.taken == len(job.texts) and not job.future.done():
+                job.future.set_result(job.results)

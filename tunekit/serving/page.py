@@ -37,15 +37,19 @@ const result = document.getElementById("result");
 if (CONFIG.pairs) document.getElementById("pair-box").hidden = false;
 
 function showEntities(text, entities) {
+  // the offsets count code points (Python's str indices); a JavaScript string counts UTF-16 units, so an emoji
+  // before an entity would shift it: slice the text's code points instead
+  const points = Array.from(text);
+  const slice = (start, end) => points.slice(start, end).join("");
   result.replaceChildren();
   let at = 0;
   for (const entity of entities) {
-    result.append(document.createTextNode(text.slice(at, entity.start)));
+    result.append(document.createTextNode(slice(at, entity.start)));
     const mark = document.createElement("mark");
     mark.className = "entity " + entity.type;
     mark.title = entity.type + " " + entity.score.toFixed(3);
     mark.dataset.type = entity.type;
-    mark.append(document.createTextNode(text.slice(entity.start, entity.end)));
+    mark.append(document.createTextNode(slice(entity.start, entity.end)));
     const type = document.createElement("span");
     type.className = "type";
     type.textContent = entity.type;
@@ -53,7 +57,7 @@ function showEntities(text, entities) {
     result.append(mark);
     at = entity.end;
   }
-  result.append(document.createTextNode(text.slice(at)));
+  result.append(document.createTextNode(slice(at)));
   if (!entities.length) {
     const none = document.createElement("p");
     none.className = "meta";

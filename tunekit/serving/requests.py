@@ -5,8 +5,12 @@ RequestError with its HTTP status and a message naming the item and the problem.
 import json
 from dataclasses import dataclass
 
-from tunekit.inference.predict import PAIR_FIELDS, TEXT_FIELDS
+from tunekit.data.readers.table import json_problem
+from tunekit.inference.inputs import PAIR_FIELDS, TEXT_FIELDS, text_problem
 
+# what an entity's start and end count, as /health says
+OFFSETS = ("start and end count Unicode code points, as Python's str indices do; in JavaScript use "
+           "Array.from(text).slice(start, end), not text.slice, which counts UTF-16 units")
 SHAPE = 'a JSON list of texts: strings, {"text": ..., "text_pair": ...} objects or [text, pair] lists'
 
 
@@ -50,8 +54,8 @@ def parse_request(body: bytes, limits: Limits, pairs_allowed: bool) -> tuple:
         raise RequestError(413, f"the request body has {len(body)} bytes; this server takes at most {limits.max_body_bytes}")
     try:
         items = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise RequestError(400, f"the request body is not JSON ({error}); send {SHAPE}") from None
+    except (ValueError, RecursionError) as error:  # bad UTF-8, bad JSON, 5,000-digit numbers, deep nesting
+        raise RequestError(400, f"the request body is not JSON ({json_problem(error)}); send {SHAPE}") from None
     if isinstance(items, dict) and isinstance(items.get("texts"), list):
         items = items["texts"]
     if not isinstance(items, list):
@@ -62,6 +66,9 @@ def parse_request(body: bytes, limits: Limits, pairs_allowed: bool) -> tuple:
     texts, pairs = [], []
     for number, item in enumerate(items):
         text, pair = item_text(item, number)
+        problem = text_problem(text + (pair or ""))
+        if problem:
+            raise RequestError(400, f"item {number}: {problem}")
         length = len(text) + len(pair or "")
         if length > limits.max_text_length:
             raise RequestError(413, f"item {number}: {length} characters; this server takes at most "

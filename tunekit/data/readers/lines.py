@@ -25,8 +25,11 @@ def read_lines(path: str) -> 'Iterator[tuple[int, str]]':
         yield from decoded_lines(handle, path)
 
 
-def decoded_lines(handle, where: str) -> 'Iterator[str]':
+def decoded_lines(handle, where: str, undecodable: dict | None = None) -> 'Iterator[str]':
     """(line_number, text) from a binary stream (a file, or standard input), named `where` in errors.
+
+    undecodable: where a line that is not UTF-8 is a problem of that line alone (predict.sh), the error for it is
+    put there under its line number, and the line is read as "".
 
     LF, CRLF and lone CR (old Mac files) all end a line: a CR is never dropped, which would merge two records.
     """
@@ -37,7 +40,13 @@ def decoded_lines(handle, where: str) -> 'Iterator[str]':
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise at(where, number + 1, f"bytes that are not UTF-8 at column {error.start + 1}") from None
+            problem = at(where, number + 1, f"bytes that are not UTF-8 at column {error.start + 1}")
+            if undecodable is None:
+                raise problem from None
+            number += 1
+            undecodable[number] = str(problem)
+            yield number, ""
+            continue
         if number == 0:
             text = text.lstrip("\ufeff")
         body = text[:-1] if text.endswith("\n") else text

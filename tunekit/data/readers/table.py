@@ -82,19 +82,26 @@ def json_records(path: str) -> 'Iterator[tuple[int, dict]]':
             continue
         try:
             record = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise at(path, number, f"invalid JSON: {error.msg}") from None
+        except (ValueError, RecursionError) as error:  # a 5,000-digit number or 100,000 brackets are not JSONDecodeError
+            raise at(path, number, f"invalid JSON: {json_problem(error)}") from None
         if not isinstance(record, dict):
             raise at(path, number, f"a JSON line must be an object, found {type(record).__name__}")
         check_unicode(record, text, path, number)
         yield number, record
 
 
+def json_problem(error: Exception) -> str:
+    """What json.loads found wrong, in one line."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return getattr(error, "msg", None) or str(error)
+
+
 def is_json_lines(first_line) -> bool:
     """A first line that is a complete record (not an object of records) means JSON lines."""
     try:
         value = json.loads(first_line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(value, dict) and not all(isinstance(item, dict) for item in value.values())
 
@@ -102,8 +109,8 @@ def is_json_lines(first_line) -> bool:
 def whole_json_records(path: str, text: str) -> 'Iterator[tuple[int, dict]]':
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise at(path, error.lineno, f"invalid JSON: {error.msg}") from None
+    except (ValueError, RecursionError) as error:
+        raise at(path, getattr(error, "lineno", 1), f"invalid JSON: {json_problem(error)}") from None
     if isinstance(value, dict):
         entries = value.items()
     elif isinstance(value, list):
