@@ -308,3 +308,21 @@ def test_the_page_highlights_exactly_the_entity_text_after_emoji_combining_marks
         assert text[entity["start"]:entity["end"]] == entity["text"]
         assert (f'<mark class="entity {entity["type"]}" title="{entity["type"]} {entity["score"]:.3f}" '
                 f'data-type="{entity["type"]}">{entity["text"]}<span class="type">{entity["type"]}</span></mark>') in page
+
+
+def test_long_texts_are_cut_at_sentence_ends_and_give_the_entities_of_the_whole_text(trained_ner):
+    from starlette.testclient import TestClient
+
+    from tunekit.inference.predict import load_predictor, predicted_records
+    from tunekit.serving.pieces import sentence_cuts
+    from tunekit.serving.server import make_app
+
+    text = " ".join([TEXTS[0], TEXTS[1], "Mr. Kofi Annan met Anna in Oslo .", TEXTS[3]] * 3)
+    cuts = sentence_cuts(text, 100)
+    assert len(cuts) > 4 and all(text[cut - 1] == " " for cut in cuts[1:])
+    task, predictor = load_predictor(str(trained_ner))
+    whole = predicted_records(task, predictor, [text, TEXTS[0]], None)
+    assert whole[0]["entities"]
+    with TestClient(make_app(str(trained_ner), max_batch_characters=100)) as client:
+        response = client.post("/predict", json=[text, TEXTS[0]])
+    assert response.status_code == 200 and response.json() == whole

@@ -23,7 +23,9 @@ class Job:
         return len(self.results)
 
     def cost(self, index: int) -> int:
-        return len(self.texts[index]) + len(self.pairs[index] if self.pairs else "") + 1
+        """Characters, plus what reading any text costs the model (its own row, special tokens, about 40 characters'
+        worth): a slice of many short sentences takes as long as one of a few long ones."""
+        return len(self.texts[index]) + len(self.pairs[index] if self.pairs else "") + 40
 
 
 @dataclass
@@ -51,7 +53,7 @@ class RequestBatcher:
     its first text, max_batch_characters characters."""
 
     def __init__(self, predict, max_batch_texts: int = 128, wait_seconds: float = 0.005,
-                 max_batch_characters: int = 4000):
+                 max_batch_characters: int = 2000):
         self.predict = predict
         self.max_batch_texts = max_batch_texts
         self.max_batch_characters = max_batch_characters

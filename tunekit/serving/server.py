@@ -15,6 +15,7 @@ address only loopback Host names are served (guards.py).
 """
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import os
@@ -25,6 +26,7 @@ from tunekit.errors import UserError, exits_cleanly_on_user_errors
 from tunekit.inference.predict import OneLineErrors, load_predictor, predicted_records
 from tunekit.serving.batcher import RequestBatcher
 from tunekit.serving.page import render_page
+from tunekit.serving.pieces import joined_records, split_texts
 from tunekit.serving.guards import LOOPBACK_NAMES, HostCheck, is_loopback, read_body
 from tunekit.serving.requests import OFFSETS, Limits, RequestError, parse_request
 
@@ -42,7 +44,7 @@ def parse(argv: list) -> 'argparse.Namespace':
     parser.add_argument("--max_texts", type=int, default=64, help="most texts in one request")
     parser.add_argument("--max_text_length", type=int, default=10000, help="most characters in one text (or pair)")
     parser.add_argument("--max_batch_texts", type=int, default=128, help="most texts predicted in one model call")
-    parser.add_argument("--max_batch_characters", type=int, default=4000,
+    parser.add_argument("--max_batch_characters", type=int, default=2000,
                         help="most characters in one model call past its first text: a long request is predicted in "
                              "slices of this size, interleaved with the requests that arrive meanwhile")
     parser.add_argument("--batch_wait_ms", type=float, default=5.0,
@@ -81,7 +83,7 @@ def error(status: int, message: str) -> 'starlette.responses.JSONResponse':
 
 def make_app(model_dir: str, backend: str = "torch", quantize: str = "none", limits: Limits | None = None,
              max_batch_texts: int = 128, batch_wait_ms: float = 5.0, batch_size: int = 32,
-             max_seq_length=None, max_batch_characters: int = 4000, body_timeout: float = 30.0,
+             max_seq_length=None, max_batch_characters: int = 2000, body_timeout: float = 30.0,
              allowed_hosts: list | None = None) -> 'starlette.applications.Starlette':
     """The Starlette application serving the folder (the model is loaded here, before the first request).
     allowed_hosts: Host header names accepted (None: any)."""
@@ -94,6 +96,7 @@ def make_app(model_dir: str, backend: str = "torch", quantize: str = "none", lim
     limits = limits or Limits()
     task, predictor = load_predictor(model_dir, max_seq_length, batch_size, backend, quantize)
     pairs_allowed = task != "ner"
+    cut_long_texts = task == "ner" and not predictor.context
     batcher = RequestBatcher(lambda texts, pairs: predicted_records(task, predictor, texts, pairs),
                              max_batch_texts, batch_wait_ms / 1000, max_batch_characters)
     engine = "onnxruntime int8" if quantize == "int8" else backend
@@ -116,7 +119,12 @@ def make_app(model_dir: str, backend: str = "torch", quantize: str = "none", lim
             return error(problem.status, problem.message)
         if not texts:
             return JSONResponse([])
-        records = await batcher.submit(texts, pairs)
+        if cut_long_texts:  # sentences of long texts interleave with other requests, giving the same entities
+            # a thread: splitting 64 long texts takes a while of pure Python, which must not stall the event loop
+            pieces, plan = await asyncio.to_thread(split_texts, texts, max_batch_characters)
+            records = joined_records(texts, await batcher.submit(pieces, None), plan)
+        else:
+            records = await batcher.submit(texts, pairs)
         failed = [number for number, record in enumerate(records) if "error" in record]
         if failed:  # the model failed on a text the checks let through: the server's fault, logged with its traceback
             return error(500, f"item {failed[0]}: {records[failed[0]]['error']}")
