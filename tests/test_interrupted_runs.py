@@ -39,7 +39,9 @@ def finish(model, output_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     with open(output_dir / "eval_results.json") as stream:
         results = json.load(stream)
-    return {key: results[key] for key in SCORES}, result
+    with open(output_dir / "train_results.json") as stream:
+        results["train_loss"] = round(json.load(stream)["train_loss"], 5)  # of the whole training, however resumed
+    return {key: results[key] for key in SCORES + ("train_loss",)}, result
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +77,6 @@ def test_killed_run_resumes_to_the_same_metrics(tiny_bert, tmp_path, reference):
     resumed, result = finish(tiny_bert, output_dir)
     assert "Resuming from" in result.stdout + result.stderr
     assert resumed == reference
+    train = json.loads((output_dir / "train_results.json").read_text())
+    assert train["train_resumed_at_step"] >= 60 and train["train_runtime"] > 0
+    assert f"{resumed['train_loss']:.4f}" in (output_dir / "README.md").read_text()  # the model card says so too

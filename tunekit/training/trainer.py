@@ -19,6 +19,7 @@ from tunekit.training.optimization import describe_groups, parameter_groups
 from tunekit.training.speed.packing import packer_for
 from tunekit.training.speed.switch import SPEED_OFF
 from tunekit.training.speed.used_rows import restore_embeddings, train_used_rows_only
+from tunekit.training.whole_training import WholeTraining
 
 logger = logging.getLogger("tunekit")
 
@@ -33,12 +34,24 @@ class TunekitTrainer(Trainer):
         self.head_learning_rate = head_learning_rate
         self.layerwise_lr_decay = layerwise_lr_decay
         self.packer = None  # the packing collator of the current training loader, if any
+        self.whole = WholeTraining()
+        self.add_callback(self.whole)
 
-    def train(self, *args, **kwargs) -> object:
+    def train(self, resume_from_checkpoint=None, *args, **kwargs) -> object:
+        """Trainer's train; its metrics' train_loss and train_runtime cover the whole training across resumes."""
+        if isinstance(resume_from_checkpoint, str):
+            self.whole.resume_from(resume_from_checkpoint)
         try:
-            return super().train(*args, **kwargs)
+            output = super().train(resume_from_checkpoint, *args, **kwargs)
         finally:
             restore_embeddings(self.model)
+        output.metrics.update(self.whole.figures(self.state.global_step))
+        return output
+
+    def training_step(self, model, inputs, num_items_in_batch=None) -> 'torch.Tensor':
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        self.whole.add(loss)
+        return loss
 
     def create_optimizer(self, model=None) -> 'torch.optim.Optimizer':
         """Trainer's optimizer (--optim and its settings) over our parameter groups, logged once."""
