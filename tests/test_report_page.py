@@ -48,3 +48,28 @@ def test_a_classification_report_has_a_confusion_matrix_of_labels(tiny_bert, tmp
     dom = rendered(output / "report.html")
     assert 'id="confusion-eval"' in dom and "<b>pos</b>" in dom and "accuracy" in dom
     assert "95% interval" in dom and 'id="errors-' not in dom
+
+
+@pytest.mark.slow
+def test_a_later_evaluation_adds_to_the_reports_instead_of_replacing_them(trained_ner, tmp_path):
+    """eval.sh (or a rerun) that scores dev alone keeps training's data-report row and overlap lines, the test
+    section of report.html and the training figures, and shows its own dev scores."""
+    from conftest import NER_SAMPLE
+    from folders import copy_of
+
+    folder = copy_of(trained_ner, tmp_path)
+    before = json.loads((folder / "data_report.json").read_text())
+    done = run_program("run_ner.py", "--model_name_or_path", str(folder), "--output_dir", str(folder),
+                       "--data_dir", NER_SAMPLE, "--do_eval", "--max_eval_samples", "30", "--report_to", "none")
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = json.loads((folder / "data_report.json").read_text())
+    assert after["splits"]["train"] == before["splits"]["train"] and after["splits"]["test"] == before["splits"]["test"]
+    assert after["splits"]["validation"]["examples"] == 30 != before["splits"]["validation"]["examples"]
+    assert after["overlap"]["test"] == before["overlap"]["test"]
+    assert "validation" not in after["overlap"]  # other dev examples: the old overlap no longer holds
+    assert after["unseen_labels"]["validation"] == []  # found from training's label counts
+    text = (folder / "data_report.txt").read_text()
+    assert text.splitlines()[1].startswith("train") and "dev" in text and "test" in text
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "id='confusion-predict'" in page and "id='confusion-eval'" in page and "Training: loss" in page
+    assert json.loads((folder / "eval_results.json").read_text())["eval_samples"] == 30

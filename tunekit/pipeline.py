@@ -28,7 +28,7 @@ from tunekit.config.resolve import (
     resolved_config_text,
 )
 from tunekit.data.max_length import choose_max_length
-from tunekit.data.report import data_report, write_data_report
+from tunekit.data.report import accumulated, data_report, read_data_report, write_data_report
 from tunekit.data.sources import size_or_none
 from tunekit.encoding.splits import padding_options
 from tunekit.evaluation.run import Evaluation, run_evaluations
@@ -92,6 +92,9 @@ def inspect_data(task: Task, splits: dict, settings: Settings, prepared, measure
     started = time.perf_counter()
     numeric = prepared.extra.get("problem_type") == "regression"
     report = data_report(splits, measure, settings.data.max_seq_length, longer_means, task.token_level, numeric)
+    earlier = read_data_report(settings.training.output_dir)
+    if "train" not in report["splits"] and earlier is not None:  # an evaluation adds to what training wrote
+        report = accumulated(earlier, report)
     text = write_data_report(settings.training.output_dir, report, task.token_level)
     if not settings.run.quiet:
         print(f"\nData report ({os.path.join(settings.training.output_dir, 'data_report.txt')}):\n{text}\n", flush=True)

@@ -6,6 +6,7 @@ Read from the raw splits with the run's tokenizer, as the encoder will see them:
 spending an hour of training on broken labels or a too-short max length.
 """
 
+import json
 import logging
 import os
 from collections import Counter
@@ -93,6 +94,35 @@ def data_report(splits: dict, measure, max_length: int, longer_means: str, token
     return report
 
 
+def accumulated(earlier: dict, report: dict) -> dict:
+    """A later run's report (eval.sh, a rerun that evaluates) added to the folder's earlier one: the splits it read
+    replace theirs, the others (training's row) stay; labels a split has that the earlier training lacked are
+    found from training's counts, and an overlap with training is kept where the split is the one measured then
+    (same examples and words), since the training data is not read again."""
+    merged = dict(earlier, splits=dict(earlier.get("splits", {})), unseen_labels=dict(earlier.get("unseen_labels", {})),
+                  overlap=dict(earlier.get("overlap", {})), max_seq_length=report["max_seq_length"],
+                  longer_means=report["longer_means"], not_inspected=report["not_inspected"])
+    train = merged["splits"].get("train")
+    for split, facts in report["splits"].items():
+        before = merged["splits"].get(split)
+        merged["splits"][split] = facts
+        if split in report["unseen_labels"] or split in report["overlap"] or train is None:
+            merged["unseen_labels"].pop(split, None)
+            merged["overlap"].pop(split, None)
+            merged["unseen_labels"].update({k: v for k, v in report["unseen_labels"].items() if k == split})
+            merged["overlap"].update({k: v for k, v in report["overlap"].items() if k == split})
+            continue
+        if facts["labels_seen"]:
+            merged["unseen_labels"][split] = sorted(set(facts["labels_seen"]) - set(train["labels_seen"]))
+        same = before is not None and (before["examples"], before["words"]) == (facts["examples"], facts["words"])
+        if not same:
+            merged["overlap"].pop(split, None)
+    order = list(SPLIT_NAMES)  # the JSON file holds its splits sorted by name: train first again
+    merged["splits"] = dict(sorted(merged["splits"].items(), key=lambda item: (
+        order.index(item[0]) if item[0] in order else len(order), item[0])))
+    return merged
+
+
 def shown_counts(counts: dict, limit: int = 8) -> str:
     total = sum(counts.values()) or 1
     shown = [f"{name} {count} ({100 * count / total:.1f}%)" for name, count in list(counts.items())[:limit]]
@@ -130,6 +160,15 @@ def report_text(report: dict, token_level: bool) -> str:
     if report["not_inspected"]:
         lines.append(f"not inspected (streamed): {', '.join(report['not_inspected'])}")
     return "\n".join(lines)
+
+
+def read_data_report(output_dir: str) -> dict | None:
+    """The folder's data_report.json, or None."""
+    path = os.path.join(output_dir, f"{REPORT_NAME}.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
 
 
 def write_data_report(output_dir: str, report: dict, token_level: bool) -> str:

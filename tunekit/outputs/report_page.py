@@ -8,6 +8,7 @@ same offline, mailed or archived.
 
 import base64
 import html
+import json
 import os
 
 from tunekit.evaluation.entity_errors import KINDS
@@ -16,6 +17,7 @@ from tunekit.outputs.plots import confusion_matrix, word_types
 from tunekit.tasks.base import Scored
 
 REPORT_FILE = "report.html"
+PARTS_FILE = "report_parts.json"  # what the page shows, kept so that later evaluations add to it
 SPLIT_NAMES = {"eval": "dev", "eval_mm": "dev (mismatched)", "predict": "test"}
 HIDDEN_METRICS = ("runtime", "samples_per_second", "steps_per_second", "samples")
 PALETTE = ("#ffd3b6", "#c7e9ff", "#c9f2c7", "#e8d7ff", "#fff1a8", "#ffc7de", "#d4f0f0", "#e0e0e0")
@@ -181,7 +183,8 @@ def page(title: str, meta_html: str, sections: list) -> str:
 
 def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, scored: dict,
                 token_level: bool, id2label: dict | None) -> str:
-    """The page; facts: task, base model and the like shown under the title; scored: prefix -> Scored."""
+    """The page; facts: task, base model and the like shown under the title; scored: prefix -> Scored, or the
+    split's sections as html already rendered (by an earlier run of the folder)."""
     title = f"{os.path.basename(os.path.abspath(output_dir))}: training report"
     config = file_text(os.path.join(output_dir, "run_config.yaml"))
     data = file_text(os.path.join(output_dir, "data_report.txt"))
@@ -191,7 +194,8 @@ def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summar
         ("data", "Data report", f"<pre>{escaped(data)}</pre>" if data else "<p class='note'>No data report.</p>"),
         ("curves", "Training curves", inlined_image(os.path.join(output_dir, "training_curves.png"), "training curves")),
         ("results", "Results", results_section(train_metrics, summary)),
-        ("analysis", "Per split", "".join(split_sections(prefix, value, token_level, id2label)
+        ("analysis", "Per split", "".join(value if isinstance(value, str) else split_sections(prefix, value, token_level,
+                                                                                              id2label)
                                           for prefix, value in scored.items()) or "<p>No split was scored.</p>"),
     ]
     meta = " · ".join(f"{escaped(key)}: {escaped(value)}" for key, value in facts.items() if value is not None)
@@ -222,6 +226,26 @@ def write_page(output_dir: str, text: str) -> str:
     return path
 
 
-def write_report(output_dir: str, *args, **kwargs) -> str:
-    """A run's report.html (arguments as report_html's); returns its path."""
-    return write_page(output_dir, report_html(output_dir, *args, **kwargs))
+def newer_weights(output_dir: str, path: str) -> bool:
+    """Whether the folder's weights were saved after the file: then it describes an earlier model."""
+    weights = [os.path.join(output_dir, name) for name in os.listdir(output_dir) if name.startswith("model")
+               and name.endswith(".safetensors")]
+    return any(os.path.getmtime(weight) > os.path.getmtime(path) for weight in weights)
+
+
+def write_report(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, scored: dict,
+                 token_level: bool, id2label: dict | None) -> str:
+    """A run's report.html (arguments as report_html's), added to what earlier runs of the folder showed: eval.sh
+    or a rerun replaces the splits it scored and keeps the others and the training's figures. The page's parts
+    are kept in report_parts.json; returns the page's path."""
+    parts_path = os.path.join(output_dir, PARTS_FILE)
+    parts = {"summary": {}, "splits": {}, "train": None}
+    if os.path.isfile(parts_path) and not newer_weights(output_dir, parts_path):
+        with open(parts_path, encoding="utf-8") as stream:
+            parts.update(json.load(stream))
+    parts["summary"].update(summary)
+    parts["splits"].update({prefix: split_sections(prefix, value, token_level, id2label) for prefix, value in scored.items()})
+    parts["train"] = train_metrics or parts["train"]
+    atomic_write(parts_path, json.dumps(parts, ensure_ascii=False))  # in order: the page keeps its row order
+    return write_page(output_dir, report_html(output_dir, facts, parts["train"], parts["summary"], parts["splits"],
+                                              token_level, id2label))

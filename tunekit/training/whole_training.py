@@ -25,7 +25,7 @@ class WholeTraining(TrainerCallback, ExportableState):
         self.started = None
         self.resumed_at = 0  # the step of the checkpoint this run resumed
 
-    def on_train_begin(self, args, state, control, **kwargs):
+    def on_train_begin(self, args, state, control, **kwargs) -> None:
         self.started = time.perf_counter()
 
     def add(self, loss: 'torch.Tensor') -> None:
