@@ -7,5 +7,5 @@ if [ "$#" -lt 1 ]; then
     exit 2
 fi
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
-PYTHON=${PYTHON:-python}
+. "$ROOT/scripts/find_python.sh"
 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" exec "$PYTHON" -m tunekit.evaluation.saved_folder "$@"

@@ -16,7 +16,7 @@ fi
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 OUTPUT=$1
 shift
-PYTHON=${PYTHON:-python}
+. "$ROOT/scripts/find_python.sh"
 
 TASK=ner
 case ${1:-} in

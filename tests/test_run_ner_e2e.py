@@ -167,3 +167,18 @@ def test_train_script_predicts_the_test_file_of_a_users_folder(task, tiny_bert, 
     assert result.returncode == 0, result.stderr[-3000:]
     assert (output / "predict_results.json").exists()
     assert (output / ("predictions.txt" if task == "ner" else "predict_results_classification.txt")).exists()
+
+
+def test_settings_changed_for_the_user_are_warnings_and_long_sentences_raise_no_tokenizer_warning(tiny_bert, tmp_path):
+    """A 2,000-word sentence is windowed, so transformers' "will result in indexing errors" is noise; a stride the
+    windows cannot honour is changed, which a user must see among the warnings."""
+    long_sentence = "\n".join("Anna B-PER" if i % 50 == 0 else "word O" for i in range(2000))
+    for name in ("train.txt", "dev.txt"):
+        (tmp_path / name).write_text("Anna B-PER\nwent O\n\n" + long_sentence + "\n", encoding="utf-8")
+    done = run_program("run_ner.py", "--model_name_or_path", tiny_bert, "--data_dir", str(tmp_path), "--output_dir",
+                       str(tmp_path / "out"), "--do_train", "--do_eval", "--max_steps", "1", "--report_to", "none",
+                       "--save_strategy", "no", "--stride", "300", "--max_seq_length", "128")
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = done.stdout + done.stderr
+    assert "indexing errors" not in said
+    assert "WARNING - tunekit - --stride 300 is more than half a window of 126 word pieces" in said

@@ -44,3 +44,32 @@ def test_eval_sh_writes_the_scores_the_in_process_run_writes(trained_ner, tmp_pa
 def test_each_script_without_arguments_prints_its_usage(script):
     result = launch("sh", os.path.join(REPO, "scripts", script))
     assert result.returncode == 2 and result.stderr.startswith(f"usage: sh scripts/{script} <task_output>")
+
+
+def test_in_a_new_shell_the_scripts_find_the_projects_environment_or_say_how_to_make_one(trained_ner, tmp_path):
+    """A shell where nothing is activated: python on PATH lacks the packages. The scripts then use the project's
+    .venv when there is one, and otherwise stop with one line saying how to create or activate it."""
+    import shutil
+    import subprocess
+    import sys
+
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    for name in ("python", "python3"):  # interpreters without transformers, first on PATH
+        (bare / name).write_text("#!/bin/sh\nexit 1\n")
+        (bare / name).chmod(0o755)
+    shell = {"PATH": f"{bare}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    project = tmp_path / "project"
+    shutil.copytree(os.path.join(REPO, "scripts"), project / "scripts")
+    refused = subprocess.run(["sh", str(project / "scripts" / "predict.sh"), str(trained_ner)], env=shell,
+                             input="Anna visited Oslo .\n", capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.splitlines() == [refused.stderr.strip()]
+    assert refused.stderr.startswith(f"error: no python (python, python3 or {project}/.venv) has no transformers and "
+                                     f"torch: create the project's environment (cd {project} && python3 -m venv .venv")
+    os.symlink(sys.prefix, project / ".venv")  # the project's environment (the suite's own), not activated
+    shutil.copytree(os.path.join(REPO, "tunekit"), project / "tunekit")
+    found = subprocess.run(["sh", str(project / "scripts" / "predict.sh"), str(trained_ner)], env=shell,
+                           input="Anna visited Oslo .\n", capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert json.loads(found.stdout)["text"] == "Anna visited Oslo ."

@@ -174,4 +174,4 @@ def resolve_labels(examples: dict, data_args, config, problem_type: str) -> list
 def piece_counts(tokenizer, batch) -> list:
     """Word pieces of each example (pairs together) before any truncation."""
     pairs = batch["text_b"] if any(text is not None for text in batch["text_b"]) else None
-    return [len(ids) for ids in tokenizer(batch["text_a"], pairs)["input_ids"]]
+    return [len(ids) for ids in tokenizer(batch["text_a"], pairs, verbose=False)["input_ids"]]

@@ -20,7 +20,7 @@ def unknown_words(tokenizer, texts, split_into_words: bool) -> tuple:
     unknown_id = tokenizer.unk_token_id
     if unknown_id is None or not texts or not tokenizer.is_fast:  # byte-level vocabularies know every byte
         return [], 0
-    encoded = tokenizer(list(texts), is_split_into_words=split_into_words, add_special_tokens=False)
+    encoded = tokenizer(list(texts), is_split_into_words=split_into_words, add_special_tokens=False, verbose=False)
     lost, total = [], 0
     for index, ids in enumerate(encoded["input_ids"]):
         pieces = {}

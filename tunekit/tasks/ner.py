@@ -62,17 +62,20 @@ def documents_in(split: str, sentences, data_args, window: int) -> "datasets.Dat
     dataset, source = sentences
     context = data_args.document_context
     if not isinstance(dataset, datasets.Dataset):
-        logger.info("%s: streamed, so read sentence by sentence (--document_context needs the whole split)", split)
+        logger.warning("%s: streamed, so read sentence by sentence (--document_context needs the whole split)", split)
         return None
     documents = documents_of(dataset)
     if documents is None:
-        logger.info("%s: %s marks no documents (no -DOCSTART- lines or document_id): sentence by sentence", split, source)
+        logger.warning("%s: %s marks no documents (no -DOCSTART- lines or document_id): sentence by sentence", split, source)
         return None
     if data_args.document_context_mode == "sentence":
         logger.info("%s: %d sentences in %d documents, each sentence read with up to %d word pieces of its document "
                     "on each side (windows of at most %d)", split, len(dataset), len(documents), context, window)
         return documents
     overlap = min(2 * context, window // 2)
+    if overlap < 2 * context:  # the user asked for more context than half a window holds
+        logger.warning("--document_context %d: windows of %d word pieces overlap by at most %d, so each side gets %d",
+                       context, window, overlap, overlap // 2)
     logger.info("%s: %d sentences in %d documents, read as windows of %d word pieces overlapping by %d",
                 split, len(dataset), len(documents), window, overlap)
     return documents
@@ -134,7 +137,8 @@ class TokenClassification(Task):
         context = 2 * data_args.document_context
 
         def pieces(batch):
-            return [len(ids) + context for ids in tokenizer(batch["tokens"], is_split_into_words=True)["input_ids"]]
+            return [len(ids) + context for ids in tokenizer(batch["tokens"], is_split_into_words=True,
+                                                                verbose=False)["input_ids"]]
 
         counted = f" (lengths count {context} pieces of document context)" if context else ""
         return pieces, "split into overlapping windows" + counted
@@ -144,8 +148,8 @@ class TokenClassification(Task):
         max_length = data_args.max_seq_length
         window = max_length - tokenizer.num_special_tokens_to_add()
         if data_args.stride > window // 2:
-            logger.info("--stride %d is more than half a window of %d word pieces: long sentences' windows overlap by %d",
-                        data_args.stride, window, window // 2)
+            logger.warning("--stride %d is more than half a window of %d word pieces: long sentences' windows overlap "
+                           "by %d", data_args.stride, window, window // 2)
         encoded, documents = {}, prepared.extra.setdefault("documents", {})
         for split in splits:
             inputs, stride, per_sentence = splits[split], data_args.stride, None
