@@ -14,6 +14,7 @@ def rendered(path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.chromium
 def test_the_ner_report_shows_every_section_and_highlights_gold_and_predicted_entities(trained_ner):
     page = (trained_ner / "report.html").read_text(encoding="utf-8")
     # nothing is fetched: no address outside the page (the curves are an inline data: image)
@@ -35,6 +36,7 @@ def test_the_ner_report_shows_every_section_and_highlights_gold_and_predicted_en
 
 
 @pytest.mark.slow
+@pytest.mark.chromium
 def test_a_classification_report_has_a_confusion_matrix_of_labels(tiny_bert, tmp_path):
     rows = ["sentence\tlabel"] + [f"{word} film {i}\t{label}" for i in range(20)
                                   for word, label in (("good", "pos"), ("bad", "neg"))]

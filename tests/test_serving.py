@@ -240,6 +240,7 @@ def test_health_and_unknown_routes(app, trained_ner):
 
 
 @pytest.mark.slow
+@pytest.mark.chromium
 def test_serve_sh_answers_over_http_and_its_page_highlights_the_entities_in_headless_chromium(trained_ner, app):
     """scripts/serve.sh as a user starts it: a process, a port, the page in a browser."""
     port = free_port()
@@ -279,6 +280,7 @@ def test_serve_sh_answers_over_http_and_its_page_highlights_the_entities_in_head
 
 
 @pytest.mark.slow
+@pytest.mark.chromium
 def test_a_classifier_page_shows_the_label(trained_pairs):
     from tunekit.serving.server import make_app
 
@@ -292,6 +294,7 @@ def test_a_classifier_page_shows_the_label(trained_pairs):
 
 
 @pytest.mark.slow
+@pytest.mark.chromium
 def test_the_page_highlights_exactly_the_entity_text_after_emoji_combining_marks_and_right_to_left_text(trained_ner):
     """Offsets count code points; the page slices code points, so an emoji (two UTF-16 units) before an entity
     does not shift its highlight."""

@@ -209,7 +209,7 @@ class RunArguments:
         metadata={
             "help": "Batches per length bucket: N x batch size random training rows are sorted and cut into N "
             "batches. More means less padding and faster steps but more uniform batches, which cost F1 (measured in "
-            "the README's Speed section)."
+            "docs/speed.md)."
         },
     )
 

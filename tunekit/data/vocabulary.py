@@ -1,7 +1,7 @@
 """Before training: how much of the data the model's vocabulary can read at all.
 
 A tokenizer maps a character it does not know to its unknown token: an English vocabulary turns most Chinese
-characters into [UNK] (the README gives the share on Weibo NER), and training then learns nothing from them without a
+characters into [UNK] (docs/your-data.md gives the share on Weibo NER), and training then learns nothing from them without a
 word of warning. This measures the share of words that become only unknown pieces and warns once.
 """
 

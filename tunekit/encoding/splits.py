@@ -36,7 +36,7 @@ def encode_splits(splits: dict, encoder, data_args, training_args, with_indices:
 
 def pad_multiple(data_args, training_args) -> int | None:
     """--pad_to_multiple_of, or 8 with mixed precision: bf16 on CPU goes through oneDNN, which caches kernels per
-    shape, and lengths rounded to 8 keep that cache small (the README's Speed section has the memory figures)."""
+    shape, and lengths rounded to 8 keep that cache small (docs/speed.md has the memory figures)."""
     if data_args.pad_to_multiple_of is not None:
         return data_args.pad_to_multiple_of if data_args.pad_to_multiple_of > 1 else None
     return 8 if (training_args.fp16 or training_args.bf16) else None

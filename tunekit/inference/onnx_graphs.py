@@ -171,7 +171,7 @@ def kept_in_fp32(path: str, config, feed_forward_outputs: str = "first") -> list
     """MatMuls left in fp32: the classifier (one small product, and the logits decide) and the feed-forward output
     of the first layer ("first") or of every layer ("all"). The feed-forward output's input, the GELU output, has the
     long tail that per-batch activation scales round worst, most in the first layer: on CoNLL-2003 (MiniLM) all in
-    int8 lost 0.75 test F1, the first layer's kept in fp32 0.16, at the same speed (README, Fast prediction)."""
+    int8 lost 0.75 test F1, the first layer's kept in fp32 0.16, at the same speed (docs/prediction-and-serving.md)."""
     labels = len(config.id2label or {}) or config.num_labels
     products = weight_matmuls(path)
     feed_forward = [name for name, (rows, _) in products if rows == getattr(config, "intermediate_size", -1)]

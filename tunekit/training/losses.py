@@ -101,7 +101,7 @@ def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: boo
     but not exactly, and labelled tokens are words, not pieces; dividing each batch by its own count would weigh
     a token in a sparser batch more than one in a denser batch. Dividing by the average count per step weighs
     every token the same, as random batches do on average (with 32-row buckets, where a batch of short
-    sentences held a few tokens, this mattered: see the README's Speed section).
+    sentences held a few tokens, this mattered: see docs/speed.md).
     """
     weights = class_weights(run_args.class_weights, train_dataset, label2id)
     tokens_per_row = None

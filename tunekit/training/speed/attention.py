@@ -6,7 +6,7 @@ from tunekit.training.speed.hardware import has_accelerator
 def attention_choice(choice: str) -> tuple[str | None, str]:
     """(the implementation to load with, or None for the model's own default; why). auto: eager attention on CPU,
     where PyTorch's fused (sdpa) kernels are slower for the short sequences of fine-tuning (measured in the
-    README's Speed section); the model's default on accelerators."""
+    docs/speed.md); the model's default on accelerators."""
     if choice != "auto":
         return choice, f"--attn_implementation {choice}"
     if has_accelerator():

@@ -5,7 +5,7 @@ import torch
 from torch.utils.data import Sampler
 
 # Batches per bucket (--length_bucket_batches): few, so a batch cut from the sorted bucket still mixes kinds of
-# sentence, which is what a step needs (the dev F1 of each choice is measured in the README's Speed section).
+# sentence, which is what a step needs (the dev F1 of each choice is measured in docs/speed.md).
 BUCKET_BATCHES = 4
 
 
@@ -16,7 +16,7 @@ def bucketed_batches(lengths, batch_size: int, generator, bucket_batches=BUCKET_
     length and cut into as many batches as batch_size rows would make. With equal_tokens (token
     classification, where the loss weighs tokens) the cuts fall at equal shares of the bucket's tokens, so a
     batch of short rows holds more rows than batch_size and one of long rows fewer, and every step carries
-    about the tokens of a random batch (measured in the README's Speed section). Without it (sequence classification, where the loss is a mean over examples)
+    about the tokens of a random batch (measured in docs/speed.md). Without it (sequence classification, where the loss is a mean over examples)
     every batch keeps batch_size rows, so every example weighs what it does in a random batch. The batches of
     the epoch are shuffled, so the mix of short and long steps stays random; the batch holding the longest row
     comes first, so a run that does not fit in memory fails at once.

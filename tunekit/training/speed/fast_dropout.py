@@ -5,7 +5,7 @@ training step. Here one 64-bit random number makes four 16-bit lanes, each compa
 element is still kept independently with probability 1 - p (to 1/65536), from torch's seeded generator.
 Attention-probability dropout sits inside the attention function, so models with the plain BERT attention get
 an attention function that applies it the same way (and runs the model's usual one when there is no dropout:
-evaluation, prediction). The timings are in the README's Speed section.
+evaluation, prediction). The timings are in docs/speed.md.
 """
 
 import math

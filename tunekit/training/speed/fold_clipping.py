@@ -1,7 +1,7 @@
 """Gradient clipping folded into the fused AdamW step.
 
 Trainer clips by scaling every gradient in place (a pass over every gradient of the model, timed in the
-README's Speed section) before the optimizer reads them again. PyTorch's fused Adam/AdamW kernels can divide each
+docs/speed.md) before the optimizer reads them again. PyTorch's fused Adam/AdamW kernels can divide each
 gradient by a `grad_scale` as they read it (the hook GradScaler uses), so the clip costs only the norm: the
 update is the same to float rounding (tests/test_fold_clipping.py).
 """

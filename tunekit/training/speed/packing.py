@@ -1,6 +1,6 @@
 """Packed training batches for token classification: a random batch's sentences laid end to end in a few rows.
 
-A random batch pads every sentence to its longest (the README's Speed section has the padding shares). Packed, its sentences
+A random batch pads every sentence to its longest (docs/speed.md has the padding shares). Packed, its sentences
 fill rows as long as that longest one (first fit, longest first), each with its own positions and an
 attention mask that keeps every sentence to itself, so the model computes what it would on the padded batch
 (checked on the model itself before training: supports_packing) at a few percent padding, and the batch keeps

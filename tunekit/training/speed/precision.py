@@ -9,7 +9,7 @@ HEAD_NAMES = ("classifier", "logits_proj")
 
 def precision_settings(precision: str, training_args) -> tuple[dict, str]:
     """(TrainingArguments changes, why) for --precision: auto takes bf16 autocast where the hardware has it natively
-    (the README's Speed section has the measurement) unless --bf16/--fp16 already chose; fp32 turns mixed precision
+    (docs/speed.md has the measurement) unless --bf16/--fp16 already chose; fp32 turns mixed precision
     off; bf16/fp16 force it."""
     if precision == "auto":
         if training_args.fp16 or training_args.bf16:

@@ -4,7 +4,7 @@ the data and the hardware, logged as one line (on or off, and why), then applied
 Precision and attention are settled earlier, with the arguments (config/resolve.py), because the model is
 loaded with them; their lines are logged here with the rest. Every technique gives the updates of Trainer's
 own training step, only computed faster, so turning one off changes the time, never the result (except
-packing and length buckets, which change which rows share a batch: see the README's Speed section).
+packing and length buckets, which change which rows share a batch: see docs/speed.md).
 """
 
 import dataclasses
