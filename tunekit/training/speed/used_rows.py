@@ -2,8 +2,8 @@
 
 A word piece the training data never contains gets a zero gradient at every step, so Adam/AdamW without weight
 decay leaves its row, and its zero moments, exactly as they were. Yet the dense gradient of the whole matrix is
-zeroed, clipped and updated at every step: for a small model, much of a CPU step's fixed cost (the README's
-Speed section has the counts). While training, the word embedding is
+zeroed, clipped and updated at every step: for a small model, much of a CPU step's fixed cost (docs/speed.md
+has the counts). While training, the word embedding is
 split into those rows (the trained parameter) and the original matrix (frozen, serving every other id); the
 outputs, gradients and updates are the full matrix's, and the state dict keeps the plain merged `weight`, so
 checkpoints, best-model reloads and saved models are what they were. Trainer puts the plain embedding back
