@@ -90,7 +90,7 @@ def test_invalid_unicode_in_json_lines_is_an_error_on_its_line(tmp_path):
     path = tmp_path / "train.jsonl"
     path.write_text('{"tokens": ["Anna", "ok"], "ner_tags": ["B-PER", "O"]}\n'
                     '{"tokens": ["\\ud83d", "x"], "ner_tags": ["O", "O"]}\n', encoding="utf-8")
-    with pytest.raises(UserError, match=r"train.jsonl:2: token 1 holds invalid Unicode"):
+    with pytest.raises(UserError, match=r"train.jsonl:2: field .tokens. holds invalid Unicode"):
         read(path)
 
 
