@@ -218,6 +218,14 @@ def test_slow_clients_are_cut_off_and_the_body_limit_holds_while_reading(trained
         assert answers[0].startswith(b"HTTP/1.1 408") and b"headers did not arrive within 1 seconds" in answers[0]
         assert answers[1].startswith(b"HTTP/1.1 408") and b"the request body did not arrive within 1 seconds" in answers[1]
         assert answers[2].startswith(b"HTTP/1.1 408")  # a connection that never sends anything
+        garbage = socket.create_connection(("127.0.0.1", port))
+        garbage.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        garbage.settimeout(10)
+        reply = b"".join(iter(lambda: garbage.recv(4096), b""))
+        garbage.close()
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head
+        assert json.loads(body)["error"].startswith("the request is not valid HTTP/1.1")
         # a body past the limit is refused while it is read: the client is told before sending the rest
         stream = socket.create_connection(("127.0.0.1", port))
         stream.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"

@@ -46,6 +46,7 @@ PRIVATE_NAMES = (
     PrivateName("uvicorn.protocols.http.h11_impl:H11Protocol", "conn", None, "header_timeout"),
     PrivateName("uvicorn.protocols.http.h11_impl:H11Protocol", "cycle", None, "header_timeout"),
     PrivateName("uvicorn.protocols.http.h11_impl:H11Protocol", "loop", None, "header_timeout"),
+    PrivateName("uvicorn.protocols.http.h11_impl:H11Protocol", "send_400_response", ("msg",), "header_timeout"),
 )
 # Attributes Trainer and accelerate set on their instances while training (checked by the contract test on a
 # real Trainer): the accumulation steps of the current optimizer step, the batch size Trainer settled on
