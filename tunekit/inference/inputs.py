@@ -47,12 +47,19 @@ def json_line(text: str) -> tuple:
         raise ValueError(f"invalid JSON: {json_problem(error)}") from None
     if not isinstance(record, dict):
         raise ValueError("a JSON line must be an object")
+    return record_text(record)
+
+
+def record_text(record: dict) -> tuple:
+    """(text, pair or None) of a JSON object, as predict.sh's JSON lines and the server's objects give them, or a
+    ValueError saying what is wrong with it."""
     name = next((name for name in TEXT_FIELDS if name in record), None)
     if name is None or not isinstance(record[name], str):
         raise ValueError(f"no text: expected a string field {' or '.join(TEXT_FIELDS)}")
-    pair = next((record[name] for name in PAIR_FIELDS if name in record), None)
+    pair_name = next((name for name in PAIR_FIELDS if name in record), None)
+    pair = record[pair_name] if pair_name else None
     if pair is not None and not isinstance(pair, str):
-        raise ValueError("text_pair must be a string")
+        raise ValueError(f"{pair_name} must be a string")
     return record[name], pair
 
 

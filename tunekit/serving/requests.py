@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from tunekit.data.readers.table import json_problem
-from tunekit.inference.inputs import PAIR_FIELDS, TEXT_FIELDS, text_problem
+from tunekit.inference.inputs import record_text, text_problem
 
 # what an entity's start and end count, as /health says
 OFFSETS = ("start and end count Unicode code points, as Python's str indices do; in JavaScript use "
@@ -37,14 +37,10 @@ def item_text(item, number: int) -> tuple:
             return item[0], item[1]
         raise RequestError(400, f"item {number}: a list item must be [text, pair], two strings")
     if isinstance(item, dict):
-        field = next((name for name in TEXT_FIELDS if name in item), None)
-        if field is None or not isinstance(item[field], str):
-            raise RequestError(400, f"item {number}: an object needs a string field {' or '.join(TEXT_FIELDS)}")
-        pair_field = next((name for name in PAIR_FIELDS if name in item), None)
-        pair = item[pair_field] if pair_field else None
-        if pair is not None and not isinstance(pair, str):
-            raise RequestError(400, f"item {number}: {pair_field} must be a string")
-        return item[field], pair
+        try:
+            return record_text(item)  # the rule predict.sh's JSON lines follow
+        except ValueError as problem:
+            raise RequestError(400, f"item {number}: {problem}") from None
     raise RequestError(400, f"item {number}: expected a string, an object or a [text, pair] list, not {type(item).__name__}")
 
 
