@@ -8,7 +8,7 @@ import re
 from conftest import REPO
 
 PACKAGE = os.path.join(REPO, "tunekit")
-ROOT_MODULES = {"__init__.py", "pipeline.py", "compat.py", "errors.py", "cli.py"}
+ROOT_MODULES = {"__init__.py", "pipeline.py", "compat.py", "errors.py", "splits.py", "cli.py"}
 STAGES = {"config", "data", "encoding", "modeling", "training", "evaluation", "outputs", "inference", "serving", "tasks"}
 
 

@@ -15,12 +15,12 @@ import numpy as np
 
 from tunekit.data.sources import size_or_none
 from tunekit.outputs.files import atomic_write, write_json
+from tunekit.splits import BY_NAME, short_name
 
 logger = logging.getLogger("tunekit")
 REPORT_NAME = "data_report"
 DATA_REPORT_FILES = {f"{REPORT_NAME}.json", f"{REPORT_NAME}.txt"}
 PERCENTILES = (50, 90, 95, 99)
-SPLIT_NAMES = {"train": "train", "validation": "dev", "validation_matched": "dev", "test": "test"}
 
 
 def percentiles(values: np.ndarray) -> dict:
@@ -117,7 +117,7 @@ def accumulated(earlier: dict, report: dict) -> dict:
         same = before is not None and (before["examples"], before["words"]) == (facts["examples"], facts["words"])
         if not same:
             merged["overlap"].pop(split, None)
-    order = list(SPLIT_NAMES)  # the JSON file holds its splits sorted by name: train first again
+    order = list(BY_NAME)  # the JSON file holds its splits sorted by name: train first again
     merged["splits"] = dict(sorted(merged["splits"].items(), key=lambda item: (
         order.index(item[0]) if item[0] in order else len(order), item[0])))
     return merged
@@ -137,10 +137,10 @@ def report_text(report: dict, token_level: bool) -> str:
         pieces = facts["word_pieces"]
         shown = "/".join(str(pieces.get(key, "-")) for key in ("p50", "p95", "p99", "max"))
         share = 100 * facts["longer_than_max_seq_length"] / max(facts["examples"], 1)
-        lines.append(f"{SPLIT_NAMES.get(split, split):<6} {facts['examples']:>9} {facts['words']:>9}  {shown:<28} "
+        lines.append(f"{short_name(split):<6} {facts['examples']:>9} {facts['words']:>9}  {shown:<28} "
                      f"{facts['longer_than_max_seq_length']} ({share:.1f}%) {report['longer_means']}")
     for split, facts in report["splits"].items():
-        name = SPLIT_NAMES.get(split, split)
+        name = short_name(split)
         if token_level and facts.get("scheme"):
             rewritten = facts["tags_rewritten_to_IOB2"]
             read_as = f", read as IOB2 ({rewritten} tags rewritten)" if rewritten else ""
@@ -151,11 +151,11 @@ def report_text(report: dict, token_level: bool) -> str:
             lines.append(f"{name}: label values " + ", ".join(f"{k} {v:g}" for k, v in facts["label_values"].items()))
     for split, unseen in report["unseen_labels"].items():
         if unseen:
-            lines.append(f"{SPLIT_NAMES.get(split, split)}: labels not in training: {', '.join(unseen[:10])}")
+            lines.append(f"{short_name(split)}: labels not in training: {', '.join(unseen[:10])}")
     if report["unseen_labels"] and not any(report["unseen_labels"].values()):
         lines.append("every dev/test label occurs in training")
     for split, overlap in report["overlap"].items():
-        lines.append(f"{SPLIT_NAMES.get(split, split)}: {overlap['distinct_examples_also_in_train']} distinct {unit} "
+        lines.append(f"{short_name(split)}: {overlap['distinct_examples_also_in_train']} distinct {unit} "
                      f"({100 * overlap['share']:.1f}%) also in train")
     if report["not_inspected"]:
         lines.append(f"not inspected (streamed): {', '.join(report['not_inspected'])}")

@@ -5,6 +5,8 @@ import os
 import tempfile
 from contextlib import contextmanager
 
+from tunekit.splits import BY_PREFIX, title
+
 
 def _umask():
     mask = os.umask(0o022)
@@ -17,7 +19,6 @@ def _umask():
 FILE_MODE = 0o666 & ~_umask()
 
 # Which text file each split's results go to (seed 004's layout: eval_results.txt beside the model).
-TEXT_RESULTS = {"eval": "eval_results.txt", "eval_mm": "eval_mm_results.txt", "predict": "test_results.txt"}
 
 
 @contextmanager
@@ -72,15 +73,12 @@ def save_results(output_dir: str, split: str, metrics: dict) -> None:
             merged = json.load(stream)
     merged.update(metrics)
     write_json(all_path, merged)
-    if split in TEXT_RESULTS:
-        atomic_write(os.path.join(output_dir, TEXT_RESULTS[split]), key_value_lines(metrics))
-
-
-# How a split's metric prefix is shown in titles and the model card.
-SPLIT_TITLES = {"eval": "dev", "eval_mm": "dev (mismatched)", "predict": "test"}
+    results_file = BY_PREFIX[split].results_file if split in BY_PREFIX else None
+    if results_file:
+        atomic_write(os.path.join(output_dir, results_file), key_value_lines(metrics))
 
 
 def chart_title(output_dir: str, split: str, what) -> str:
     """`<run>, <split>: <what>`: the run is the output folder's name."""
     run = os.path.basename(os.path.abspath(output_dir))
-    return f"{run}, {SPLIT_TITLES.get(split, split)}: {what}"
+    return f"{run}, {title(split)}: {what}"

@@ -8,6 +8,7 @@ from tunekit.evaluation.entity_errors import KINDS
 from tunekit.outputs.model_card import with_interval, write_model_card
 from tunekit.outputs.plots import training_curves
 from tunekit.outputs.report_page import write_report
+from tunekit.splits import short_name
 from tunekit.training.run_folder import saved_run_facts
 
 logger = logging.getLogger("tunekit")
@@ -34,8 +35,7 @@ def summary_table(train_metrics, summary) -> str:
     for prefix, metrics in summary.items():
         shown = [f"{name} {with_interval(metrics, f'{prefix}_{name}')}"
                  for name in SUMMARY_METRICS if f"{prefix}_{name}" in metrics]
-        name = {"eval": "dev", "eval_mm": "dev-mm", "predict": "test"}.get(prefix, prefix)
-        rows.append((name, ", ".join(shown)))
+        rows.append((short_name(prefix), ", ".join(shown)))
         if error_row(prefix, metrics):
             rows.append(("", error_row(prefix, metrics)))
     width = max((len(name) for name, _ in rows), default=5)

@@ -5,7 +5,8 @@ import os
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from tunekit.outputs.files import SPLIT_TITLES, atomic_write
+from tunekit.outputs.files import atomic_write
+from tunekit.splits import SCORED_PREFIXES, title
 from tunekit.training.run_folder import CARD_SETTINGS, saved_run_facts
 
 DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
@@ -39,11 +40,12 @@ def with_interval(results: dict, key: str, brackets: str = "[]") -> str:
 
 def results_table(results) -> str:
     """One row per evaluated split, one column per metric it has (with its 95% interval in brackets)."""
-    names = [name for name in SHOWN_METRICS if any(f"{split}_{name}" in results for split in SPLIT_TITLES)]
+    names = [name for name in SHOWN_METRICS if any(f"{split}_{name}" in results for split in SCORED_PREFIXES)]
     rows = [
         f"| {shown} | " + " | ".join(with_interval(results, f"{split}_{name}", "()") if f"{split}_{name}" in results
                                      else "" for name in names) + " |"
-        for split, shown in SPLIT_TITLES.items() if any(f"{split}_{name}" in results for name in names)
+        for split, shown in ((prefix, title(prefix)) for prefix in SCORED_PREFIXES)
+        if any(f"{split}_{name}" in results for name in names)
     ]
     if not rows:
         return "No evaluation was run."

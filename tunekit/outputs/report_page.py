@@ -14,11 +14,11 @@ import os
 from tunekit.evaluation.entity_errors import KINDS
 from tunekit.outputs.files import atomic_write
 from tunekit.outputs.plots import confusion_matrix, word_types
+from tunekit.splits import title
 from tunekit.tasks.base import Scored
 
 REPORT_FILE = "report.html"
 PARTS_FILE = "report_parts.json"  # what the page shows, kept so that later evaluations add to it
-SPLIT_NAMES = {"eval": "dev", "eval_mm": "dev (mismatched)", "predict": "test"}
 HIDDEN_METRICS = ("runtime", "samples_per_second", "steps_per_second", "samples")
 PALETTE = ("#ffd3b6", "#c7e9ff", "#c9f2c7", "#e8d7ff", "#fff1a8", "#ffc7de", "#d4f0f0", "#e0e0e0")
 
@@ -61,7 +61,7 @@ def results_section(train_metrics: dict | None, summary: dict) -> str:
                 continue
             interval = (f"{metrics[f'{key}_ci_low']:.4f} – {metrics[f'{key}_ci_high']:.4f}"
                         if f"{key}_ci_low" in metrics else "")
-            rows.append([escaped(SPLIT_NAMES.get(prefix, prefix)), escaped(name.replace("_", " ")), number(value), interval])
+            rows.append([escaped(title(prefix)), escaped(name.replace("_", " ")), number(value), interval])
     text = table(["split", "metric", "value", "95% interval"], rows) if rows else "<p>No split was scored.</p>"
     if train_metrics:
         text += (f"<p class='note'>Training: loss {train_metrics.get('train_loss', float('nan')):.4f} in "
@@ -134,7 +134,7 @@ def error_section(analysis: dict) -> str:
 
 def split_sections(prefix: str, scored: Scored, token_level: bool, id2label: dict | None) -> str:
     """Per-type scores, confusion matrix and error analysis of one scored split."""
-    name = SPLIT_NAMES.get(prefix, prefix)
+    name = title(prefix)
     text = ""
     if token_level and scored.gold is not None and any(scored.gold):
         per_type = per_type_section(scored)

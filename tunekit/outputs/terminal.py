@@ -13,7 +13,8 @@ import datasets
 import transformers
 from transformers import PrinterCallback, ProgressCallback
 
-SPLIT_NAMES = {"eval": "dev", "eval_mm": "dev-mm", "test": "test", "predict": "test"}
+from tunekit.splits import SCORED_PREFIXES, short_name
+
 NOT_SHOWN = {"total_flos", "epoch", "step"}
 logger = logging.getLogger("tunekit")
 
@@ -33,7 +34,7 @@ def log_line(logs, state) -> str:
     if "train_runtime" in logs:
         return (f"training done at {where}: loss {number(logs.get('train_loss', float('nan')))}, "
                 f"{logs['train_runtime']:.1f} s, {number(logs.get('train_samples_per_second', 0))} samples/s")
-    prefixes = sorted(SPLIT_NAMES, key=len, reverse=True)  # eval_mm_* keys also start with eval_
+    prefixes = sorted(SCORED_PREFIXES + ("test",), key=len, reverse=True)  # eval_mm_* keys also start with eval_
     prefix = next((p for p in prefixes if any(k.startswith(p + "_") for k in logs)), None)
     if prefix is not None:
         scores = {k[len(prefix) + 1:]: v for k, v in logs.items() if k.startswith(prefix + "_")}
@@ -41,7 +42,7 @@ def log_line(logs, state) -> str:
         for name in ("samples_per_second", "steps_per_second"):
             scores.pop(name, None)
         shown = "  ".join(f"{name.replace('_', ' ')} {number(value)}" for name, value in scores.items())
-        return f"{SPLIT_NAMES[prefix]} at {where}: {shown}" + (f"  ({runtime:.1f} s)" if runtime is not None else "")
+        return f"{short_name(prefix)} at {where}: {shown}" + (f"  ({runtime:.1f} s)" if runtime is not None else "")
     shown = "  ".join(
         f"{name.replace('_', ' ')} {number(value)}" for name, value in logs.items() if name not in NOT_SHOWN
     )

@@ -26,7 +26,7 @@ from tunekit.modeling.pooling import pooling_settings, saved_classifier_class, t
 from tunekit.outputs.classification_files import write_confusion, write_predictions
 from tunekit.tasks.base import Prepared, Scored, Task
 from tunekit.tasks.glue_arguments import GlueDataArguments
-from tunekit.tasks.glue_tasks import EVAL_PREFIXES
+from tunekit.splits import prefix_of
 from tunekit.training.losses import loss_function
 
 
@@ -159,7 +159,7 @@ class SequenceClassification(Task):
         return lambda trial=None: load_classifier(settings.model, settings.data, config)
 
     def evaluated_splits(self, splits) -> list:
-        evaluated = [(split, EVAL_PREFIXES.get(split, split)) for split in splits if split not in ("train", "test")]
+        evaluated = [(split, prefix_of(split)) for split in splits if split not in ("train", "test")]
         return evaluated + ([("test", "predict")] if "test" in splits else [])
 
     def write_outputs(self, split: str, prefix: str, output_dir: str, scored: Scored, splits, config, settings, prepared) -> None:

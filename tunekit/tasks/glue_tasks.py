@@ -35,5 +35,3 @@ GLUE_TASKS = {
 }
 # Hub split names -> ours.
 HUB_SPLITS = {"validation_matched": "validation", "test_matched": "test"}
-# Metric prefixes of evaluation splits.
-EVAL_PREFIXES = {"validation": "eval", "validation_mismatched": "eval_mm"}

@@ -1,0 +1,44 @@
+"""The splits a run reads and scores, named once: the dataset split, the prefix of its metrics (eval_f1), the short
+name the terminal and the data report print, the title the model card, charts and report.html show, and the
+key = value results file it gets. Imports nothing of tunekit: every stage may use it."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Split:
+    name: str  # the dataset split
+    prefix: str  # of its metrics
+    short: str  # in the terminal and the data report
+    title: str  # in the card, the charts and report.html
+    results_file: str | None = None  # its key = value lines
+
+
+SPLITS = (
+    Split("train", "train", "train", "train"),
+    Split("validation", "eval", "dev", "dev", "eval_results.txt"),
+    Split("validation_matched", "eval", "dev", "dev", "eval_results.txt"),  # MNLI's matched dev set
+    Split("validation_mismatched", "eval_mm", "dev-mm", "dev (mismatched)", "eval_mm_results.txt"),
+    Split("test", "predict", "test", "test", "test_results.txt"),
+)
+BY_NAME = {split.name: split for split in SPLITS}
+BY_PREFIX = {}
+for _split in SPLITS:
+    BY_PREFIX.setdefault(_split.prefix, _split)
+SCORED_PREFIXES = tuple(prefix for prefix in BY_PREFIX if prefix != "train")  # eval, eval_mm, predict
+
+
+def prefix_of(name: str) -> str:
+    """The metric prefix of a dataset split (a split of no table keeps its own name)."""
+    return BY_NAME[name].prefix if name in BY_NAME else name
+
+
+def short_name(key: str) -> str:
+    """The short name of a split or a metric prefix: validation -> dev, eval_mm -> dev-mm."""
+    split = BY_NAME.get(key) or BY_PREFIX.get(key)
+    return split.short if split else key
+
+
+def title(prefix: str) -> str:
+    """The title of a metric prefix: eval_mm -> dev (mismatched)."""
+    return BY_PREFIX[prefix].title if prefix in BY_PREFIX else prefix
