@@ -130,3 +130,9 @@ def test_a_quoted_csv_cell_may_span_lines_when_it_takes_in_no_row(tmp_path):
     path = tmp_path / "reviews.csv"
     path.write_text('label,review\n1,"first line\nsecond line"\n0,"plain, with a comma"\n')
     assert list(csv_rows(str(path))) == [(1, ["label", "review"]), (2, ["1", "first line\nsecond line"]), (4, ["0", "plain, with a comma"])]
+
+
+def test_an_empty_token_is_named_on_its_own_line(tmp_path):
+    path = write(tmp_path, "tweets.txt", "Last\tO\nchance\tO\n\tO\nto\tO\n")
+    with pytest.raises(UserError, match=r"tweets.txt:3: empty token: the line has a tag but no token before it"):
+        read(path)

@@ -43,6 +43,8 @@ def read_conll(path: str, options) -> 'Iterator[dict]':
             raise at(path, number, f"expected {columns} columns like the first token line, found {len(fields)}")
         if start is None:
             start = number
+        if not fields[0]:  # named on its own line, not the sentence's first (BTC's dev and test have such lines)
+            raise at(path, number, "empty token: the line has a tag but no token before it")
         tokens.append(fields[0])
         if columns > 1:
             tags.append(fields[label_index])
