@@ -8,7 +8,6 @@ error naming its line, never a silent re-reading: seqeval would take the `P` of 
 """
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 from tunekit.errors import UserError, at
@@ -22,7 +21,7 @@ PLAIN_TASKS = ("pos",)
 
 @dataclass
 class Scheme:
-    """How a file's tags are read: its scheme's name and what rewrites them (see `convert`)."""
+    """How a file's tags are read: its scheme's name and what rewrites them (`letters`, then `opened_by_b`)."""
 
     name: str  # IOB2, IOB1, IOBES, BILOU, IO, plain, or "" for a file without tags
     suffixes: bool = False  # PER-B rather than B-PER
@@ -32,10 +31,6 @@ class Scheme:
     def description(self) -> str:
         extras = (["integer ids"] if self.ids else []) + (["suffixes"] if self.suffixes else []) + sorted(self.spellings)
         return f"{self.name} with {', '.join(extras)}" if extras else self.name
-
-    def convert(self, tags: list) -> list:
-        """The sentence's tags in IOB2 (unchanged for plain tags)."""
-        return opened_by_b(self.letters(tags)) if self.name != "plain" else self.letters(tags)
 
     def letters(self, tags: list) -> list:
         """The tags with IOB2's prefix letters (B- I- O), names for ids; an entity may still open with I-."""
@@ -107,8 +102,8 @@ def recognise(first_lines: dict, path: str, task: str = "ner", id_names: list | 
         first = min(rest, key=lambda tag: lines[tag])
         raise at(path, lines[first], f"tag '{first}' is neither O nor B-/I-prefixed and no token is tagged O: these "
                                      "look like POS tags; pass --task_name pos (or tag the non-entities O)")
-    letters = Counter(tag_parts(tag, scheme.suffixes)[0] for tag in marked)
-    if {"E", "S"} & set(letters) and {"L", "U"} & set(letters):
+    letters = {tag_parts(tag, scheme.suffixes)[0] for tag in marked}
+    if {"E", "S"} & letters and {"L", "U"} & letters:
         odd = min((tag for tag in marked if tag_parts(tag, scheme.suffixes)[0] in "LU"), key=lambda tag: lines[tag])
         raise at(path, lines[odd], f"tag '{odd}' is BILOU (L-/U-) but the file also has IOBES tags (E-/S-); use one "
                                    "scheme")
@@ -122,9 +117,9 @@ def recognise(first_lines: dict, path: str, task: str = "ner", id_names: list | 
             scheme.spellings.add("_-joined prefixes")
     if not marked:
         scheme.name = "IO" if rest else "IOB2"
-    elif {"E", "S"} & set(letters):
+    elif {"E", "S"} & letters:
         scheme.name = "IOBES"
-    elif {"L", "U"} & set(letters):
+    elif {"L", "U"} & letters:
         scheme.name = "BILOU"
     else:
         scheme.name = "IOB2"  # or IOB1: told apart by where entities start, which the conversion counts
@@ -160,7 +155,6 @@ def iob2_label_names(names: list, task: str = "ner") -> list:
     return labels
 
 
-
 def retag_file(tag_lists: list, lines: list, path: str, task: str = "ner", id_names: list | None = None,
                token_per_line: bool = False) -> tuple:
     """(the Scheme of a whole file's tags, each sentence's tags in IOB2, how many tags each sentence had rewritten).
@@ -171,8 +165,9 @@ def retag_file(tag_lists: list, lines: list, path: str, task: str = "ner", id_na
         for position, tag in enumerate(tags):
             first_lines.setdefault(tag, line + position if token_per_line else line)
     scheme = recognise(first_lines, path, task, id_names)
-    converted = [scheme.convert(tags) for tags in tag_lists]
+    lettered = [scheme.letters(tags) for tags in tag_lists]
+    converted = lettered if scheme.name == "plain" else [opened_by_b(tags) for tags in lettered]
     changed = [sum(a != b for a, b in zip(old, new)) for old, new in zip(tag_lists, converted)]
-    if scheme.name == "IOB2" and any(scheme.letters(old) != new for old, new in zip(tag_lists, converted)):
+    if scheme.name == "IOB2" and lettered != converted:
         scheme.name = "IOB1"  # B-/I- letters, with entities opened by I-
     return scheme, converted, changed
