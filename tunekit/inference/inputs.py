@@ -83,8 +83,9 @@ def read_inputs(path: str | None) -> Inputs:
                 problems[index], text = str(at(where, number, str(error))), ""
         elif as_json:
             text = ""
-        if index not in problems and text_problem(text + (pair or "")):
-            problems[index], text, pair = str(at(where, number, text_problem(text + (pair or "")))), "", None
+        problem = None if index in problems else text_problem(text + (pair or ""))
+        if problem:
+            problems[index], text, pair = str(at(where, number, problem)), "", None
         texts.append(text)
         pairs.append(pair)
     given = [pair is not None for index, (text, pair) in enumerate(zip(texts, pairs)) if text and index not in problems]

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Optional
 
 from tunekit.errors import at
-from tunekit.data.readers.lines import is_valid_unicode
 
 # Names accepted by --strip_token_suffix for common token decorations.
 SUFFIX_PRESETS = {
@@ -47,18 +46,13 @@ def make_sentence(tokens, tags, path: str, line: int, options, pattern=None, doc
         tokens = [pattern.sub("", token) for token in tokens]
     if not tokens:
         raise at(path, line, "empty sentence: no tokens")
-    for number, token in enumerate(tokens):
+    for token in tokens:
         if token == "":
             raise at(path, line, "empty token")
-        if not is_valid_unicode(token):
-            raise at(path, line, f"token {number + 1} holds invalid Unicode (half of a surrogate pair, as a \\ud83d "
-                                 "escape without its other half leaves)")
     if tags is None:
         if options.labels_required:
             raise at(path, line, "no labels: this file is used for training or evaluation and needs a label column")
         tags = []
-    elif not all(map(is_valid_unicode, tags)):
-        raise at(path, line, "a tag holds invalid Unicode (half of a surrogate pair)")
     elif len(tags) != len(tokens):
         raise at(path, line, f"{len(tokens)} tokens but {len(tags)} labels")
     return {"tokens": tokens, "tags": tags, "line": line if isinstance(line, int) else 0, "document": document,

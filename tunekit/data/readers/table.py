@@ -6,6 +6,7 @@ CSV uses a real CSV parser (RFC 4180 quoting, as in ChnSentiCorp_htl_all.csv).
 
 import csv
 import json
+import re
 
 from tunekit.errors import at
 from tunekit.data.readers.lines import is_valid_unicode, read_lines
@@ -86,7 +87,8 @@ def json_records(path: str) -> 'Iterator[tuple[int, dict]]':
             raise at(path, number, f"invalid JSON: {json_problem(error)}") from None
         if not isinstance(record, dict):
             raise at(path, number, f"a JSON line must be an object, found {type(record).__name__}")
-        check_unicode(record, text, path, number)
+        if has_surrogate_escape(text):
+            check_unicode(record, path, number)
         yield number, record
 
 
@@ -117,18 +119,26 @@ def whole_json_records(path: str, text: str) -> 'Iterator[tuple[int, dict]]':
         entries = enumerate(value)
     else:
         raise at(path, 1, "expected JSON lines, a list of records or an object of records")
+    escapes = has_surrogate_escape(text)  # looked for once in the whole file, not once per record
     for key, record in entries:
         if not isinstance(record, dict):
             raise at(path, f"entry {key}", f"a record must be an object, found {type(record).__name__}")
-        check_unicode(record, text, path, f"entry {key}")
+        if escapes:
+            check_unicode(record, path, f"entry {key}")
         yield f"entry {key}", record
 
 
-def check_unicode(record: dict, source: str, path: str, line) -> None:
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def has_surrogate_escape(source: str) -> bool:
+    """Whether JSON text holds a \\uD800-\\uDFFF escape, the only way lone surrogates get into a decoded file."""
+    return SURROGATE_ESCAPE.search(source) is not None
+
+
+def check_unicode(record: dict, path: str, line) -> None:
     """A record holding a lone surrogate (a \\ud83d escape without its other half) is an error on its line: Arrow
-    and the tokenizers would fail on it deep inside. Only records whose source has such an escape are checked."""
-    if "\\ud" not in source.lower():
-        return
+    and the tokenizers would fail on it deep inside. Callers check only records whose source has_surrogate_escape."""
     for name, value in record.items():
         if not is_valid_unicode(json.dumps(value, ensure_ascii=False)):
             raise at(path, line, f"field '{name}' holds invalid Unicode (half of a surrogate pair)")
