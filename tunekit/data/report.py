@@ -106,11 +106,9 @@ def accumulated(earlier: dict, report: dict) -> dict:
     for split, facts in report["splits"].items():
         before = merged["splits"].get(split)
         merged["splits"][split] = facts
-        if split in report["unseen_labels"] or split in report["overlap"] or train is None:
+        if train is None:  # nothing to compare it with (a report without training has neither)
             merged["unseen_labels"].pop(split, None)
             merged["overlap"].pop(split, None)
-            merged["unseen_labels"].update({k: v for k, v in report["unseen_labels"].items() if k == split})
-            merged["overlap"].update({k: v for k, v in report["overlap"].items() if k == split})
             continue
         if facts["labels_seen"]:
             merged["unseen_labels"][split] = sorted(set(facts["labels_seen"]) - set(train["labels_seen"]))

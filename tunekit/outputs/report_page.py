@@ -181,10 +181,9 @@ def page(title: str, meta_html: str, sections: list) -> str:
             f"<nav>{nav}</nav>{body}</body></html>\n")
 
 
-def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, scored: dict,
-                token_level: bool, id2label: dict | None) -> str:
-    """The page; facts: task, base model and the like shown under the title; scored: prefix -> Scored, or the
-    split's sections as html already rendered (by an earlier run of the folder)."""
+def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, split_html: dict) -> str:
+    """The page; facts: task, base model and the like shown under the title; split_html: prefix -> the split's
+    sections (split_sections), rendered by this run or an earlier one of the folder."""
     title = f"{os.path.basename(os.path.abspath(output_dir))}: training report"
     config = file_text(os.path.join(output_dir, "run_config.yaml"))
     data = file_text(os.path.join(output_dir, "data_report.txt"))
@@ -194,9 +193,7 @@ def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summar
         ("data", "Data report", f"<pre>{escaped(data)}</pre>" if data else "<p class='note'>No data report.</p>"),
         ("curves", "Training curves", inlined_image(os.path.join(output_dir, "training_curves.png"), "training curves")),
         ("results", "Results", results_section(train_metrics, summary)),
-        ("analysis", "Per split", "".join(value if isinstance(value, str) else split_sections(prefix, value, token_level,
-                                                                                              id2label)
-                                          for prefix, value in scored.items()) or "<p>No split was scored.</p>"),
+        ("analysis", "Per split", "".join(split_html.values()) or "<p>No split was scored.</p>"),
     ]
     meta = " · ".join(f"{escaped(key)}: {escaped(value)}" for key, value in facts.items() if value is not None)
     return page(title, meta, sections)
@@ -235,9 +232,9 @@ def newer_weights(output_dir: str, path: str) -> bool:
 
 def write_report(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, scored: dict,
                  token_level: bool, id2label: dict | None) -> str:
-    """A run's report.html (arguments as report_html's), added to what earlier runs of the folder showed: eval.sh
-    or a rerun replaces the splits it scored and keeps the others and the training's figures. The page's parts
-    are kept in report_parts.json; returns the page's path."""
+    """A run's report.html (scored: prefix -> Scored of the splits this run scored), added to what earlier runs of
+    the folder showed: eval.sh or a rerun replaces the splits it scored and keeps the others and the training's
+    figures. The page's parts are kept in report_parts.json; returns the page's path."""
     parts_path = os.path.join(output_dir, PARTS_FILE)
     parts = {"summary": {}, "splits": {}, "train": None}
     if os.path.isfile(parts_path) and not newer_weights(output_dir, parts_path):
@@ -247,5 +244,4 @@ def write_report(output_dir: str, facts: dict, train_metrics: dict | None, summa
     parts["splits"].update({prefix: split_sections(prefix, value, token_level, id2label) for prefix, value in scored.items()})
     parts["train"] = train_metrics or parts["train"]
     atomic_write(parts_path, json.dumps(parts, ensure_ascii=False))  # in order: the page keeps its row order
-    return write_page(output_dir, report_html(output_dir, facts, parts["train"], parts["summary"], parts["splits"],
-                                              token_level, id2label))
+    return write_page(output_dir, report_html(output_dir, facts, parts["train"], parts["summary"], parts["splits"]))

@@ -28,18 +28,14 @@ def split_texts(texts: list, limit: int) -> tuple:
     """(pieces, plan): the pieces of every text, shortest first (so that each slice the batcher takes holds pieces
     of about one length, padded little, as predict.sh's length-sorted batches are), and per text its cuts and the
     positions of its pieces in that order."""
-    pieces, owners = [], []
-    for number, text in enumerate(texts):
+    pieces, plan = [], []
+    for text in texts:
         cuts = sentence_cuts(text, limit)
+        plan.append((cuts, range(len(pieces), len(pieces) + len(cuts))))
         pieces += [text[start:end] for start, end in zip(cuts, cuts[1:] + [len(text)])]
-        owners += [(number, cuts)] * len(cuts)
     order = sorted(range(len(pieces)), key=lambda index: len(pieces[index]))
     place = {index: position for position, index in enumerate(order)}
-    plan, at = [], 0
-    for number, text in enumerate(texts):
-        cuts = owners[at][1]
-        plan.append((cuts, [place[at + k] for k in range(len(cuts))]))
-        at += len(cuts)
+    plan = [(cuts, [place[index] for index in indices]) for cuts, indices in plan]
     return [pieces[index] for index in order], plan
 
 
