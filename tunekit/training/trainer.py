@@ -39,8 +39,7 @@ class TunekitTrainer(Trainer):
 
     def train(self, resume_from_checkpoint=None, *args, **kwargs) -> object:
         """Trainer's train; its metrics' train_loss and train_runtime cover the whole training across resumes."""
-        if isinstance(resume_from_checkpoint, str):
-            self.whole.resume_from(resume_from_checkpoint)
+        self.whole.start(resume_from_checkpoint if isinstance(resume_from_checkpoint, str) else None)
         try:
             output = super().train(resume_from_checkpoint, *args, **kwargs)
         finally:

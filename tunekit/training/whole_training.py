@@ -41,10 +41,12 @@ class WholeTraining(TrainerCallback, ExportableState):
     def state(self) -> dict:
         return {"args": {"earlier_loss": self.loss(), "earlier_seconds": self.seconds()}, "attributes": {}}
 
-    def resume_from(self, checkpoint: str) -> None:
-        """The totals saved with the checkpoint (none in a checkpoint written before this callback existed)."""
-        path = os.path.join(checkpoint, STATE_FILE)
-        if not os.path.isfile(path):
+    def start(self, checkpoint: str | None) -> None:
+        """A new call of train(): totals from zero (a hyperparameter search trains one Trainer again and again), or
+        the totals saved with the checkpoint it resumes (none in one written before this callback existed)."""
+        self.__init__()
+        path = os.path.join(checkpoint, STATE_FILE) if checkpoint else None
+        if path is None or not os.path.isfile(path):
             return
         with open(path, encoding="utf-8") as stream:
             state = json.load(stream)
