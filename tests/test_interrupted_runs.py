@@ -79,4 +79,5 @@ def test_killed_run_resumes_to_the_same_metrics(tiny_bert, tmp_path, reference):
     assert resumed == reference
     train = json.loads((output_dir / "train_results.json").read_text())
     assert train["train_resumed_at_step"] >= 60 and train["train_runtime"] > 0
-    assert f"{resumed['train_loss']:.4f}" in (output_dir / "README.md").read_text()  # the model card says so too
+    # the model card says so too (formatted from the file's value: rounding the rounded figure could differ)
+    assert f"final average training loss {train['train_loss']:.4f}" in (output_dir / "README.md").read_text()
