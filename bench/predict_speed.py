@@ -33,7 +33,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from tunekit.training.speed.hardware import cpu_model  # noqa: E402
+from tunekit.config.hardware import cpu_model  # noqa: E402
 
 OFFICIAL = {
     "official-fp32-b8": ["--precision", "fp32", "--per_device_eval_batch_size", "8"],
@@ -123,7 +123,7 @@ def packed_against_sorted(folder: str, data: str) -> None:
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from tunekit.training.speed import packing
-    from tunekit.training.speed.hardware import native_bf16
+    from tunekit.config.hardware import native_bf16
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForTokenClassification.from_pretrained(folder, attn_implementation="eager").eval()

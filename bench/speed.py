@@ -41,7 +41,7 @@ sys.path.insert(0, REPO)
 
 from tunekit.training.speed.buckets import BUCKET_BATCHES, batches_of, bucketed_batches, padding_fraction  # noqa: E402
 from tunekit.modeling.loading import default_model_path  # noqa: E402
-from tunekit.training.speed.hardware import cpu_model  # noqa: E402
+from tunekit.config.hardware import cpu_model  # noqa: E402
 from tunekit.training.speed.packing import first_fit_rows, row_capacity  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
@@ -105,7 +105,7 @@ def train_lengths(task, data, train_samples, max_length):
         encoded = tokenizer(rows, is_split_into_words=True, truncation=True, max_length=max_length)
     else:
         from tunekit.data.readers.classification import ExampleReadOptions, read_classification_file
-        from tunekit.tasks.glue_tasks import GLUE_TASKS
+        from tunekit.data.glue_tasks import GLUE_TASKS
 
         task = GLUE_TASKS["mrpc"]
         options = ExampleReadOptions(text_columns=list(task.text_columns), label_column=task.label_column, has_header=True)

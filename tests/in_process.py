@@ -3,7 +3,7 @@ changes globally so that runs cannot leak into each other or into the next test.
 
 `run_program(*command)` takes the command a user types (`run_ner.py ...`, `run_glue.py ...`, `sh scripts/eval.sh
 ...`, `sh scripts/predict.sh ...`) and calls the entry point that command ends in (the script's `main()`,
-tunekit.cli's evaluate / predict), with stdin fed from `input_text`, stdout and stderr (the log included) captured,
+tunekit.programs.cli's evaluate / predict), with stdin fed from `input_text`, stdout and stderr (the log included) captured,
 and the exit code a process would have had: a `subprocess.CompletedProcess`, like `launch()` in conftest.py.
 The shell scripts are one `exec python -m ...` line each; each has its own smoke test that really launches it.
 """
@@ -31,7 +31,7 @@ def entry_point(command: list) -> tuple:
         return script.main, list(command[1:])
     if first == "sh" and len(command) > 1:
         name = os.path.basename(command[1])
-        from tunekit import cli
+        from tunekit.programs import cli
 
         programs = {"eval.sh": cli.evaluate, "predict.sh": cli.predict}
         if name in programs:

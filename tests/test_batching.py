@@ -15,7 +15,7 @@ from tunekit.training.speed.buckets import (
     equal_token_cuts,
     padding_fraction,
 )
-from tunekit.evaluation.order import in_input_order, in_order_scorer, sorted_by_length
+from tunekit.training.speed.length_order import in_input_order, in_order_scorer, sorted_by_length
 
 
 def random_lengths(count, seed=0):

@@ -5,14 +5,8 @@ from transformers import AutoTokenizer
 
 import numpy as np
 
-from tunekit.encoding.classification import (
-    MULTI_LABEL,
-    REGRESSION,
-    SINGLE,
-    ClassificationEncoder,
-    keep_pieces,
-    pool_chunks,
-)
+from tunekit.data.problem_types import MULTI_LABEL, REGRESSION, SINGLE
+from tunekit.encoding.classification import ClassificationEncoder, keep_pieces, pool_chunks
 from tunekit.modeling.loading import default_model_path
 
 

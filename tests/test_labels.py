@@ -4,7 +4,7 @@ import pytest
 
 from tunekit.errors import UserError
 from tunekit.data.labels import check_known, choose_labels, read_label_file
-from tunekit.modeling.loading import fine_tuned_labels
+from tunekit.data.labels import fine_tuned_labels
 from tunekit.data.token_data import order_ner_labels
 
 

@@ -8,8 +8,9 @@ import re
 from conftest import REPO
 
 PACKAGE = os.path.join(REPO, "tunekit")
-ROOT_MODULES = {"__init__.py", "pipeline.py", "compat.py", "errors.py", "splits.py", "cli.py"}
-STAGES = {"config", "data", "encoding", "modeling", "training", "evaluation", "outputs", "inference", "serving", "tasks"}
+ROOT_MODULES = {"__init__.py", "pipeline.py", "compat.py", "errors.py", "splits.py", "files.py", "folder.py"}
+STAGES = {"config", "data", "encoding", "modeling", "training", "evaluation", "outputs", "inference", "serving", "tasks",
+          "programs"}
 
 
 def package_files():

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tunekit.outputs.files import chart_title
+from tunekit.files import chart_title
 from tunekit.outputs.plots import confusion_figure, per_type_scores_figure, training_curves_figure
 
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertModel, pipeline
 
-from tunekit.encoding.classification import SINGLE, ClassificationEncoder
+from tunekit.data.problem_types import SINGLE
+from tunekit.encoding.classification import ClassificationEncoder
 from tunekit.modeling.pooling import AttentionPooling, trained_pooling, with_pooling
 from tunekit.modeling.pooling.modeling_pooling import pool_tokens
 

@@ -3,7 +3,7 @@
 import numpy as np
 from transformers import EvalPrediction
 
-from tunekit.encoding.classification import SINGLE
+from tunekit.data.problem_types import SINGLE
 from tunekit.evaluation.classification_scorer import ClassificationScorer
 from tunekit.evaluation.ner_scorer import NerScorer
 from tunekit.tasks.ner_arguments import NerDataArguments

@@ -7,7 +7,7 @@ import pytest
 
 
 from conftest import NER_SAMPLE, run_program
-from tunekit.outputs.terminal import log_line
+from tunekit.training.terminal import log_line
 
 
 def test_log_events_read_as_lines_with_numbers():

@@ -18,7 +18,6 @@ from transformers import set_seed
 from tunekit.config.arguments import parse_arguments
 from tunekit.config.checks import check_settings
 from tunekit.config.resolve import (
-    RESOLVED_CONFIG_FILE,
     Settings,
     settle_data,
     settle_finished_run,
@@ -34,14 +33,15 @@ from tunekit.encoding.splits import padding_options
 from tunekit.evaluation.run import Evaluation, run_evaluations
 from tunekit.evaluation.runtime import evaluated_with, evaluation_model
 from tunekit.modeling.loading import load_config
-from tunekit.outputs.files import atomic_write
+from tunekit.files import atomic_write
+from tunekit.folder import RUN_CONFIG_FILE
 from tunekit.outputs.finish import finish_run
-from tunekit.outputs.terminal import setup_logging
+from tunekit.training.terminal import setup_logging
 from tunekit.tasks.base import Task
 from tunekit.training.build import TrainerParts, build_trainer, search_hyperparameters
-from tunekit.training.seeds import run_seeds
+from tunekit.programs.seeds import run_seeds
 from tunekit.training.run_folder import checkpoint_to_resume, finished_training, save_run_arguments, train_and_save
-from tunekit.training.speed.hardware import describe_hardware
+from tunekit.config.hardware import describe_hardware
 from tunekit.training.speed.switch import log_plan, plan_speed
 
 logger = logging.getLogger("tunekit")
@@ -154,7 +154,7 @@ def run(task: Task, argv: list | None = None) -> int:
             output_dir = settings.training.output_dir
             save_run_arguments(output_dir, task.name, settings.data, settings.training,
                                settings.model.model_name_or_path, describe_hardware(settings.training))
-            atomic_write(os.path.join(output_dir, RESOLVED_CONFIG_FILE), resolved_config)
+            atomic_write(os.path.join(output_dir, RUN_CONFIG_FILE), resolved_config)
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(splits["train"][0]))
     evaluations = [
         Evaluation(prefix, encoded[split], scorers[split], len(splits[split][0]),

@@ -337,7 +337,7 @@ def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
     """
     from transformers import TrainingArguments
 
-    from tunekit.training.speed.hardware import has_accelerator
+    from tunekit.config.hardware import has_accelerator
 
     argv = sys.argv[1:] if argv is None else argv
     classes = (ModelArguments, data_arguments_class, RunArguments, TrainingArguments)

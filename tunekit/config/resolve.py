@@ -17,10 +17,9 @@ import torch
 from transformers import IntervalStrategy
 
 from tunekit.errors import UserError
-from tunekit.training.speed.attention import attention_choice
-from tunekit.training.speed.precision import precision_settings
+from tunekit.config.attention import attention_choice
+from tunekit.config.precision import precision_settings
 
-RESOLVED_CONFIG_FILE = "run_config.yaml"
 # Never written into a file that users share or commit.
 SECRET_FIELDS = ("token", "hub_token")
 LOCAL_PATHS = ("model_name_or_path", "config_name", "tokenizer_name", "data_dir", "train_file", "validation_file",

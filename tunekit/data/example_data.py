@@ -16,9 +16,9 @@ from tunekit.data.sources import (
     load_splits,
     resolve_split_files,
 )
-from tunekit.encoding.classification import MULTI_LABEL, REGRESSION, SINGLE
+from tunekit.data.problem_types import MULTI_LABEL, REGRESSION, SINGLE
 from tunekit.errors import UserError, at
-from tunekit.tasks.glue_tasks import HUB_SPLITS
+from tunekit.data.glue_tasks import HUB_SPLITS
 
 EXAMPLE_FEATURES = datasets.Features(
     {

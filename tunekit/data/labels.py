@@ -1,10 +1,12 @@
 """The label set of a run: from a label file, from a fine-tuned model's config, or from the training data."""
 
 import json
+import re
 
 from tunekit.errors import UserError, at
-from tunekit.modeling.loading import fine_tuned_labels
 from tunekit.data.readers.lines import read_lines
+
+DEFAULT_LABEL_NAME = re.compile(r"^LABEL_\d+$")  # what transformers names labels it was not told
 
 
 def read_label_file(path: str) -> list:
@@ -114,3 +116,12 @@ def resolve_label_set(splits, column: str, label_file, config, order_data_labels
             problem = only_in_held_out_part(where.percentage) if held_out else None
             check_known(first_occurrences(dataset, where, column), labels, source, problem)
     return labels
+
+
+def fine_tuned_labels(config) -> 'list | None':
+    """The label names a fine-tuned model was trained with, in id order; None for a model with default names."""
+    id2label = getattr(config, "id2label", None) or {}
+    names = [id2label[index] for index in sorted(id2label, key=int)]
+    if not names or all(DEFAULT_LABEL_NAME.match(str(name)) for name in names):
+        return None
+    return [str(name) for name in names]

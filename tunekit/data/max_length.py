@@ -7,7 +7,6 @@ import math
 import numpy as np
 
 from tunekit.errors import UserError
-from tunekit.modeling.loading import model_max_length
 
 logger = logging.getLogger("tunekit")
 
@@ -55,3 +54,19 @@ def choose_max_length(data_args, tokenizer, config, train_dataset, measure, long
         longer_means,
     )
     return chosen
+
+
+def model_max_length(tokenizer, config, requested) -> int:
+    """--max_seq_length, or the longest input the model takes (at most 512)."""
+    positions = [limit for limit in (tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
+                 if limit and limit < 1_000_000]  # tokenizers without a limit say 1e30
+    if requested is not None:
+        if requested < 4:
+            raise UserError(f"--max_seq_length {requested} is too small")
+        if positions and requested > min(positions):
+            raise UserError(
+                f"--max_seq_length {requested} is longer than the model takes ({min(positions)} positions); longer "
+                "inputs are windowed (NER) or truncated/chunked (classification) anyway"
+            )
+        return requested
+    return min(positions + [512])

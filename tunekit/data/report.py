@@ -13,13 +13,12 @@ from collections import Counter
 
 import numpy as np
 
+from tunekit.folder import DATA_REPORT_NAME
 from tunekit.data.sources import size_or_none
-from tunekit.outputs.files import atomic_write, write_json
+from tunekit.files import atomic_write, write_json
 from tunekit.splits import BY_NAME, short_name
 
 logger = logging.getLogger("tunekit")
-REPORT_NAME = "data_report"
-DATA_REPORT_FILES = {f"{REPORT_NAME}.json", f"{REPORT_NAME}.txt"}
 PERCENTILES = (50, 90, 95, 99)
 
 
@@ -162,7 +161,7 @@ def report_text(report: dict, token_level: bool) -> str:
 
 def read_data_report(output_dir: str) -> dict | None:
     """The folder's data_report.json, or None."""
-    path = os.path.join(output_dir, f"{REPORT_NAME}.json")
+    path = os.path.join(output_dir, f"{DATA_REPORT_NAME}.json")
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as stream:
@@ -172,6 +171,6 @@ def read_data_report(output_dir: str) -> dict | None:
 def write_data_report(output_dir: str, report: dict, token_level: bool) -> str:
     """data_report.json and data_report.txt in the output folder; returns the text."""
     text = report_text(report, token_level)
-    write_json(os.path.join(output_dir, f"{REPORT_NAME}.json"), report)
-    atomic_write(os.path.join(output_dir, f"{REPORT_NAME}.txt"), text + "\n")
+    write_json(os.path.join(output_dir, f"{DATA_REPORT_NAME}.json"), report)
+    atomic_write(os.path.join(output_dir, f"{DATA_REPORT_NAME}.txt"), text + "\n")
     return text

@@ -10,7 +10,7 @@ error naming its line, never a silent re-reading: seqeval would take the `P` of 
 import re
 from dataclasses import dataclass, field
 
-from tunekit.errors import UserError, at
+from tunekit.errors import at
 
 PREFIX = re.compile(r"^([BIESLU])[-_](.+)$", re.IGNORECASE)
 SUFFIX = re.compile(r"^(.+)[-_]([BIESLU])$", re.IGNORECASE)

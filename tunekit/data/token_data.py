@@ -8,10 +8,9 @@ import datasets
 from tunekit.data.labels import read_label_file
 from tunekit.data.readers import TokenReadOptions, read_token_file
 from tunekit.data.tag_scheme import retag_file
-from tunekit.data.readers.fields import DOCUMENT_FIELD, SENTENCE_ID_FIELD, sentence_position
+from tunekit.data.readers.fields import DOCUMENT_FIELD, SENTENCE_ID_FIELD, TASK_COLUMNS, sentence_position
 from tunekit.data.sources import load_hub_dataset, load_splits
 from tunekit.errors import UserError
-from tunekit.tasks.ner_arguments import TASK_COLUMNS
 
 logger = logging.getLogger("tunekit")
 

@@ -8,6 +8,7 @@ max), or which a model pools itself (--chunk_pooling attention: one row holding 
 
 import numpy as np
 
+from tunekit.data.problem_types import MULTI_LABEL, REGRESSION
 from tunekit.encoding.windows import window_bounds
 
 TRUNCATION_SIDES = ("head", "tail", "head_tail")
@@ -15,7 +16,6 @@ CHUNK_POOLINGS = ("mean", "max", "attention")
 PAIR_ENCODINGS = ("cross", "siamese")
 SENTENCE_POOLINGS = ("auto", "cls", "mean", "max", "attention")  # modeling/pooling's TOKEN_POOLINGS and auto
 LONG_TEXT_MODES = ("truncate", "chunks")
-SINGLE, REGRESSION, MULTI_LABEL = "single_label_classification", "regression", "multi_label_classification"
 
 
 def keep_pieces(content, budget, side, head_pieces) -> list:

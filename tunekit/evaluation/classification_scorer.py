@@ -2,13 +2,14 @@
 
 import numpy as np
 
-from tunekit.encoding.classification import MULTI_LABEL, REGRESSION, SINGLE, pool_chunks
+from tunekit.data.problem_types import MULTI_LABEL, REGRESSION, SINGLE
+from tunekit.encoding.classification import pool_chunks
 from tunekit.evaluation.intervals import (
     Statistics, confusion_statistics, correlation_statistics, multi_label_statistics,
 )
 from tunekit.evaluation.metrics import load_local_metric
 from tunekit.evaluation.thresholds import Thresholds, sigmoid, tuned_thresholds
-from tunekit.tasks.base import Scored
+from tunekit.evaluation.scored import Scored
 
 
 class ClassificationScorer:

@@ -6,7 +6,7 @@ from tunekit.encoding.ner import words_from_pieces
 from tunekit.evaluation.entity_errors import entity_errors
 from tunekit.evaluation.entity_scores import SCHEMES, entity_scores, sentence_hits
 from tunekit.evaluation.intervals import Statistics, hit_metrics
-from tunekit.tasks.base import Scored
+from tunekit.evaluation.scored import Scored
 
 
 class NerScorer:

@@ -10,9 +10,9 @@ from transformers import EvalPrediction
 
 from tunekit.evaluation.entity_errors import KINDS
 from tunekit.evaluation.intervals import bootstrap_intervals, interval_metrics
-from tunekit.evaluation.order import in_input_order, in_order_scorer, sorted_by_length
-from tunekit.outputs.files import save_results
-from tunekit.tasks.base import Scored
+from tunekit.training.speed.length_order import in_input_order, in_order_scorer, sorted_by_length
+from tunekit.files import save_results
+from tunekit.evaluation.scored import Scored
 
 logger = logging.getLogger("tunekit")
 

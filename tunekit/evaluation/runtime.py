@@ -9,9 +9,9 @@ import os
 import time
 
 from tunekit.errors import UserError
+from tunekit.folder import ONNX_FOLDER
 from tunekit.inference.backend import quantization_record, runtime_model
 from tunekit.inference.onnx_graphs import (
-    ONNX_FOLDER,
     QUANTIZATION_FILE,
     check_runnable,
     graphs_folder,
@@ -20,7 +20,7 @@ from tunekit.inference.onnx_graphs import (
     quantize_int8,
 )
 from tunekit.inference.onnx_model import OnnxRuntimeModel
-from tunekit.outputs.files import atomic_write
+from tunekit.files import atomic_write
 
 logger = logging.getLogger("tunekit")
 METHOD = "dynamic int8 (ONNX Runtime quantize_dynamic: int8 weights per output channel, activations per batch)"

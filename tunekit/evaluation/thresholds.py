@@ -11,10 +11,10 @@ import os
 
 import numpy as np
 
+from tunekit.folder import THRESHOLDS_FILE
 from tunekit.errors import UserError
-from tunekit.outputs.files import write_json
+from tunekit.files import write_json
 
-THRESHOLDS_FILE = "thresholds.json"
 DEFAULT = 0.5
 
 

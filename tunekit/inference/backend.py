@@ -6,9 +6,9 @@ import os
 import torch
 
 from tunekit.errors import UserError
+from tunekit.folder import ONNX_FOLDER
 from tunekit.inference.onnx_graphs import (
     QUANTIZATION_FILE,
-    ONNX_FOLDER,
     graphs_folder,
     int8_graph_path,
     optimized_graph,

@@ -2,13 +2,8 @@
 
 import torch
 
-from tunekit.encoding.classification import (
-    MULTI_LABEL,
-    REGRESSION,
-    ClassificationEncoder,
-    labels_and_probabilities,
-    pool_chunks,
-)
+from tunekit.data.problem_types import MULTI_LABEL, REGRESSION
+from tunekit.encoding.classification import ClassificationEncoder, labels_and_probabilities, pool_chunks
 from tunekit.inference.batches import predict_in_length_order
 
 

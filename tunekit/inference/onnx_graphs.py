@@ -20,11 +20,11 @@ import os
 
 import numpy as np
 
+from tunekit.folder import ONNX_FOLDER
 from tunekit.errors import UserError
-from tunekit.outputs.files import atomic_write, replaced_atomically
+from tunekit.files import atomic_write, replaced_atomically
 
 logger = logging.getLogger("tunekit")
-ONNX_FOLDER = "onnx"
 SOURCE_FILE = "source.json"
 QUANTIZATION_FILE = "quantization.json"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -91,7 +91,7 @@ def graphs_folder(folder: str) -> str:
 
 def exported_graph(folder: str, model, tokenizer) -> str:
     """onnx/model.onnx (emissions.onnx for a CRF), exported and checked against PyTorch when missing."""
-    from tunekit.outputs.onnx_export import export_onnx
+    from tunekit.inference.onnx_export import export_onnx
 
     check_runnable(model)
     path = os.path.join(graphs_folder(folder), graph_stem(model) + ".onnx")
@@ -133,7 +133,7 @@ def optimized_graph(folder: str, model, tokenizer) -> str:
 def same_outputs(reference: str, candidate: str, tokenizer) -> bool:
     """Whether two graphs give the same logits (atol 1e-4) and labels on padded sample sentences."""
     from tunekit.inference.onnx_model import session_for
-    from tunekit.outputs.onnx_export import SAMPLE_TEXTS, same_predictions
+    from tunekit.inference.onnx_export import SAMPLE_TEXTS, same_predictions
 
     sample = tokenizer(SAMPLE_TEXTS + ["One more sentence , longer than the others , with padding around it ."],
                        padding=True, return_tensors="np")

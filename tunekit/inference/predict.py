@@ -17,7 +17,7 @@ import sys
 
 from tunekit.errors import UserError, exits_cleanly_on_user_errors
 from tunekit.inference.inputs import read_inputs
-from tunekit.outputs.files import atomic_write
+from tunekit.files import atomic_write
 
 
 logger = logging.getLogger("tunekit")
@@ -56,8 +56,8 @@ def load_predictor(model_dir: str, max_seq_length=None, batch_size: int = 32, ba
     from tunekit.inference.backend import runtime_model
     from tunekit.evaluation.thresholds import saved_thresholds
     from tunekit.inference.classification import ClassificationPredictor
-    from tunekit.training.run_folder import saved_run_facts
-    from tunekit.modeling.loading import model_max_length
+    from tunekit.folder import saved_run_facts
+    from tunekit.data.max_length import model_max_length
     from tunekit.inference.ner import NerPredictor
 
     if not os.path.isfile(os.path.join(model_dir, "config.json")):

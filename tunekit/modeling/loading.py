@@ -2,7 +2,6 @@
 
 import logging
 import os
-import re
 from contextlib import contextmanager
 
 import transformers
@@ -14,7 +13,6 @@ from tunekit.config.arguments import first_line
 
 # Byte-level BPE tokenizers need a space before each pre-split word to encode it as at the start of text.
 ADD_PREFIX_SPACE_TYPES = {"roberta", "gpt2", "bloom", "deberta", "longformer", "bart", "mvp"}
-DEFAULT_LABEL_NAME = re.compile(r"^LABEL_\d+$")
 # Module names of task heads (and poolers, which sentence-encoder checkpoints often lack) across architectures.
 HEAD_NAMES = {"classifier", "pre_classifier", "crf", "score", "logits_proj", "sequence_summary", "pooler", "out_proj"}
 logger = logging.getLogger("tunekit")
@@ -146,15 +144,6 @@ def describe_loading(model, loading) -> None:
         logger.warning("%d weights had another shape in the checkpoint and were re-initialised (--ignore_mismatched_sizes)", len(mismatched))
 
 
-def fine_tuned_labels(config) -> 'list | None':
-    """The label names a fine-tuned model was trained with, in id order; None for a model with default names."""
-    id2label = getattr(config, "id2label", None) or {}
-    names = [id2label[index] for index in sorted(id2label, key=int)]
-    if not names or all(DEFAULT_LABEL_NAME.match(str(name)) for name in names):
-        return None
-    return [str(name) for name in names]
-
-
 def label_maps(label_list) -> dict:
     """id2label / label2id as they go into config.json."""
     return {
@@ -164,17 +153,3 @@ def label_maps(label_list) -> dict:
     }
 
 
-def model_max_length(tokenizer, config, requested) -> int:
-    """--max_seq_length, or the longest input the model takes (at most 512)."""
-    positions = [limit for limit in (tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
-                 if limit and limit < 1_000_000]  # tokenizers without a limit say 1e30
-    if requested is not None:
-        if requested < 4:
-            raise UserError(f"--max_seq_length {requested} is too small")
-        if positions and requested > min(positions):
-            raise UserError(
-                f"--max_seq_length {requested} is longer than the model takes ({min(positions)} positions); longer "
-                "inputs are windowed (NER) or truncated/chunked (classification) anyway"
-            )
-        return requested
-    return min(positions + [512])

@@ -2,10 +2,11 @@
 
 import os
 
-from tunekit.encoding.classification import REGRESSION, SINGLE, labels_and_probabilities
-from tunekit.outputs.files import atomic_write, chart_title
+from tunekit.data.problem_types import REGRESSION, SINGLE
+from tunekit.encoding.classification import labels_and_probabilities
+from tunekit.files import atomic_write, chart_title
 from tunekit.outputs.plots import confusion_chart, confusion_matrix
-from tunekit.tasks.base import Scored
+from tunekit.evaluation.scored import Scored
 
 
 def prediction_lines(logits, problem_type: str, id2label: dict, thresholds=None) -> list[str]:

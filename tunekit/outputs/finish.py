@@ -9,7 +9,7 @@ from tunekit.outputs.model_card import with_interval, write_model_card
 from tunekit.outputs.plots import training_curves
 from tunekit.outputs.report_page import write_report
 from tunekit.splits import short_name
-from tunekit.training.run_folder import saved_run_facts
+from tunekit.folder import saved_run_facts
 
 logger = logging.getLogger("tunekit")
 SUMMARY_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "loss")
@@ -73,7 +73,7 @@ def finish_run(trainer, run_args, model_args, data_args, task, labels, train_met
         logger.info("report.html written in %.2f s", time.perf_counter() - started)
         if run_args.export_onnx:
             from tunekit.inference.onnx_graphs import graphs_folder
-            from tunekit.outputs.onnx_export import export_onnx
+            from tunekit.inference.onnx_export import export_onnx
 
             graphs_folder(output_dir)  # graphs of earlier weights go; the export is recorded as made from these
             path = export_onnx(trainer.model, trainer.processing_class, output_dir)

@@ -5,9 +5,10 @@ import os
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from tunekit.outputs.files import atomic_write
+from tunekit.files import atomic_write
 from tunekit.splits import SCORED_PREFIXES, title
-from tunekit.training.run_folder import CARD_SETTINGS, saved_run_facts
+from tunekit.folder import saved_run_facts
+from tunekit.training.run_folder import CARD_SETTINGS
 
 DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
 PIPELINE_TAGS = {"ner": "token-classification", "glue": "text-classification"}

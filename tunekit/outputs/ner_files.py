@@ -6,9 +6,9 @@ import os
 
 from tunekit.evaluation.entity_errors import entity_errors
 from tunekit.evaluation.ner_scorer import entity_report
-from tunekit.outputs.files import atomic_write, chart_title
+from tunekit.files import atomic_write, chart_title
 from tunekit.outputs.plots import confusion_chart, confusion_matrix, per_type_scores, word_types
-from tunekit.tasks.base import Scored
+from tunekit.evaluation.scored import Scored
 
 
 def write_scored_split(output_dir: str, prefix: str, scored: Scored, data_args, words: list) -> None:

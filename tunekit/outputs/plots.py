@@ -9,7 +9,7 @@ from types import ModuleType
 
 import numpy as np
 
-from tunekit.outputs.files import replaced_atomically
+from tunekit.files import replaced_atomically
 
 FEW_POINTS = 12  # up to this many points a curve shows each value; more draw a plain line
 

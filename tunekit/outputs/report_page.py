@@ -11,14 +11,13 @@ import html
 import json
 import os
 
+from tunekit.folder import REPORT_FILE, REPORT_PARTS_FILE
 from tunekit.evaluation.entity_errors import KINDS
-from tunekit.outputs.files import atomic_write
+from tunekit.files import atomic_write
 from tunekit.outputs.plots import confusion_matrix, word_types
 from tunekit.splits import title
-from tunekit.tasks.base import Scored
+from tunekit.evaluation.scored import Scored
 
-REPORT_FILE = "report.html"
-PARTS_FILE = "report_parts.json"  # what the page shows, kept so that later evaluations add to it
 HIDDEN_METRICS = ("runtime", "samples_per_second", "steps_per_second", "samples")
 PALETTE = ("#ffd3b6", "#c7e9ff", "#c9f2c7", "#e8d7ff", "#fff1a8", "#ffc7de", "#d4f0f0", "#e0e0e0")
 
@@ -201,7 +200,7 @@ def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summar
 
 def seeds_report_html(output_dir: str, seeds: list, folders: list, main: tuple, every: tuple) -> str:
     """The --seeds folder's page: the main scores and every metric over the seeds (header, rows as from
-    tunekit.training.seeds.summary_rows) and a link to each seed's own report.html (relative: the folder moves whole)."""
+    tunekit.programs.seeds.summary_rows) and a link to each seed's own report.html (relative: the folder moves whole)."""
     title = f"{os.path.basename(os.path.abspath(output_dir))}: {len(seeds)} seeds"
     links = "".join(
         f"<li><a href='{escaped(os.path.basename(folder))}/{REPORT_FILE}'>seed {escaped(seed)}</a> "
@@ -235,7 +234,7 @@ def write_report(output_dir: str, facts: dict, train_metrics: dict | None, summa
     """A run's report.html (scored: prefix -> Scored of the splits this run scored), added to what earlier runs of
     the folder showed: eval.sh or a rerun replaces the splits it scored and keeps the others and the training's
     figures. The page's parts are kept in report_parts.json; returns the page's path."""
-    parts_path = os.path.join(output_dir, PARTS_FILE)
+    parts_path = os.path.join(output_dir, REPORT_PARTS_FILE)
     parts = {"summary": {}, "splits": {}, "train": None}
     if os.path.isfile(parts_path) and not newer_weights(output_dir, parts_path):
         with open(parts_path, encoding="utf-8") as stream:

@@ -5,18 +5,9 @@ the questions whose answers differ between tasks. See docs/ARCHITECTURE.md for a
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Callable, Optional
 
-
-class Scored(NamedTuple):
-    """What a scorer returns for one split: the metrics, and what it predicted (and the gold it compared with),
-    for the writers; analysis: the error analysis of a scored NER split (evaluation/entity_errors.py)."""
-
-    metrics: dict
-    predicted: Any
-    gold: Any = None
-    details: Any = None
-    analysis: Any = None
+from tunekit.evaluation.scored import Scored
 
 
 @dataclass

@@ -16,15 +16,18 @@ from tunekit.data.example_data import (
 )
 from tunekit.data.sources import column_values, first_record
 from tunekit.data.vocabulary import warn_about_unknown_words
-from tunekit.encoding.classification import MULTI_LABEL, REGRESSION, SINGLE, ClassificationEncoder
+from tunekit.data.problem_types import MULTI_LABEL, REGRESSION, SINGLE
+from tunekit.encoding.classification import ClassificationEncoder
 from tunekit.encoding.splits import encode_splits
 from tunekit.errors import UserError
 from tunekit.evaluation.classification_scorer import ClassificationScorer
-from tunekit.evaluation.thresholds import THRESHOLDS_FILE, Thresholds, saved_thresholds, write_thresholds
+from tunekit.folder import THRESHOLDS_FILE
+from tunekit.evaluation.thresholds import Thresholds, saved_thresholds, write_thresholds
 from tunekit.modeling.loading import hub_options, label_maps, load_model, model_path
 from tunekit.modeling.pooling import pooling_settings, saved_classifier_class, trained_pooling, with_pooling
 from tunekit.outputs.classification_files import write_confusion, write_predictions
-from tunekit.tasks.base import Prepared, Scored, Task
+from tunekit.evaluation.scored import Scored
+from tunekit.tasks.base import Prepared, Task
 from tunekit.tasks.glue_arguments import GlueDataArguments
 from tunekit.splits import prefix_of
 from tunekit.training.losses import loss_function

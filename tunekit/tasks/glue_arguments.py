@@ -8,7 +8,7 @@ from tunekit.encoding.classification import (
     CHUNK_POOLINGS, LONG_TEXT_MODES, PAIR_ENCODINGS, SENTENCE_POOLINGS, TRUNCATION_SIDES,
 )
 from tunekit.data.readers.table import TABLE_FORMATS
-from tunekit.tasks.glue_tasks import GLUE_TASKS
+from tunekit.data.glue_tasks import GLUE_TASKS
 
 
 @dataclass

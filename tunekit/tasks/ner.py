@@ -20,11 +20,12 @@ from tunekit.modeling.taggers import (
 from tunekit.modeling.loading import label_maps, load_model
 from tunekit.modeling.word_vocabulary import scratch_config_and_tokenizer
 from tunekit.outputs.ner_files import write_predictions, write_scored_split
-from tunekit.tasks.base import Prepared, Scored, Task
+from tunekit.evaluation.scored import Scored
+from tunekit.tasks.base import Prepared, Task
 from tunekit.tasks.ner_arguments import NerDataArguments
 from tunekit.training.hp_search import batch_rows
 from tunekit.training.losses import loss_function
-from tunekit.training.run_folder import saved_run_facts
+from tunekit.folder import saved_run_facts
 
 logger = logging.getLogger("tunekit")
 

@@ -5,11 +5,10 @@ from typing import Optional
 
 from tunekit.config.arguments import DataTrainingArguments
 from tunekit.data.readers import TOKEN_READERS
+from tunekit.data.readers.fields import TASK_COLUMNS
 
 # seqeval's schemes (evaluation/entity_scores.py SCHEMES, which imports seqeval)
 SCHEME_NAMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
-# CoNLL-2003 columns: token, POS, chunk, NER.
-TASK_COLUMNS = {"ner": -1, "pos": 1, "chunk": 2}
 CONTEXT_MODES = ("windows", "sentence")
 
 

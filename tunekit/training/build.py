@@ -7,8 +7,8 @@ import logging
 import torch
 
 from tunekit.errors import UserError
-from tunekit.evaluation.order import in_order_scorer, sorted_by_length
-from tunekit.outputs.terminal import ReadableLogLines, use_readable_logs
+from tunekit.training.speed.length_order import in_order_scorer, sorted_by_length
+from tunekit.training.terminal import ReadableLogLines, use_readable_logs
 from tunekit.training.early_stopping import early_stopping_callbacks
 from tunekit.training.hp_search import batch_rows, run_search, search_arguments, search_space
 from tunekit.training.optimization import freeze

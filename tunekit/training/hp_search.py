@@ -8,7 +8,7 @@ import os
 from transformers import IntervalStrategy
 
 from tunekit.errors import UserError
-from tunekit.outputs.files import atomic_write, write_json
+from tunekit.files import atomic_write, write_json
 
 logger = logging.getLogger("tunekit")
 TRIALS_FILE = "hp_search_trials.tsv"

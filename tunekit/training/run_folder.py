@@ -10,12 +10,11 @@ import shutil
 from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from tunekit.data.report import DATA_REPORT_FILES
 from tunekit.errors import UserError
-from tunekit.outputs.files import give_usual_permissions, save_results, write_json
+from tunekit.folder import DATA_REPORT_FILES, RUN_ARGUMENTS_FILE
+from tunekit.files import give_usual_permissions, save_results, write_json
 
 logger = logging.getLogger("tunekit")
-RUN_ARGUMENTS_FILE = "tunekit_args.json"
 
 
 def checkpoint_to_resume(training_args, run_args) -> 'str | None':
@@ -133,20 +132,3 @@ def save_run_arguments(output_dir: str, task: str, data_args, training_args, bas
             "training": {name: getattr(training_args, name) for name in CARD_SETTINGS},
         },
     )
-
-
-def saved_run_facts(output_dir: str) -> dict:
-    """What a folder's training recorded (base_model, hardware, ...); empty when it recorded nothing."""
-    path = os.path.join(output_dir, RUN_ARGUMENTS_FILE)
-    if not os.path.exists(path):
-        return {}
-    with open(path, encoding="utf-8") as stream:
-        return json.load(stream)
-
-
-def load_run_arguments(output_dir: str) -> dict:
-    """saved_run_facts of a folder that must have them (eval.sh)."""
-    facts = saved_run_facts(output_dir)
-    if not facts:
-        raise UserError(f"{output_dir}: not an output folder of run_ner.py or run_glue.py (no {RUN_ARGUMENTS_FILE})")
-    return facts

@@ -17,9 +17,10 @@ from transformers import Trainer
 from tunekit import compat
 from tunekit.encoding.lengths import LENGTH_COLUMN
 from tunekit.training.speed.fast_dropout import use_fast_dropout
-from tunekit.training.speed.hardware import has_accelerator
+from tunekit.config.hardware import has_accelerator
 from tunekit.training.speed.packing import supports_packing
-from tunekit.training.speed.precision import keep_head_in_fp32, precision_name
+from tunekit.config.precision import precision_name
+from tunekit.training.speed.precision import keep_head_in_fp32
 
 logger = logging.getLogger("tunekit")
 

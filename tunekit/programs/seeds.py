@@ -15,13 +15,13 @@ import subprocess
 import sys
 import tempfile
 
+from tunekit.folder import SEEDS_SUMMARY_NAME
 from tunekit.config.arguments import read_config_file
 from tunekit.errors import UserError
-from tunekit.outputs.files import atomic_write, write_json
+from tunekit.files import atomic_write, write_json
 from tunekit.outputs.report_page import seeds_report_html, write_page
 
 logger = logging.getLogger("tunekit")
-SUMMARY_NAME = "seeds_summary"
 SHOWN = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "span_f1")
 
 
@@ -48,7 +48,7 @@ def seed_command(task_name: str, argv: list, seed: int, folder: str, config_dir:
         arguments = [path]
     else:
         arguments = without_seeds_flag(argv) + ["--seed", str(seed), "--output_dir", folder]
-    program = "import sys; from tunekit.cli import run_task; sys.exit(run_task(sys.argv[1], sys.argv[2:]))"
+    program = "import sys; from tunekit.programs.cli import run_task; sys.exit(run_task(sys.argv[1], sys.argv[2:]))"
     return [sys.executable, "-c", program, task_name, *arguments]
 
 
@@ -116,12 +116,12 @@ def run_seeds(task_name: str, argv: list, seeds: list[int], output_dir: str, qui
         with open(path, encoding="utf-8") as stream:
             results.append(json.load(stream))
     summary = metric_summary(results)
-    write_json(os.path.join(output_dir, f"{SUMMARY_NAME}.json"),
+    write_json(os.path.join(output_dir, f"{SEEDS_SUMMARY_NAME}.json"),
                {"seeds": seeds, "folders": folders, "metrics": summary})
-    atomic_write(os.path.join(output_dir, f"{SUMMARY_NAME}.md"), summary_markdown(seeds, summary) + "\n")
+    atomic_write(os.path.join(output_dir, f"{SEEDS_SUMMARY_NAME}.md"), summary_markdown(seeds, summary) + "\n")
     main_rows = summary_rows(seeds, summary, every_metric=False)
     write_page(output_dir, seeds_report_html(output_dir, seeds, folders, main_rows, summary_rows(seeds, summary)))
     if not quiet:
-        print(f"\nOver {len(seeds)} seeds ({os.path.join(output_dir, SUMMARY_NAME)}.md has every metric):\n"
+        print(f"\nOver {len(seeds)} seeds ({os.path.join(output_dir, SEEDS_SUMMARY_NAME)}.md has every metric):\n"
               + summary_markdown(seeds, summary, every_metric=False), flush=True)
     return 0

@@ -1,14 +1,14 @@
 """Evaluate a saved output folder on its dev and test data without training (what scripts/eval.sh runs).
 
 The data arguments come from the folder's tunekit_args.json; extra flags are passed through and win.
-Usage: python -m tunekit.evaluation.saved_folder <output_dir> [flags...]
+Usage: python -m tunekit.programs.evaluate <output_dir> [flags...]
 """
 
 import sys
 
 from tunekit.errors import UserError, exits_cleanly_on_user_errors
 from tunekit.data.sources import SPLIT_FILE_STEMS, find_split_files, flag
-from tunekit.training.run_folder import load_run_arguments
+from tunekit.folder import RUN_ARGUMENTS_FILE, saved_run_facts
 
 
 def saved_flags(data) -> list:
@@ -43,10 +43,18 @@ def task_runner(task: str) -> 'Callable':
     return run
 
 
+def load_run_arguments(output_dir: str) -> dict:
+    """saved_run_facts of a folder that must have them (eval.sh)."""
+    facts = saved_run_facts(output_dir)
+    if not facts:
+        raise UserError(f"{output_dir}: not an output folder of run_ner.py or run_glue.py (no {RUN_ARGUMENTS_FILE})")
+    return facts
+
+
 def main(argv: list | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-"):
-        raise UserError("usage: python -m tunekit.evaluation.saved_folder <output_dir> [flags...]")
+        raise UserError("usage: python -m tunekit.programs.evaluate <output_dir> [flags...]")
     output_dir, extra = argv[0], argv[1:]
     saved = load_run_arguments(output_dir)
     splits = available_splits(saved["data"])

@@ -1,6 +1,6 @@
 """Which attention kernels a model is loaded with: --attn_implementation auto settled for this device."""
 
-from tunekit.training.speed.hardware import has_accelerator
+from tunekit.config.hardware import has_accelerator
 
 
 def attention_choice(choice: str) -> tuple[str | None, str]:

@@ -40,7 +40,7 @@ def train(argv: list | None = None) -> int:
 
 
 def evaluate(argv: list | None = None) -> int:
-    from tunekit.evaluation.saved_folder import main
+    from tunekit.programs.evaluate import main
 
     return exits_cleanly_on_user_errors(main)(sys.argv[1:] if argv is None else argv)
 

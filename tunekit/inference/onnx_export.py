@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from tunekit.errors import UserError
-from tunekit.outputs.files import replaced_atomically
+from tunekit.files import replaced_atomically
 
 SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
 

@@ -1,0 +1,14 @@
+"""What a scorer returns for one evaluated split."""
+
+from typing import Any, NamedTuple
+
+
+class Scored(NamedTuple):
+    """What a scorer returns for one split: the metrics, and what it predicted (and the gold it compared with),
+    for the writers; analysis: the error analysis of a scored NER split (evaluation/entity_errors.py)."""
+
+    metrics: dict
+    predicted: Any
+    gold: Any = None
+    details: Any = None
+    analysis: Any = None
