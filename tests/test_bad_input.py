@@ -7,7 +7,15 @@ import pytest
 
 from conftest import SAMPLES
 from tunekit.errors import exits_cleanly_on_user_errors
-from tunekit.tasks import glue, ner
+from tunekit.programs.train import train
+
+
+def ner(argv):
+    return train("ner", argv)
+
+
+def classification(argv):
+    return train("classification", argv)
 
 GOOD_CONLL = "Anna B-PER\nvisited O\nOslo B-LOC\n\nKofi B-PER\nleft O\n"
 GOOD_TSV = "a fine film\t1\na dull film\t0\n"
@@ -15,11 +23,11 @@ SAMPLE_COLUMNS = os.path.join(SAMPLES, "conll_columns.txt")
 
 
 def ner_case(name, files, extra=(), message=""):
-    return pytest.param(ner.run, files, list(extra), message, id=f"ner-{name}")
+    return pytest.param(ner, files, list(extra), message, id=f"ner-{name}")
 
 
 def glue_case(name, files, extra=(), message=""):
-    return pytest.param(glue.run, files, list(extra), message, id=f"glue-{name}")
+    return pytest.param(classification, files, list(extra), message, id=f"glue-{name}")
 
 
 CASES = [
@@ -143,4 +151,4 @@ def test_bad_input_exits_2_with_one_line(run, files, extra, message, tmp_path, t
 
 def test_at_least_25_cases_cover_both_scripts():
     scripts = [case.values[0] for case in CASES]
-    assert len(CASES) >= 25 and scripts.count(ner.run) >= 10 and scripts.count(glue.run) >= 10
+    assert len(CASES) >= 25 and scripts.count(ner) >= 10 and scripts.count(classification) >= 10

@@ -6,7 +6,7 @@ from tunekit.errors import UserError
 from tunekit.data.labels import read_label_file
 from tunekit.data.readers.classification import ExampleReadOptions, read_classification_file
 from tunekit.data.example_data import read_options, split_files
-from tunekit.tasks.glue_arguments import GlueDataArguments
+from tunekit.tasks.classification_arguments import ClassificationDataArguments
 
 
 def write(folder, name, content):
@@ -22,7 +22,7 @@ def read(path, **options):
 
 
 def glue_options(task, split="train", tmp_path=None):
-    return read_options(GlueDataArguments(task_name=task, data_dir=str(tmp_path)), split)
+    return read_options(ClassificationDataArguments(task_name=task, data_dir=str(tmp_path)), split)
 
 
 def test_cola_has_no_header_and_four_columns(tmp_path):
@@ -62,7 +62,7 @@ def test_glue_test_file_without_labels_reads_its_own_header(tmp_path):
 def test_mnli_folder_uses_matched_and_mismatched_dev_files(tmp_path):
     for name in ("train.tsv", "dev_matched.tsv", "dev_mismatched.tsv"):
         write(tmp_path, name, "x")
-    files = split_files(GlueDataArguments(task_name="mnli", data_dir=str(tmp_path)))
+    files = split_files(ClassificationDataArguments(task_name="mnli", data_dir=str(tmp_path)))
     assert files == {
         "train": str(tmp_path / "train.tsv"),
         "validation": str(tmp_path / "dev_matched.tsv"),

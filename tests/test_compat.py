@@ -14,7 +14,8 @@ from transformers import AutoModelForTokenClassification, TrainerCallback, Train
 from conftest import NER_SAMPLE, REPO
 from tunekit import compat
 from tunekit.config.arguments import RunArguments
-from tunekit.tasks import ner
+from tunekit.programs.train import train
+from tunekit.tasks import get
 from tunekit.training.speed.switch import plan_speed
 from tunekit.training.trainer import TunekitTrainer
 
@@ -88,8 +89,8 @@ def test_a_changed_private_function_turns_its_technique_off_with_one_warning(tin
     model = AutoModelForTokenClassification.from_pretrained(tiny_bert, num_labels=2)
     args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none", do_train=True)
     with caplog.at_level(logging.WARNING, logger="tunekit"):
-        plan = plan_speed(model, RunArguments(), args, None, token_level=True)
-        plan_speed(model, RunArguments(), args, None, token_level=True)
+        plan = plan_speed(model, RunArguments(), args, None, get("ner").speed)
+        plan_speed(model, RunArguments(), args, None, get("ner").speed)
     assert not plan.fold_clipping.on and "hook changed" in plan.fold_clipping.why
     warnings = [r.getMessage() for r in caplog.records if "fold clipping is off" in r.getMessage()]
     assert len(warnings) == 1 and "takes no grad_scale" in warnings[0], warnings
@@ -97,7 +98,7 @@ def test_a_changed_private_function_turns_its_technique_off_with_one_warning(tin
 
 
 def ner_run(tiny_bert, output, *extra):
-    return ner.run([
+    return train("ner", [
         "--model_name_or_path", tiny_bert, "--data_dir", NER_SAMPLE, "--output_dir", str(output), "--do_train",
         "--do_eval", "--max_train_samples", "64", "--max_eval_samples", "40", "--num_train_epochs", "1",
         "--report_to", "none", "--disable_tqdm", "true", "--save_strategy", "no", *extra,

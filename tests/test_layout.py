@@ -1,5 +1,5 @@
-"""The package keeps the shape docs/ARCHITECTURE.md describes: folders by stage, one ignore index, typed
-public functions."""
+"""The package keeps the shape docs/ARCHITECTURE.md describes: folders by stage, imports down the stage order, no
+task name tested outside tasks/, one ignore index, typed public functions."""
 
 import ast
 import os
@@ -8,18 +8,25 @@ import re
 from conftest import REPO
 
 PACKAGE = os.path.join(REPO, "tunekit")
-ROOT_MODULES = {"__init__.py", "pipeline.py", "compat.py", "errors.py", "splits.py", "files.py", "folder.py"}
-STAGES = {"config", "data", "encoding", "modeling", "training", "evaluation", "outputs", "inference", "serving", "tasks",
-          "programs"}
+ARCHITECTURE = os.path.join(REPO, "docs", "ARCHITECTURE.md")
+# The floors, bottom first: a module imports from its own floor and those below it.
+FLOORS = (
+    {"__init__", "errors", "splits", "files", "folder", "backends", "compat"},
+    {"config"}, {"data"}, {"encoding"}, {"modeling"}, {"training"}, {"inference"}, {"evaluation"}, {"outputs"},
+    {"serving"}, {"tasks"}, {"pipeline"}, {"programs"},
+)
+ROOT_MODULES = {f"{name}.py" for name in FLOORS[0] | {"pipeline"}}
+STAGES = set().union(*FLOORS[1:]) - {"pipeline"}
+MOST_EXCEPTIONS = 5
 
 
-def package_files():
+def package_files(every_file: bool = False):
     for folder, _, names in os.walk(PACKAGE):
         for name in names:
             path = os.path.join(folder, name)
             # the metric scripts follow evaluate's module layout; the modeling_*.py files ship inside model folders
             # and follow transformers' modeling files
-            if name.endswith(".py") and "evaluation/metrics/" not in path and not name.startswith("modeling_"):
+            if name.endswith(".py") and (every_file or ("evaluation/metrics/" not in path and not name.startswith("modeling_"))):
                 yield path
 
 
@@ -27,6 +34,99 @@ def test_modules_live_in_the_folder_of_their_stage():
     entries = {name for name in os.listdir(PACKAGE) if name != "__pycache__"}
     assert {name for name in entries if name.endswith(".py")} == ROOT_MODULES
     assert {name for name in entries if not name.endswith(".py")} == STAGES
+
+
+def floor(module: str) -> int:
+    """The floor of tunekit.<first>...: its stage folder or root module."""
+    first = module.split(".")[1] if "." in module else "__init__"
+    return next(number for number, names in enumerate(FLOORS) if first in names)
+
+
+def imports_up() -> set:
+    """(folder, folder) pairs where a module imports from a floor above its own, static imports and lazy ones in
+    functions alike."""
+    found = set()
+    for path in package_files(every_file=True):
+        module = os.path.relpath(path, REPO)[:-3].replace(os.sep, ".").removesuffix(".__init__")
+        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tunekit"):
+                targets = [f"{node.module}.{alias.name}" if node.module == "tunekit" else node.module for alias in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names if alias.name.startswith("tunekit")]
+            else:
+                continue
+            for target in targets:
+                if floor(target) > floor(module):
+                    found.add((module.split(".")[1] if "." in module else "__init__", target.split(".")[1]))
+    return found
+
+
+def named_exceptions() -> set:
+    """The imports up that docs/ARCHITECTURE.md names, each with its reason: lines `- \`from\` -> \`to\`: why`
+    under its heading "Imports that go up"."""
+    text = open(ARCHITECTURE, encoding="utf-8").read()
+    section = text.split("## Imports that go up", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^- `(\w+)` -> `(\w+)`: \S", section, re.M))
+
+
+def test_imports_go_down_the_stage_order_but_for_the_named_exceptions():
+    assert imports_up() == named_exceptions()
+    assert len(named_exceptions()) <= MOST_EXCEPTIONS
+
+
+def test_a_floor_above_its_importer_is_noticed():
+    """The check itself: a program imports the pipeline (down), the pipeline never a program (up)."""
+    assert floor("tunekit.programs.train") > floor("tunekit.pipeline") > floor("tunekit.tasks.ner")
+    assert floor("tunekit.folder") == floor("tunekit.errors") == 0
+
+
+def task_names() -> set:
+    from tunekit import tasks
+
+    return set(tasks.TASKS) | set(tasks.ALIASES)
+
+
+def task_name_tests(source: str) -> list:
+    """(line, what) where a task name or token_level is tested: compared with ==, !=, in, not in, or matched."""
+    names, found = task_names(), []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Name, ast.Attribute, ast.arg, ast.keyword)):
+            name = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "arg", None)
+            if name == "token_level":
+                found.append((node.lineno, "token_level"))
+        operands = []
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+        elif isinstance(node, ast.match_case):
+            operands = [node.pattern]
+        for operand in operands:
+            for inner in ast.walk(operand):
+                value = getattr(inner, "value", None)
+                if isinstance(inner, (ast.Constant, ast.MatchValue)) and isinstance(value, ast.Constant):
+                    value = value.value
+                if isinstance(value, str) and value in names:
+                    found.append((node.lineno, value))
+    return found
+
+
+def test_no_task_name_or_token_level_is_tested_outside_tasks():
+    """Prediction, serving, the page, the card, the reports and the programs ask the folder's task; only tasks/
+    knows which task is which."""
+    outside = {}
+    for path in package_files(every_file=True):
+        relative = os.path.relpath(path, REPO)
+        if not relative.startswith(os.path.join("tunekit", "tasks") + os.sep):
+            found = task_name_tests(open(path, encoding="utf-8").read())
+            if found:
+                outside[relative] = found
+    assert not outside, outside
+
+
+def test_the_task_name_check_notices_a_test():
+    assert task_name_tests('if task == "ner":\n    pass\n') == [(1, "ner")]
+    assert task_name_tests('ok = name in ("glue", "other")\n') == [(1, "glue")]
+    assert task_name_tests("plan(model, token_level=True)\n") == [(1, "token_level")]
+    assert task_name_tests('scheme = "ner"\nif data_args.task_name not in PLAIN_TASKS:\n    pass\n') == []
 
 
 def test_minus_100_is_written_once():

@@ -74,6 +74,6 @@ def test_the_installed_commands_train_evaluate_and_predict(installed, tiny_bert,
     missing = command(site, "tunekit-serve", str(elsewhere / "missing"), cwd=elsewhere)
     assert missing.returncode == 2 and "not a model folder" in missing.stderr
     usage = command(site, "tunekit-train", cwd=elsewhere)
-    assert usage.returncode == 2 and "tunekit-train ner|glue" in usage.stderr
+    assert usage.returncode == 2 and "tunekit-train ner|classification|glue" in usage.stderr
     helped = command(site, "tunekit-train", "glue", "--help", cwd=elsewhere)
     assert helped.returncode == 0 and "--task_name" in helped.stdout

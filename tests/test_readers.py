@@ -53,7 +53,7 @@ def test_chinese_text_without_spaces_is_read_per_character():
 
 def test_conll_column_choice_for_pos_and_chunk():
     path = os.path.join(SAMPLES, "conll_columns.txt")
-    assert read(path, label_column=1, task="pos")[0][1] == ["NNP", "NNP", "VBD", "NNP", "."]
+    assert read(path, label_column=1, entity_tags=False)[0][1] == ["NNP", "NNP", "VBD", "NNP", "."]
     assert read(path, label_column=2)[1][1] == ["B-NP", "I-NP", "B-VP", "B-NP", "O"]
 
 

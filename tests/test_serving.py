@@ -61,7 +61,7 @@ def app(trained_ner):
     from starlette.testclient import TestClient
 
     from tunekit.serving.requests import Limits
-    from tunekit.serving.server import make_app
+    from tunekit.programs.serve import make_app
 
     with TestClient(make_app(str(trained_ner), limits=Limits(5, 300), batch_wait_ms=150)) as client:
         yield App(client)
@@ -154,17 +154,17 @@ def test_only_json_is_taken(app):
 def test_a_bad_text_fails_its_own_request_only(app, monkeypatch):
     """Concurrent requests batched together: the one with a text the checks refuse gets a 400, and one whose text
     makes the model itself fail gets a JSON 500; every other request gets what it gets alone."""
-    from tunekit.inference import predict
+    from tunekit.inference.ner import NerPredictor
 
     alone = {text: app("/predict", [text])[1] for text in TEXTS[:2]}
-    real = predict.batch_records
+    real = NerPredictor.records
 
-    def failing(task, predictor, texts, pairs, progress=None):
+    def failing(predictor, texts, pairs, progress=None):
         if any("Kaboom" in text for text in texts):
             raise RuntimeError("the tokenizer fell over")
-        return real(task, predictor, texts, pairs, progress)
+        return real(predictor, texts, pairs, progress)
 
-    monkeypatch.setattr(predict, "batch_records", failing)
+    monkeypatch.setattr(NerPredictor, "records", failing)
     requests = [[TEXTS[i % 2]] for i in range(10)]
     requests[3] = [TEXTS[0], "Anna \ud800 Oslo"]
     requests[6] = [TEXTS[1], "Kaboom in Oslo"]
@@ -184,7 +184,7 @@ def test_the_host_header_is_checked_on_a_loopback_server(trained_ner):
     from starlette.testclient import TestClient
 
     from tunekit.serving.guards import LOOPBACK_NAMES, host_name, is_loopback
-    from tunekit.serving.server import make_app
+    from tunekit.programs.serve import make_app
 
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
     assert [host_name(h) for h in ("localhost:8000", "[::1]:8000", "127.0.0.1", "EVIL.example:80")] == [
@@ -200,7 +200,7 @@ def test_the_host_header_is_checked_on_a_loopback_server(trained_ner):
 @pytest.mark.slow
 def test_slow_clients_are_cut_off_and_the_body_limit_holds_while_reading(trained_ner):
     from tunekit.serving.requests import Limits
-    from tunekit.serving.server import make_app
+    from tunekit.programs.serve import make_app
 
     app = make_app(str(trained_ner), limits=Limits(max_body_bytes=1000), body_timeout=1.0)
     with serving(app, header_timeout=1.0) as url:
@@ -291,7 +291,7 @@ def test_serve_sh_answers_over_http_and_its_page_highlights_the_entities_in_head
 @pytest.mark.slow
 @pytest.mark.chromium
 def test_a_classifier_page_shows_the_label(trained_pairs):
-    from tunekit.serving.server import make_app
+    from tunekit.programs.serve import make_app
 
     with serving(make_app(str(trained_pairs), backend="onnxruntime")) as url:
         status, results = call(url + "/predict", [["a good film", "a fine film"], ["a dull plot", "great actors"]])
@@ -307,7 +307,7 @@ def test_a_classifier_page_shows_the_label(trained_pairs):
 def test_the_page_highlights_exactly_the_entity_text_after_emoji_combining_marks_and_right_to_left_text(trained_ner):
     """Offsets count code points; the page slices code points, so an emoji (two UTF-16 units) before an entity
     does not shift its highlight."""
-    from tunekit.serving.server import make_app
+    from tunekit.programs.serve import make_app
 
     text = "Zoe\u0301 said \u05e9\u05dc\u05d5\u05dd 😀👍🏽🇳🇴 : " + TEXTS[0] + " 😀"
     with serving(make_app(str(trained_ner))) as url:
@@ -325,15 +325,16 @@ def test_the_page_highlights_exactly_the_entity_text_after_emoji_combining_marks
 def test_long_texts_are_cut_at_sentence_ends_and_give_the_entities_of_the_whole_text(trained_ner):
     from starlette.testclient import TestClient
 
-    from tunekit.inference.predict import load_predictor, predicted_records
+    from tunekit.inference.predictor import predicted_records
+    from tunekit.programs.predict import load_predictor
     from tunekit.serving.pieces import sentence_cuts
-    from tunekit.serving.server import make_app
+    from tunekit.programs.serve import make_app
 
     text = " ".join([TEXTS[0], TEXTS[1], "Mr. Kofi Annan met Anna in Oslo .", TEXTS[3]] * 3)
     cuts = sentence_cuts(text, 100)
     assert len(cuts) > 4 and all(text[cut - 1] == " " for cut in cuts[1:])
-    task, predictor = load_predictor(str(trained_ner))
-    whole = predicted_records(task, predictor, [text, TEXTS[0]], None)
+    predictor = load_predictor(str(trained_ner))
+    whole = predicted_records(predictor, [text, TEXTS[0]], None)
     assert whole[0]["entities"]
     with TestClient(make_app(str(trained_ner), max_batch_characters=100)) as client:
         response = client.post("/predict", json=[text, TEXTS[0]])

@@ -56,7 +56,7 @@ def test_io_tags_join_neighbours_of_one_type_and_keep_every_type(tmp_path):
 def test_pos_tags_are_left_as_they_are(tmp_path):
     tags = ["NNP", "NNP", "VBD", "NNP", "IN", "NNP", "NNP", "IN", "NNP"]
     path = write_conll(tmp_path / "pos.txt", [(WORDS, tags)])
-    assert read(path, task="pos") == ([tags], {"plain"})
+    assert read(path, entity_tags=False) == ([tags], {"plain"})
     with pytest.raises(UserError, match=r"pos.txt:1: tag 'NNP' is neither O nor B-/I-prefixed .* --task_name pos"):
         read(path)
 

@@ -47,9 +47,9 @@ def test_tuned_thresholds_are_saved_and_used_by_eval_predict_and_the_server(trai
         assert predicted.returncode == 0, predicted.stderr[-2000:]
         assert json.loads(predicted.stdout.splitlines()[0])["labels"] == expected
 
-        from tunekit.inference.predict import load_predictor
+        from tunekit.programs.predict import load_predictor
 
-        _, predictor = load_predictor(str(output))  # what the server predicts with
+        predictor = load_predictor(str(output))  # what the server predicts with
         assert predictor.predict(["rain sun film"])[0]["labels"] == expected
 
         evaluated = run_program("sh", os.path.join(REPO, "scripts", "eval.sh"), str(output),

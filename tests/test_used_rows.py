@@ -10,6 +10,7 @@ from tunekit.training.speed.used_rows import UsedRowsEmbedding, used_rows, resto
 from tunekit.config.arguments import RunArguments
 from tunekit.training.speed.switch import plan_speed
 from tunekit.training.trainer import TunekitTrainer
+from tunekit.tasks import get
 
 USED = [2, 5, 6, 7, 9, 11, 40, 41, 300]  # the only ids in the training data
 
@@ -110,7 +111,7 @@ def test_the_trainer_splits_only_where_other_rows_would_not_move(tiny_bert, tmp_
     args = TrainingArguments(
         output_dir=str(tmp_path), use_cpu=True, report_to="none", weight_decay=weight_decay, optim=optim, do_train=True
     )
-    plan = plan_speed(model, RunArguments(), args, training_data(), token_level=True)
+    plan = plan_speed(model, RunArguments(), args, training_data(), get("ner").speed)
     trainer = TunekitTrainer(model=model, args=args, train_dataset=training_data(), speed=plan)
     trainer.create_optimizer()
     assert isinstance(model.bert.embeddings.word_embeddings, UsedRowsEmbedding) == expected

@@ -171,17 +171,17 @@ def test_a_bad_line_gets_an_error_record_in_its_place_and_every_other_line_its_a
         "without its other half leaves)")
 
     # a text the model itself fails on takes no other text of its batch down with it
-    from tunekit.inference import predict
-    from tunekit.inference.predict import load_predictor, predicted_records
+    from tunekit.inference.predictor import predicted_records
+    from tunekit.programs.predict import load_predictor
 
-    task, predictor = load_predictor(str(trained_ner))
+    predictor = load_predictor(str(trained_ner))
     original = predictor.predict
     monkeypatch.setattr(predictor, "predict", lambda texts, progress=None: original(texts, progress) if all(
         "Lisbon" not in text for text in texts) else 1 / 0)
-    records = predicted_records(task, predictor, [good[0], good[1], good[0]], None)
+    records = predicted_records(predictor, [good[0], good[1], good[0]], None)
     assert records[0] == records[2] == expected[0]
     assert records[1]["text"] == good[1] and "could not read this text" in records[1]["error"]
-    assert predict.batch_records(task, predictor, good[:1], None) == expected[:1]
+    assert predictor.records(good[:1], None) == expected[:1]
 
 
 def test_prediction_input_and_flags_fail_in_one_line(tmp_path):

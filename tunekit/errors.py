@@ -1,7 +1,9 @@
 """One exception type for problems in the user's input, reported once at the entry point."""
 
+import argparse
 import sys
 from functools import wraps
+from typing import Callable
 
 
 class UserError(Exception):
@@ -26,3 +28,10 @@ def exits_cleanly_on_user_errors(main) -> 'Callable':
             sys.exit(2)
 
     return wrapper
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """argparse for the programs: a bad flag is one line (exit 2), not the usage."""
+
+    def error(self, message: str) -> None:  # argparse prints its usage and exits; one line instead
+        raise UserError(f"{message} (see --help)")

@@ -1,8 +1,9 @@
-"""run(task, argv): the one sequence every task goes through, from the command line to the output folder.
+"""run(task, argv): the one training sequence every task goes through, from the command line to the output folder.
 
-arguments -> read -> labels -> model config and tokenizer -> encode -> (search) -> train -> evaluate -> write.
-The task (tasks/base.py) answers what differs between tasks; the arguments are settled by config/resolve.py
-at the points where their facts become known, and the speed path is decided once (training/speed/switch.py).
+arguments -> read (data and labels) -> model config and tokenizer -> encode -> (search) -> train -> evaluate -> write.
+The task (tasks/base.py) answers what differs between tasks with typed values; the arguments are settled by
+config/resolve.py at the points where their facts become known, and the speed path is decided once
+(training/speed/switch.py). --seeds is not run here: programs/train.py runs the seeds, each a run of its own.
 """
 
 import logging
@@ -29,7 +30,6 @@ from tunekit.config.resolve import (
 from tunekit.data.max_length import choose_max_length
 from tunekit.data.report import accumulated, data_report, read_data_report, write_data_report
 from tunekit.data.sources import size_or_none
-from tunekit.encoding.splits import padding_options
 from tunekit.evaluation.run import Evaluation, run_evaluations
 from tunekit.evaluation.runtime import evaluated_with, evaluation_model
 from tunekit.modeling.loading import load_config
@@ -37,9 +37,9 @@ from tunekit.files import atomic_write
 from tunekit.folder import RUN_CONFIG_FILE
 from tunekit.outputs.finish import finish_run
 from tunekit.training.terminal import setup_logging
-from tunekit.tasks.base import Task
+from tunekit import tasks
+from tunekit.tasks.base import Lengths, Task, TaskData
 from tunekit.training.build import TrainerParts, build_trainer, search_hyperparameters
-from tunekit.programs.seeds import run_seeds
 from tunekit.training.run_folder import checkpoint_to_resume, finished_training, save_run_arguments, train_and_save
 from tunekit.config.hardware import describe_hardware
 from tunekit.training.speed.switch import log_plan, plan_speed
@@ -85,86 +85,79 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     return settings, previous, checkpoint_to_resume(settings.training, settings.run)
 
 
-def inspect_data(task: Task, splits: dict, settings: Settings, prepared, measure, longer_means: str) -> None:
+def inspect_data(task: Task, data: TaskData, settings: Settings, lengths: Lengths) -> None:
     """The data report (data/report.py): printed and written into the output folder by the main process."""
     if settings.training.process_index != 0:
         return
     started = time.perf_counter()
-    numeric = prepared.extra.get("problem_type") == "regression"
-    report = data_report(splits, measure, settings.data.max_seq_length, longer_means, task.token_level, numeric)
+    report = data_report(data.splits, lengths.pieces, settings.data.max_seq_length, lengths.longer_means,
+                         data.label_kind)
     earlier = read_data_report(settings.training.output_dir)
     if "train" not in report["splits"] and earlier is not None:  # an evaluation adds to what training wrote
         report = accumulated(earlier, report)
-    text = write_data_report(settings.training.output_dir, report, task.token_level)
+    text = write_data_report(settings.training.output_dir, report, data.label_kind)
     if not settings.run.quiet:
         print(f"\nData report ({os.path.join(settings.training.output_dir, 'data_report.txt')}):\n{text}\n", flush=True)
     logger.info("Data report made in %.2f s", time.perf_counter() - started)
 
 
-def run(task: Task, argv: list | None = None) -> int:
-    settings, previous, checkpoint = start(task, argv)
-    if settings.run.seeds:
-        seeds = [int(seed) for seed in settings.run.seeds.split(",")]
-        return run_seeds(task.name, sys.argv[1:] if argv is None else argv, seeds, settings.training.output_dir,
-                         settings.run.quiet)
-    splits, data_changes = task.read(settings)
-    settings = settle_data(settings, **data_changes)
-    # --inspect_data reports dev/test labels that training lacks instead of stopping at the first
-    labelled = {"train": splits["train"]} if settings.run.inspect_data and "train" in splits else splits
-    prepared = task.prepare(labelled, settings, load_config(settings.model))
-    config, tokenizer = task.config_and_tokenizer(splits, settings, prepared)
-    task.check(splits, settings, config, tokenizer)
-    measure, longer_means = task.measure(tokenizer, settings.data)
-    max_length = choose_max_length(settings.data, tokenizer, config, splits.get("train", (None,))[0], measure, longer_means)
+def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str | None) -> int:
+    """The run whose arguments start() settled: read, encode, train, evaluate, write."""
+    data = task.read(settings, load_config(settings.model))
+    settings = settle_data(settings, **data.settled)
+    config, tokenizer = task.model_inputs(data, settings)
+    lengths = task.lengths(tokenizer, settings.data)
+    max_length = choose_max_length(settings.data, tokenizer, config, data.splits.get("train", (None,))[0],
+                                   lengths.pieces, lengths.longer_means)
     settings = settle_data(settings, max_seq_length=max_length)  # saved with the run: evaluation uses the same
-    inspect_data(task, splits, settings, prepared, measure, longer_means)
+    inspect_data(task, data, settings, lengths)
     if settings.run.inspect_data:
         return 0
-    encoded = task.encode(splits, tokenizer, config, settings, prepared)
-    settings = settle_data(settings, **task.settled_after_encoding(splits, encoded, settings, prepared))
-    scorers = {split: task.scorer(split, splits, encoded, config, settings, prepared)
-               for split, _ in task.evaluated_splits(splits)}
-    main_metric = task.main_metric(settings, prepared)
-    settings = settle_schedule(settings, main_metric, "validation" in encoded)
-    make_model = task.model_factory(settings, config)
-    model = make_model()
-    plan = plan_speed(model, settings.run, settings.training, encoded.get("train"), task.token_level,
+    encoded = task.encode(data, tokenizer, config, settings)
+    settings = settle_data(settings, **encoded.settled)
+    recipe = task.recipe(data, encoded, config, tokenizer, settings)
+    evaluations = task.evaluations(data, encoded, config, settings)
+    settings = settle_schedule(settings, recipe.main_metric, "validation" in encoded.splits)
+    model = recipe.make_model()
+    train_dataset = encoded.splits.get("train")
+    plan = plan_speed(model, settings.run, settings.training, train_dataset, task.speed,
                       settings.why_precision, settings.why_attention)
-    validation = scorers.get("validation")
+    dev = next((evaluation for evaluation in evaluations if evaluation.split == "validation"), None)
+    dev_scorer = dev.scorer(None) if dev is not None else None
     parts = TrainerParts(
-        tokenizer, task.collator(tokenizer, padding_options(settings.data, settings.training, max_length)), encoded,
-        (lambda prediction: validation.score(prediction).metrics) if validation is not None else None, main_metric,
-        {"compute_loss_func": task.loss(settings, encoded.get("train"), config, prepared, plan)},
+        tokenizer, recipe.collator, encoded.splits,
+        (lambda prediction: dev_scorer.score(prediction).metrics) if dev_scorer is not None else None,
+        recipe.main_metric, {"compute_loss_func": recipe.loss(plan)},
     )
     if settings.run.hp_search_trials and settings.training.do_train:
-        parts.options.update(task.trainer_options(None))
-        best = search_hyperparameters(settings, make_model, parts, plan, task.search_space_extras(config),
-                                      task.rows_per_example(prepared))
+        parts.options.update(recipe.trainer_options(None))
+        best = search_hyperparameters(settings, recipe.make_model, parts, plan, recipe.search_crf,
+                                      encoded.rows_per_example)
         settings = settle_search(settings, best)
-        model = task.model_factory(settings, config)()  # a fresh model, with the winners (a CRF or not)
-        plan = plan_speed(model, settings.run, settings.training, encoded.get("train"), task.token_level,
+        recipe = task.recipe(data, encoded, config, tokenizer, settings)
+        model = recipe.make_model()  # a fresh model, with the winners (a CRF or not)
+        plan = plan_speed(model, settings.run, settings.training, train_dataset, task.speed,
                           settings.why_precision, settings.why_attention)
-    parts.options.update(task.trainer_options(model))
+    parts.options.update(recipe.trainer_options(model))
     log_plan(plan)
-    resolved_config = resolved_config_text(settings, task.script)  # settled: nothing changes them from here
+    resolved_config = resolved_config_text(settings, tasks.script(task.name))  # settled: nothing changes them from here
     trainer = build_trainer(settings.run, settings.training, model, parts, plan)
     train_metrics = previous  # a finished run's figures are kept, not replaced by a 0-step resume
     if settings.training.do_train:
         if trainer.is_world_process_zero():
             output_dir = settings.training.output_dir
-            save_run_arguments(output_dir, task.name, settings.data, settings.training,
+            save_run_arguments(output_dir, task.name, tasks.where(task), settings.data, settings.training,
                                settings.model.model_name_or_path, describe_hardware(settings.training))
             atomic_write(os.path.join(output_dir, RUN_CONFIG_FILE), resolved_config)
-        train_metrics = train_and_save(trainer, checkpoint, size_or_none(splits["train"][0]))
-    evaluations = [
-        Evaluation(prefix, encoded[split], scorers[split], len(splits[split][0]),
-                   lambda output_dir, scored, split=split, prefix=prefix: task.write_outputs(
-                       split, prefix, output_dir, scored, splits, config, settings, prepared))
-        for split, prefix in task.evaluated_splits(splits)
+        train_metrics = train_and_save(trainer, checkpoint, size_or_none(data.splits["train"][0]))
+    scored_splits = [
+        Evaluation(evaluation.prefix, encoded.splits[evaluation.split], evaluation.scorer,
+                   len(data.splits[evaluation.split][0]), evaluation.write)
+        for evaluation in evaluations
     ]
-    with evaluated_with(trainer, evaluation_model(trainer, settings, tokenizer, main_metric)):
-        summary, scored = run_evaluations(trainer, evaluations, plan.sorted_evaluation.on,
+    with evaluated_with(trainer, evaluation_model(trainer, settings, tokenizer, recipe.main_metric)):
+        summary, scored = run_evaluations(trainer, scored_splits, plan.sorted_evaluation.on,
                                           settings.run.bootstrap_resamples)
-    finish_run(trainer, settings.run, settings.model, settings.data, task, prepared.labels, train_metrics,
-               summary, main_metric, scored)
+    finish_run(trainer, settings.run, settings.model, settings.data, task.card, task.sections, tasks.script(task.name),
+               data.labels, train_metrics, summary, recipe.main_metric, scored)
     return 0

@@ -7,12 +7,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Optional
 
+from tunekit.backends import backend_for
 from tunekit.errors import UserError
 
 # Imported without torch or transformers, so that --help answers at once; parse_arguments imports them.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-BACKENDS = ("torch", "onnxruntime")
-QUANTIZATIONS = ("none", "int8")
 
 
 @dataclass
@@ -303,14 +302,9 @@ class RunArguments:
             raise ValueError("--hp_search_trials must be zero or more")
         if self.freeze_layers < 0:
             raise ValueError("--freeze_layers must be zero or more")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend}")
-        if self.quantize not in QUANTIZATIONS:
-            raise ValueError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, not {self.quantize}")
+        self.backend = backend_for(self.backend, self.quantize)  # the int8 graph is an ONNX graph
         if self.quantize_tolerance < 0:
             raise ValueError("--quantize_tolerance must be zero or more")
-        if self.quantize == "int8":
-            self.backend = "onnxruntime"  # the int8 graph is an ONNX graph
         if self.precision not in PRECISIONS:
             raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision}")
         if self.bootstrap_resamples < 0:
@@ -330,7 +324,8 @@ def seed_list(text) -> str:
 
 
 def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
-    """Read (model, data, run, training) arguments from flags or from one .json/.yaml file.
+    """Read (model, data, run, training) arguments from flags, from one .json/.yaml file, or from a file followed by
+    flags that change it (how eval.sh and --seeds replay a run's run_config.yaml).
 
     Unknown flags and keys are errors naming the nearest real ones (no abbreviations: `--learning_rat` is not
     `--learning_rate`), as are invalid combinations that TrainingArguments rejects and a missing --output_dir.
@@ -344,17 +339,22 @@ def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
     parser = strict_parser(classes)
     # Without GPUs, TrainingArguments refuses --bf16 unless told the CPU is the device.
     on_cpu = {} if has_accelerator() else {"use_cpu": True}
-    from_file = len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml"))
+    from_file = len(argv) >= 1 and argv[0].endswith((".json", ".yaml", ".yml"))
     names = field_names(classes)
     try:
+        values = {}
         if from_file:
             values = read_config_file(argv[0])
             for key in values:
                 if key not in names:
                     raise UserError(f"{argv[0]}: unknown key '{key}'{nearest(key, names)}")
-            require_output_dir("output_dir" in values, f"{argv[0]}: no output_dir key")
-            return parser.parse_dict({**on_cpu, **values})
-        require_output_dir(any(arg.split("=", 1)[0] == "--output_dir" for arg in argv), "no --output_dir")
+            if len(argv) == 1:
+                require_output_dir("output_dir" in values, f"{argv[0]}: no output_dir key")
+                return parser.parse_dict({**on_cpu, **values})
+            parser.set_defaults(**values)  # the file's values, which the flags after it change
+            argv = argv[1:]
+        given = "output_dir" in values or any(arg.split("=", 1)[0] == "--output_dir" for arg in argv)
+        require_output_dir(given, "no --output_dir")
         *parsed, remaining = parser.parse_args_into_dataclasses(
             args=(["--use_cpu"] if on_cpu else []) + list(argv), return_remaining_strings=True
         )

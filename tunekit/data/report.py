@@ -9,6 +9,7 @@ spending an hour of training on broken labels or a too-short max length.
 import json
 import logging
 import os
+from enum import Enum
 from collections import Counter
 
 import numpy as np
@@ -22,6 +23,20 @@ logger = logging.getLogger("tunekit")
 PERCENTILES = (50, 90, 95, 99)
 
 
+class LabelKind(Enum):
+    """What a task's examples are labelled with, as the data report counts them."""
+
+    TAGS = "tags"  # a tag per word, counted as entities with their scheme
+    CLASSES = "classes"  # one or several labels per text
+    NUMBERS = "numbers"  # a value per text (regression), summarised as numbers
+
+    @property
+    def unit(self) -> str:
+        """What one example is called."""
+        return "sentences" if self is LabelKind.TAGS else "texts"
+
+
+
 def percentiles(values: np.ndarray) -> dict:
     if not len(values):
         return {}
@@ -29,16 +44,17 @@ def percentiles(values: np.ndarray) -> dict:
     return dict(shown, min=int(values.min()), max=int(values.max()), mean=round(float(values.mean()), 1))
 
 
-def split_facts(dataset, measure, max_length: int, token_level: bool, numeric_labels: bool) -> tuple[dict, set]:
+def split_facts(dataset, measure, max_length: int, kind: LabelKind) -> tuple[dict, set]:
     """(the figures of one split, its examples as text); measure(batch) -> word pieces per example (with special
-    tokens); numeric_labels: a regression's labels, summarised as numbers."""
-    if token_level:  # seqeval (and the scikit-learn it imports, 1 s) only where tags are read
+    tokens); kind: word tags (counted as entities), text labels, or numbers (summarised as numbers)."""
+    tags = kind is LabelKind.TAGS
+    if tags:  # seqeval (and the scikit-learn it imports, 1 s) only where tags are read
         from seqeval.metrics.sequence_labeling import get_entities
     pieces, words, keys, values = [], [], [], []
     labels, tag_counts, schemes, retagged = Counter(), Counter(), Counter(), 0
     for batch in dataset.iter(batch_size=2048):
         pieces += measure(batch)
-        if token_level:
+        if tags:
             words += [len(tokens) for tokens in batch["tokens"]]
             keys += [" ".join(tokens) for tokens in batch["tokens"]]
             for tags in batch["tags"]:
@@ -50,7 +66,7 @@ def split_facts(dataset, measure, max_length: int, token_level: bool, numeric_la
             words += [len(a.split()) + len((b or "").split()) for a, b in zip(batch["text_a"], batch["text_b"])]
             keys += [a + "\t" + (b or "") for a, b in zip(batch["text_a"], batch["text_b"])]
             for example_labels in batch["labels"]:
-                if numeric_labels:
+                if kind is LabelKind.NUMBERS:
                     values += [float(value) for value in example_labels]
                 else:
                     tag_counts.update(example_labels)
@@ -62,14 +78,13 @@ def split_facts(dataset, measure, max_length: int, token_level: bool, numeric_la
     }
     if values:
         facts["label_values"] = {"min": min(values), "mean": round(float(np.mean(values)), 4), "max": max(values)}
-    if token_level:
+    if tags:
         written_in = schemes.most_common(1)[0][0] if schemes and tag_counts else None
         facts.update(entities=dict(labels.most_common()), scheme=written_in, tags_rewritten_to_IOB2=retagged)
     return facts, set(keys)
 
 
-def data_report(splits: dict, measure, max_length: int, longer_means: str, token_level: bool,
-                numeric_labels: bool = False) -> dict:
+def data_report(splits: dict, measure, max_length: int, longer_means: str, kind: LabelKind) -> dict:
     """{max_seq_length, longer_means, splits: {split: figures}, unseen_labels, overlap} of the readable splits."""
     report = {"max_seq_length": max_length, "longer_means": longer_means, "splits": {}, "unseen_labels": {},
               "overlap": {}, "not_inspected": []}
@@ -78,8 +93,7 @@ def data_report(splits: dict, measure, max_length: int, longer_means: str, token
         if size_or_none(dataset) is None:
             report["not_inspected"].append(split)  # a stream is read once, by training
             continue
-        report["splits"][split], keys[split] = split_facts(dataset, measure, max_length, token_level,
-                                                                   numeric_labels)
+        report["splits"][split], keys[split] = split_facts(dataset, measure, max_length, kind)
     train = report["splits"].get("train")
     for split, facts in report["splits"].items():
         if split == "train" or train is None:
@@ -126,9 +140,9 @@ def shown_counts(counts: dict, limit: int = 8) -> str:
     return ", ".join(shown) + (f", ... ({len(counts) - limit} more)" if len(counts) > limit else "")
 
 
-def report_text(report: dict, token_level: bool) -> str:
+def report_text(report: dict, kind: LabelKind) -> str:
     """The short table the run prints and writes as data_report.txt."""
-    unit = "sentences" if token_level else "texts"
+    unit = kind.unit
     lines = [f"{'split':<6} {unit:>9} {'words':>9}  word pieces p50/p95/p99/max  > max_seq_length {report['max_seq_length']}"]
     for split, facts in report["splits"].items():
         pieces = facts["word_pieces"]
@@ -138,11 +152,11 @@ def report_text(report: dict, token_level: bool) -> str:
                      f"{facts['longer_than_max_seq_length']} ({share:.1f}%) {report['longer_means']}")
     for split, facts in report["splits"].items():
         name = short_name(split)
-        if token_level and facts.get("scheme"):
+        if kind is LabelKind.TAGS and facts.get("scheme"):
             rewritten = facts["tags_rewritten_to_IOB2"]
             read_as = f", read as IOB2 ({rewritten} tags rewritten)" if rewritten else ""
             lines.append(f"{name}: scheme {facts['scheme']}{read_as}; entities: {shown_counts(facts['entities']) or 'none'}")
-        elif not token_level and facts["labels_seen"]:
+        elif kind is not LabelKind.TAGS and facts["labels_seen"]:
             lines.append(f"{name}: labels {shown_counts(dict(Counter(facts['labels_seen']).most_common()))}")
         elif "label_values" in facts:
             lines.append(f"{name}: label values " + ", ".join(f"{k} {v:g}" for k, v in facts["label_values"].items()))
@@ -168,9 +182,9 @@ def read_data_report(output_dir: str) -> dict | None:
         return json.load(stream)
 
 
-def write_data_report(output_dir: str, report: dict, token_level: bool) -> str:
+def write_data_report(output_dir: str, report: dict, kind: LabelKind) -> str:
     """data_report.json and data_report.txt in the output folder; returns the text."""
-    text = report_text(report, token_level)
+    text = report_text(report, kind)
     write_json(os.path.join(output_dir, f"{DATA_REPORT_NAME}.json"), report)
     atomic_write(os.path.join(output_dir, f"{DATA_REPORT_NAME}.txt"), text + "\n")
     return text

@@ -16,7 +16,7 @@ PREFIX = re.compile(r"^([BIESLU])[-_](.+)$", re.IGNORECASE)
 SUFFIX = re.compile(r"^(.+)[-_]([BIESLU])$", re.IGNORECASE)
 # what each prefix becomes in IOB2 (an I- that opens an entity becomes B- afterwards)
 TO_IOB2 = {"B": "B", "I": "I", "S": "B", "E": "I", "U": "B", "L": "I"}
-PLAIN_TASKS = ("pos",)
+PLAIN_TASKS = ("pos",)  # --task_name values whose tags are labels of their own, not entity tags in a scheme
 
 
 @dataclass
@@ -71,7 +71,7 @@ def tag_parts(tag: str, suffixes: bool = False) -> tuple:
     return letter.upper(), kind
 
 
-def recognise(first_lines: dict, path: str, task: str = "ner", id_names: list | None = None) -> Scheme:
+def recognise(first_lines: dict, path: str, entity_tags: bool = True, id_names: list | None = None) -> Scheme:
     """The scheme of a file from tag -> the first line it is on; a tag that does not fit it is a UserError
     naming that line. id_names: the label file's names, which integer ids index."""
     if not first_lines:
@@ -81,7 +81,7 @@ def recognise(first_lines: dict, path: str, task: str = "ner", id_names: list | 
     if all(tag.isdigit() for tag in tags):
         tags = integer_names(first_lines, path, id_names)
         scheme.ids = list(id_names)
-    if task in PLAIN_TASKS:
+    if not entity_tags:
         return scheme
     lines = dict(first_lines)
     if scheme.ids:
@@ -138,9 +138,9 @@ def integer_names(first_lines: dict, path: str, id_names: list | None) -> list:
     return [id_names[int(tag)] for tag in first_lines]
 
 
-def iob2_label_names(names: list, task: str = "ner") -> list:
+def iob2_label_names(names: list, entity_tags: bool = True) -> list:
     """A label file's names as the IOB2 labels they stand for, in its order (IO `PER` gives B-PER and I-PER)."""
-    if task in PLAIN_TASKS:
+    if not entity_tags:
         return list(names)
     suffixes = bool(names) and all(SUFFIX.match(n) or n.upper() == "O" for n in names) and not any(
         PREFIX.match(n) for n in names)
@@ -155,7 +155,7 @@ def iob2_label_names(names: list, task: str = "ner") -> list:
     return labels
 
 
-def retag_file(tag_lists: list, lines: list, path: str, task: str = "ner", id_names: list | None = None,
+def retag_file(tag_lists: list, lines: list, path: str, entity_tags: bool = True, id_names: list | None = None,
                token_per_line: bool = False) -> tuple:
     """(the Scheme of a whole file's tags, each sentence's tags in IOB2, how many tags each sentence had rewritten).
     tag_lists: the tags of every sentence, lines: the line each sentence starts on (in errors); token_per_line:
@@ -164,7 +164,7 @@ def retag_file(tag_lists: list, lines: list, path: str, task: str = "ner", id_na
     for tags, line in zip(tag_lists, lines):
         for position, tag in enumerate(tags):
             first_lines.setdefault(tag, line + position if token_per_line else line)
-    scheme = recognise(first_lines, path, task, id_names)
+    scheme = recognise(first_lines, path, entity_tags, id_names)
     lettered = [scheme.letters(tags) for tags in tag_lists]
     converted = lettered if scheme.name == "plain" else [opened_by_b(tags) for tags in lettered]
     changed = [sum(a != b for a, b in zip(old, new)) for old, new in zip(tag_lists, converted)]

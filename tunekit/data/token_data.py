@@ -7,7 +7,7 @@ import datasets
 
 from tunekit.data.labels import read_label_file
 from tunekit.data.readers import TokenReadOptions, read_token_file
-from tunekit.data.tag_scheme import retag_file
+from tunekit.data.tag_scheme import PLAIN_TASKS, retag_file
 from tunekit.data.readers.fields import DOCUMENT_FIELD, SENTENCE_ID_FIELD, TASK_COLUMNS, sentence_position
 from tunekit.data.sources import load_hub_dataset, load_splits
 from tunekit.errors import UserError
@@ -29,7 +29,7 @@ SENTENCE_FEATURES = datasets.Features(
 
 def read_options(data_args, split: str) -> TokenReadOptions:
     label_column = data_args.label_column
-    if label_column is None and data_args.task_name != "ner":
+    if label_column is None:
         label_column = TASK_COLUMNS[data_args.task_name]
     return TokenReadOptions(
         file_format=data_args.file_format,
@@ -38,7 +38,7 @@ def read_options(data_args, split: str) -> TokenReadOptions:
         label_field=data_args.label_column_name,
         strip_token_suffix=data_args.strip_token_suffix,
         labels_required=split != "test",
-        task=data_args.task_name,
+        entity_tags=data_args.task_name not in PLAIN_TASKS,
         id_names=read_label_file(data_args.label_file) if data_args.label_file else None,
     )
 
@@ -74,7 +74,7 @@ def hub_sentences(data_args, model_args) -> dict:
         source = f"{data_args.dataset_name}[{split}]"
         raw_tags = [[str(tag) for tag in row] for row in dataset[tag_column]]
         scheme, converted, changed = retag_file(
-            raw_tags, range(1, len(raw_tags) + 1), source, data_args.task_name,
+            raw_tags, range(1, len(raw_tags) + 1), source, data_args.task_name not in PLAIN_TASKS,
             names or (read_label_file(data_args.label_file) if data_args.label_file else None),
         )
 

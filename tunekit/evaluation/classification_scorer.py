@@ -17,8 +17,8 @@ class ClassificationScorer:
 
     def __init__(self, problem_type: str, num_labels: int, example_ids, pooling: str,
                  thresholds: Thresholds | None = None, tune: bool = False):
-        """thresholds: multi-label decision thresholds (shared with the run's other scorers and writers); tune:
-        this split (dev) tunes them before scoring."""
+        """thresholds: multi-label decision thresholds (saved, or what dev decided); tune: this split (dev) tunes new
+        ones, which it scores with and returns in Scored.decided."""
         self.thresholds = thresholds or Thresholds()
         self.tune = tune
         self.problem_type = problem_type
@@ -39,19 +39,19 @@ class ClassificationScorer:
         """Scored(metrics, logits per example, gold label ids, predicted ids for single-label)."""
         logits, references = self.per_example(eval_prediction.predictions, eval_prediction.label_ids)
         if references is None:
-            return Scored({}, logits)
+            return Scored({}, logits, decided=self.thresholds)
         if self.problem_type == REGRESSION:
             return Scored(self.metric.compute(predictions=logits[:, 0], references=references), logits, references)
         if self.problem_type == MULTI_LABEL:
             references = references.astype(int)
-            extra = {}
+            extra, thresholds = {}, self.thresholds
             if self.tune:
                 at_default = Thresholds().chosen(sigmoid(logits))
                 extra["f1_untuned"] = self.metric.compute(predictions=at_default, references=references)["f1"]
-                self.thresholds.values = tuned_thresholds(logits, references)
-            chosen = self.thresholds.chosen(sigmoid(logits))
+                thresholds = Thresholds(tuned_thresholds(logits, references))
+            chosen = thresholds.chosen(sigmoid(logits))
             metrics = dict(self.metric.compute(predictions=chosen, references=references), **extra)
-            return Scored(metrics, logits, references, chosen)
+            return Scored(metrics, logits, references, chosen, decided=thresholds)
         predictions = logits.argmax(-1)
         metrics = self.metric.compute(predictions=predictions, references=references, num_labels=self.num_labels)
         return Scored(metrics, logits, references, predictions)

@@ -4,7 +4,7 @@ hand what the scorer predicted to the task's writers (main process only)."""
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from transformers import EvalPrediction
 
@@ -17,16 +17,17 @@ from tunekit.evaluation.scored import Scored
 logger = logging.getLogger("tunekit")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evaluation:
-    """One split to score: its metric prefix (eval, eval_mm, predict), encoded features, scorer (score(prediction)
-    -> Scored), number of examples, and the writer of its files ((output_dir, Scored) -> None)."""
+    """One split to score: its metric prefix (eval, eval_mm, predict), encoded features, its scorer made from what
+    earlier splits decided (make_scorer(decided) -> an object with score(prediction) -> Scored), number of examples,
+    and the writer of its files ((output_dir, Scored) -> None)."""
 
     prefix: str
-    dataset: object
-    scorer: object
+    dataset: Any
+    make_scorer: Callable[[Any], Any]
     samples: int
-    write_outputs: Callable | None = None
+    write_outputs: Callable[[str, Scored], None] | None = None
 
 
 def closing_figures(scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> tuple[dict, Scored]:
@@ -44,12 +45,13 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
                     resamples: int = 1000) -> tuple[dict, dict]:
     """Predict and score each split (with intervals and error analysis where it has gold), save its results and
     files; returns (prefix -> metrics, prefix -> Scored)."""
-    summary, scored_splits = {}, {}
+    summary, scored_splits, decided = {}, {}, None
     for evaluation in evaluations:
         dataset, order = sorted_by_length(evaluation.dataset, sort_by_length)
         scored = []  # the scorer's result, kept here for the writers
+        scorer = evaluation.make_scorer(decided)  # dev's decisions (tuned thresholds) reach the splits after it
 
-        def compute_metrics(prediction, scorer=evaluation.scorer, scored=scored):
+        def compute_metrics(prediction, scorer=scorer, scored=scored):
             scored.append(scorer.score(prediction))
             return scored[-1].metrics
 
@@ -57,17 +59,18 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
         output = trainer.predict(dataset, metric_key_prefix=evaluation.prefix)
         if not scored:  # no labels to score against (a test file without gold): predictions only
             predictions = in_input_order(output.predictions, order)
-            scored.append(evaluation.scorer.score(EvalPrediction(predictions=predictions, label_ids=None)))
+            scored.append(scorer.score(EvalPrediction(predictions=predictions, label_ids=None)))
         metrics = dict(output.metrics, **{f"{evaluation.prefix}_samples": evaluation.samples})
         if scored[-1].metrics:
             started = time.perf_counter()
-            figures, scored[-1] = closing_figures(evaluation.scorer, scored[-1], evaluation.prefix, resamples,
+            figures, scored[-1] = closing_figures(scorer, scored[-1], evaluation.prefix, resamples,
                                                   trainer.args.seed)
             metrics.update(figures)
             logger.info("%s: intervals (%d resamples)%s in %.2f s", evaluation.prefix, resamples,
                         " and error analysis" if scored[-1].analysis is not None else "", time.perf_counter() - started)
         summary[evaluation.prefix] = metrics
         scored_splits[evaluation.prefix] = scored[-1]
+        decided = scored[-1].decided if scored[-1].decided is not None else decided
         if trainer.is_world_process_zero():
             save_results(trainer.args.output_dir, evaluation.prefix, metrics)
             if evaluation.write_outputs is not None:

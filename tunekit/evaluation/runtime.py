@@ -8,6 +8,7 @@ import logging
 import os
 import time
 
+from tunekit.backends import BACKENDS
 from tunekit.errors import UserError
 from tunekit.folder import ONNX_FOLDER
 from tunekit.inference.backend import quantization_record, runtime_model
@@ -108,7 +109,7 @@ def make_checked_int8(trainer, model, tokenizer, folder: str, metric: str, toler
 def evaluation_model(trainer, settings, tokenizer, metric: str) -> 'torch.nn.Module':
     """The model the run's evaluations use: trainer.model for --backend torch, else its ONNX Runtime graph."""
     run = settings.run
-    if run.backend == "torch":
+    if BACKENDS[run.backend].in_process:
         return trainer.model
     model = trainer.model
     check_runnable(model)

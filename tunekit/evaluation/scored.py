@@ -5,10 +5,12 @@ from typing import Any, NamedTuple
 
 class Scored(NamedTuple):
     """What a scorer returns for one split: the metrics, and what it predicted (and the gold it compared with),
-    for the writers; analysis: the error analysis of a scored NER split (evaluation/entity_errors.py)."""
+    for the writers; analysis: the error analysis of a scored NER split (evaluation/entity_errors.py); decided: what
+    scoring this split decided that later splits and the writers use (multi-label thresholds tuned on dev)."""
 
     metrics: dict
     predicted: Any
     gold: Any = None
     details: Any = None
     analysis: Any = None
+    decided: Any = None

@@ -8,6 +8,7 @@ taken and the first one left. A label dev never has keeps 0.5, the default witho
 
 import json
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,12 +19,12 @@ from tunekit.files import write_json
 DEFAULT = 0.5
 
 
+@dataclass(frozen=True, eq=False)
 class Thresholds:
-    """The run's thresholds, shared by its dev scorer (which may tune them) and its test scorer and writers;
-    values None: 0.5 for every label."""
+    """Per-label decision thresholds: those a folder saved, or tuned on dev (a new object: the dev scorer returns it
+    in its Scored.decided, and the test scorer and writers receive it); values None: 0.5 for every label."""
 
-    def __init__(self, values: np.ndarray | None = None):
-        self.values = values
+    values: np.ndarray | None = None
 
     def chosen(self, probabilities: np.ndarray) -> np.ndarray:
         """0/1 per label: the probability above the label's threshold."""

@@ -1,10 +1,11 @@
-"""The model that runs evaluations and predictions: the PyTorch model itself, or its ONNX graph in ONNX Runtime."""
+"""The builders of the backends (backends.py): the PyTorch model itself, or its ONNX graph in ONNX Runtime."""
 
 import json
 import os
 
 import torch
 
+from tunekit.backends import backend_for, build
 from tunekit.errors import UserError
 from tunekit.folder import ONNX_FOLDER
 from tunekit.inference.onnx_graphs import (
@@ -38,16 +39,23 @@ def checked_int8_path(folder: str, model) -> str:
     raise UserError(f"{folder}: no checked int8 graph{why}; make one with: sh scripts/eval.sh {folder} --quantize int8")
 
 
-def runtime_model(model: torch.nn.Module, tokenizer, folder: str, backend: str, quantize: str = "none") -> torch.nn.Module:
-    """model itself (backend torch), or an OnnxRuntimeModel of the folder's exact or checked int8 graph (int8 is an
-    ONNX graph: --quantize int8 implies onnxruntime)."""
-    if quantize == "int8":
-        backend = "onnxruntime"
-    if backend == "torch":
-        return model
-    if backend != "onnxruntime":
-        raise UserError(f"--backend must be torch or onnxruntime, not {backend}")
+def pytorch_model(model: torch.nn.Module, tokenizer, folder: str, quantize: str = "none") -> torch.nn.Module:
+    """The torch backend: the model itself."""
+    return model
+
+
+def onnx_runtime_model(model: torch.nn.Module, tokenizer, folder: str, quantize: str = "none") -> OnnxRuntimeModel:
+    """The onnxruntime backend: an OnnxRuntimeModel of the folder's exact graph, or of its checked int8 graph."""
     if quantize == "int8":
         graphs_folder(folder)  # a check made on earlier weights does not count
         return OnnxRuntimeModel(model, checked_int8_path(folder, model))
     return OnnxRuntimeModel(model, optimized_graph(folder, model, tokenizer))
+
+
+def runtime_model(model: torch.nn.Module, tokenizer, folder: str, backend: str, quantize: str = "none") -> torch.nn.Module:
+    """What runs the folder's model with the chosen backend and quantization (backends.BACKENDS)."""
+    try:
+        name = backend_for(backend, quantize)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    return build(name, model, tokenizer, folder, quantize)

@@ -8,6 +8,11 @@ from tunekit.inference.batches import predict_in_length_order
 
 
 class ClassificationPredictor:
+    accepts_pairs = True
+    cuts_at_sentences = False
+    shows = "labels"
+    title = "Classification model"
+
     def __init__(self, model, tokenizer, max_length, settings, batch_size=32, thresholds=None):
         """settings: the data arguments the folder was trained with (truncation side, chunks...); thresholds: a
         multi-label folder's tuned thresholds (thresholds.json), None for 0.5."""
@@ -41,3 +46,13 @@ class ClassificationPredictor:
             result["probabilities"] = {n: round(float(p), 6) for n, p in zip(names, probabilities)}
             results.append(result)
         return results
+
+    def records(self, texts: list, pairs: list | None = None, progress=None) -> list[dict]:
+        """The text (and its pair) with its label and probabilities; a blank text gets an empty result."""
+        filled = [i for i, text in enumerate(texts) if text.strip()]
+        predicted = self.predict([texts[i] for i in filled], [pairs[i] for i in filled] if pairs else None, progress)
+        results: list[dict] = [{"label": None, "probabilities": {}} for _ in texts]
+        for index, prediction in zip(filled, predicted):
+            results[index] = prediction
+        return [dict({"text": text}, **({"text_pair": pairs[i]} if pairs else {}), **result)
+                for i, (text, result) in enumerate(zip(texts, results))]

@@ -56,6 +56,10 @@ class NerPredictor:
     by sentence reads each sentence alone; one trained with --document_context reads the text as it was trained
     to (overlapping windows with overlap 2N, or each sentence with N pieces of context on each side)."""
 
+    accepts_pairs = False
+    shows = "entities"
+    title = "NER model"
+
     def __init__(self, model, tokenizer, max_length, stride=32, batch_size=32, context=0, context_mode="windows"):
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -67,6 +71,12 @@ class NerPredictor:
             tokenizer, model.config.label2id, max_length, stride, False, sentence_context=sentence_context
         )
         self.batch_size = batch_size
+        # sentences are read alone unless the model reads a text with its document context
+        self.cuts_at_sentences = not context
+
+    def records(self, texts: list, pairs: list | None = None, progress=None) -> list[dict]:
+        """{"text", "entities"} per text."""
+        return [{"text": text, "entities": entities} for text, entities in zip(texts, self.predict(texts, progress))]
 
     def model_inputs(self, split, sentences) -> tuple:
         """The encoder's batch and, per input, (text index, its first word): a whole text, or one sentence."""

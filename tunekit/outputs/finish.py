@@ -5,9 +5,9 @@ import os
 import time
 
 from tunekit.evaluation.entity_errors import KINDS
-from tunekit.outputs.model_card import with_interval, write_model_card
+from tunekit.outputs.model_card import CardText, with_interval, write_model_card
 from tunekit.outputs.plots import training_curves
-from tunekit.outputs.report_page import write_report
+from tunekit.outputs.report_page import SplitSections, write_report
 from tunekit.splits import short_name
 from tunekit.folder import saved_run_facts
 
@@ -50,10 +50,11 @@ def base_model(model_args, output_dir: str) -> 'str | None':
     return name
 
 
-def finish_run(trainer, run_args, model_args, data_args, task, labels, train_metrics, summary, curve_metric,
-               scored: dict) -> None:
+def finish_run(trainer, run_args, model_args, data_args, card: CardText, sections: SplitSections, script: str,
+               labels, train_metrics, summary, curve_metric, scored: dict) -> None:
     """Charts, model card, report.html, ONNX export and the closing table; files on the main process only.
-    task: the pipeline's Task; scored: prefix -> Scored of the evaluated splits."""
+    card, sections: what the task's card and report.html say; script: what ran it; scored: prefix -> Scored of
+    the evaluated splits."""
     training_args = trainer.args
     output_dir = training_args.output_dir
     if trainer.is_world_process_zero():
@@ -63,13 +64,12 @@ def finish_run(trainer, run_args, model_args, data_args, task, labels, train_met
             training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"),
                             os.path.basename(os.path.abspath(output_dir)))
         if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):
-            write_model_card(output_dir, task.name, base_model(model_args, output_dir), data_args, training_args,
+            write_model_card(output_dir, card, script, base_model(model_args, output_dir), data_args, training_args,
                              labels)
         started = time.perf_counter()
-        facts = {"task": task.script, "base model": base_model(model_args, output_dir),
+        facts = {"task": script, "base model": base_model(model_args, output_dir),
                  "labels": len(labels) if labels else None, "written": time.strftime("%Y-%m-%d %H:%M")}
-        write_report(output_dir, facts, train_metrics, summary, scored, task.token_level,
-                     getattr(trainer.model.config, "id2label", None))
+        write_report(output_dir, facts, train_metrics, summary, scored, sections, getattr(trainer.model.config, "id2label", None))
         logger.info("report.html written in %.2f s", time.perf_counter() - started)
         if run_args.export_onnx:
             from tunekit.inference.onnx_graphs import graphs_folder

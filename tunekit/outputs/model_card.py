@@ -2,6 +2,8 @@
 
 import json
 import os
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from huggingface_hub import ModelCard, ModelCardData
 
@@ -11,9 +13,19 @@ from tunekit.folder import saved_run_facts
 from tunekit.training.run_folder import CARD_SETTINGS
 
 DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
-PIPELINE_TAGS = {"ner": "token-classification", "glue": "text-classification"}
 SHOWN_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "mse")
-EXAMPLES = {"ner": "Anna Brandt visited Oslo on Tuesday.", "glue": "good value for money"}
+
+
+@dataclass(frozen=True)
+class CardText:
+    """What a task's model cards say that other tasks' do not: the Hub pipeline tag, what an example is called, the
+    usage section for a folder (given the folder's name and whether it needs trust_remote_code) and the task's own
+    limitations for its data arguments."""
+
+    pipeline_tag: str
+    unit: str
+    usage: Callable[[str, bool], str]
+    limitations: Callable[[Any], list]
 
 
 def hub_id(name: str) -> 'str | None':
@@ -72,7 +84,7 @@ def per_type_table(output_dir: str) -> str:
             "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows))
 
 
-def data_description(task: str, data_args, results) -> str:
+def data_description(unit: str, data_args, results) -> str:
     """The data by name (never an absolute local path) and the number of examples in each split."""
     if data_args.dataset_name:
         source = f"`{data_args.dataset_name}`" + (f" ({data_args.dataset_config_name})" if data_args.dataset_config_name else "")
@@ -82,7 +94,6 @@ def data_description(task: str, data_args, results) -> str:
         source = "local files: " + ", ".join(filter(None, [folder] + [f"`{name}`" for name in files])) if (folder or files) else "not recorded"
     sizes = [f"{label} {results[key]:,}" for key, label in (("train_samples", "train"), ("eval_samples", "dev"),
              ("predict_samples", "test")) if key in results]
-    unit = "sentences" if task == "ner" else "examples"
     return source + (f"; {unit}: " + ", ".join(sizes) if sizes else "")
 
 
@@ -134,36 +145,7 @@ def architecture(config: dict) -> str:
             "`trust_remote_code=True`.\n\n")
 
 
-def usage(task: str, folder: str, remote_code: bool = False) -> str:
-    example = EXAMPLES[task]
-    trust = ", trust_remote_code=True" if remote_code else ""
-    if task == "ner":
-        return f"""```python
-from transformers import pipeline
-
-# the path of this folder, or its Hub id once uploaded
-tagger = pipeline("token-classification", model="{folder}", aggregation_strategy="simple"{trust})
-for entity in tagger("{example}"):
-    print(entity["entity_group"], entity["word"], entity["start"], entity["end"], round(entity["score"], 3))
-```
-
-Or from the command line, one text per line in, one JSON line of entities out:
-
-```sh
-echo "{example}" | sh scripts/predict.sh {folder}
-```"""
-    return f"""```python
-from transformers import pipeline
-
-# the path of this folder, or its Hub id once uploaded
-classifier = pipeline("text-classification", model="{folder}"{trust})
-print(classifier("{example}"))   # [{{'label': ..., 'score': ...}}]
-```
-
-Or from the command line: `echo "{example}" | sh scripts/predict.sh {folder}`"""
-
-
-def limitations(task: str, model_name, data_args) -> str:
+def limitations(card: CardText, model_name, data_args) -> str:
     lines = [
         "- Scores come from one training run (one seed): on CoNLL-2003 two seeds of the same recipe differ by "
         "about 0.5 F1, so small differences between models are not meaningful.",
@@ -176,21 +158,11 @@ def limitations(task: str, model_name, data_args) -> str:
     elif model_name is None:
         lines.append("- The base model is a small uncased English sentence encoder: it cannot use capitalisation "
                      "(a strong cue for names) and reads most non-Latin scripts (Chinese among them) as unknown tokens.")
-    if task == "ner":
-        lines.append(f"- Inputs longer than {data_args.max_seq_length} word pieces are split into overlapping "
-                     "windows; each word is predicted once, by the window where it has most context.")
-        if getattr(data_args, "document_context", 0):
-            amount = "up to" if getattr(data_args, "document_context_mode", "windows") == "sentence" else "at least"
-            lines.append(f"- Trained with document context: each sentence was read with {amount} "
-                         f"{data_args.document_context} word pieces of its own document on each side where the document "
-                         "had them; give a whole document as one text to predict the same way.")
-    else:
-        lines.append(f"- Texts longer than {data_args.max_seq_length} word pieces are truncated "
-                     f"({getattr(data_args, 'truncation_side', 'head')}) unless trained with --long_text chunks.")
-    return "\n".join(lines)
+    return "\n".join(lines + card.limitations(data_args))
 
 
-def write_model_card(output_dir: str, task: str, model_name, data_args, training_args, labels) -> None:
+def write_model_card(output_dir: str, card: CardText, script: str, model_name, data_args, training_args,
+                     labels) -> None:
     """README.md: metadata (valid Hub model-card YAML), base model, data and its sizes, hyperparameters, training
     time and hardware, results (per entity type too), labels, usage that runs, limitations."""
     results = read_json(os.path.join(output_dir, "all_results.json"))
@@ -199,11 +171,11 @@ def write_model_card(output_dir: str, task: str, model_name, data_args, training
     base = hub_id(model_name)
     metadata = ModelCardData(
         library_name="transformers",
-        pipeline_tag=PIPELINE_TAGS[task],
+        pipeline_tag=card.pipeline_tag,
         base_model=base,
         datasets=[data_args.dataset_name] if data_args.dataset_name else None,
         metrics=[name for name in SHOWN_METRICS if f"eval_{name}" in results] or None,
-        tags=["tunekit", PIPELINE_TAGS[task]],
+        tags=["tunekit", card.pipeline_tag],
     )
     config = read_json(os.path.join(output_dir, "config.json"))
     if (config.get("tunekit_bilstm") or {}).get("embeddings") and model_name is None:
@@ -216,11 +188,11 @@ def write_model_card(output_dir: str, task: str, model_name, data_args, training
     body = f"""
 # {folder}
 
-Fine-tuned with tunekit ({'run_ner.py' if task == 'ner' else 'run_glue.py'}) from {origin}.
+Fine-tuned with tunekit ({script}) from {origin}.
 
 {architecture(config)}## Data
 
-{data_description(task, data_args, results)}
+{data_description(card.unit, data_args, results)}
 
 ## Training
 
@@ -232,7 +204,7 @@ Fine-tuned with tunekit ({'run_ner.py' if task == 'ner' else 'run_glue.py'}) fro
 
 ## Results
 
-{results_table(results)}{per_type_table(output_dir) if task == 'ner' else ''}
+{results_table(results)}{per_type_table(output_dir)}
 
 ## Labels
 
@@ -240,11 +212,11 @@ Fine-tuned with tunekit ({'run_ner.py' if task == 'ner' else 'run_glue.py'}) fro
 
 ## How to use
 
-{usage(task, folder, bool(config.get("auto_map")))}
+{card.usage(folder, bool(config.get("auto_map")))}
 
 ## Limitations
 
-{limitations(task, model_name, data_args)}
+{limitations(card, model_name, data_args)}
 """
     card = ModelCard(f"---\n{metadata.to_yaml()}\n---\n{body}")
     atomic_write(os.path.join(output_dir, "README.md"), str(card))

@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import os
+from typing import Callable
 
 from tunekit.folder import REPORT_FILE, REPORT_PARTS_FILE
 from tunekit.evaluation.entity_errors import KINDS
@@ -131,28 +132,36 @@ def error_section(analysis: dict) -> str:
     return text
 
 
-def split_sections(prefix: str, scored: Scored, token_level: bool, id2label: dict | None) -> str:
-    """Per-type scores, confusion matrix and error analysis of one scored split."""
-    name = title(prefix)
-    text = ""
-    if token_level and scored.gold is not None and any(scored.gold):
-        per_type = per_type_section(scored)
-        if per_type:
-            text += f"<h3 id='per-type-{prefix}'>Per-type scores: {name}</h3>{per_type}"
-        gold_types, predicted_types = word_types(scored.gold), word_types(scored.predicted)
-        types = sorted(set(gold_types) | set(predicted_types), key=lambda t: (t == "O", t))
-        text += f"<h3 id='confusion-{prefix}'>Confusion matrix: {name}</h3>"
-        text += confusion_section(types, gold_types, predicted_types, "entity type of each word")
-        if scored.analysis is not None:
-            text += f"<h3 id='errors-{prefix}'>Error analysis: {name}</h3>{error_section(scored.analysis)}"
-    elif not token_level and id2label and scored.gold is not None and scored.details is not None \
-            and getattr(scored.details, "ndim", 0) == 1:
-        names = [id2label[i] for i in range(len(id2label))]
-        gold = [names[i] for i in scored.gold.astype(int).tolist()]
-        predicted = [names[i] for i in scored.details.astype(int).tolist()]
-        text += f"<h3 id='confusion-{prefix}'>Confusion matrix: {name}</h3>"
-        text += confusion_section(names, gold, predicted, "label")
+def tag_sections(prefix: str, scored: Scored, id2label: dict | None) -> str:
+    """A tagger's scored split: per-type scores, the confusion of word types and the error analysis."""
+    name, text = title(prefix), ""
+    if scored.gold is None or not any(scored.gold):
+        return text
+    per_type = per_type_section(scored)
+    if per_type:
+        text += f"<h3 id='per-type-{prefix}'>Per-type scores: {name}</h3>{per_type}"
+    gold_types, predicted_types = word_types(scored.gold), word_types(scored.predicted)
+    types = sorted(set(gold_types) | set(predicted_types), key=lambda t: (t == "O", t))
+    text += f"<h3 id='confusion-{prefix}'>Confusion matrix: {name}</h3>"
+    text += confusion_section(types, gold_types, predicted_types, "entity type of each word")
+    if scored.analysis is not None:
+        text += f"<h3 id='errors-{prefix}'>Error analysis: {name}</h3>{error_section(scored.analysis)}"
     return text
+
+
+def label_sections(prefix: str, scored: Scored, id2label: dict | None) -> str:
+    """A classifier's scored split: the confusion matrix of a single-label split (nothing for regression and
+    multi-label)."""
+    if not (id2label and scored.gold is not None and scored.details is not None
+            and getattr(scored.details, "ndim", 0) == 1):
+        return ""
+    names = [id2label[i] for i in range(len(id2label))]
+    gold = [names[i] for i in scored.gold.astype(int).tolist()]
+    predicted = [names[i] for i in scored.details.astype(int).tolist()]
+    return f"<h3 id='confusion-{prefix}'>Confusion matrix: {title(prefix)}</h3>" + confusion_section(names, gold, predicted, "label")
+
+
+SplitSections = Callable[[str, Scored, "dict | None"], str]  # a task's sections for one scored split
 
 
 def inlined_image(path: str, alt: str) -> str:
@@ -230,7 +239,7 @@ def newer_weights(output_dir: str, path: str) -> bool:
 
 
 def write_report(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, scored: dict,
-                 token_level: bool, id2label: dict | None) -> str:
+                 sections: SplitSections, id2label: dict | None) -> str:
     """A run's report.html (scored: prefix -> Scored of the splits this run scored), added to what earlier runs of
     the folder showed: eval.sh or a rerun replaces the splits it scored and keeps the others and the training's
     figures. The page's parts are kept in report_parts.json; returns the page's path."""
@@ -240,7 +249,7 @@ def write_report(output_dir: str, facts: dict, train_metrics: dict | None, summa
         with open(parts_path, encoding="utf-8") as stream:
             parts.update(json.load(stream))
     parts["summary"].update(summary)
-    parts["splits"].update({prefix: split_sections(prefix, value, token_level, id2label) for prefix, value in scored.items()})
+    parts["splits"].update({prefix: sections(prefix, value, id2label) for prefix, value in scored.items()})
     parts["train"] = train_metrics or parts["train"]
     atomic_write(parts_path, json.dumps(parts, ensure_ascii=False))  # in order: the page keeps its row order
     return write_page(output_dir, report_html(output_dir, facts, parts["train"], parts["summary"], parts["splits"]))

@@ -1,25 +1,21 @@
 """Evaluate a saved output folder on its dev and test data without training (what scripts/eval.sh runs).
 
-The data arguments come from the folder's tunekit_args.json; extra flags are passed through and win.
+The run is replayed from the folder's run_config.yaml (the settled arguments of its training) without what only
+training uses; extra flags are passed through and win.
 Usage: python -m tunekit.programs.evaluate <output_dir> [flags...]
 """
 
+import os
 import sys
+import tempfile
 
-from tunekit.errors import UserError, exits_cleanly_on_user_errors
+from tunekit import tasks
+from tunekit.config.arguments import read_config_file
 from tunekit.data.sources import SPLIT_FILE_STEMS, find_split_files, flag
-from tunekit.folder import RUN_ARGUMENTS_FILE, saved_run_facts
-
-
-def saved_flags(data) -> list:
-    """Command-line flags that reproduce the saved data arguments. Left out: the training sample limit, and
-    --tune_thresholds (the folder's tuned thresholds are used; pass it again to tune them anew)."""
-    flags = []
-    for key, value in data.items():
-        if value is None or value is False or key in ("max_train_samples", "tune_thresholds"):
-            continue
-        flags += [f"--{key}"] if value is True else [f"--{key}", str(value)]
-    return flags
+from tunekit.errors import UserError, exits_cleanly_on_user_errors
+from tunekit.files import write_json
+from tunekit.folder import RUN_ARGUMENTS_FILE, RUN_CONFIG_FILE, OutputFolder
+from tunekit.programs.train import train
 
 
 def available_splits(data) -> set:
@@ -33,22 +29,23 @@ def available_splits(data) -> set:
     return found
 
 
-def task_runner(task: str) -> 'Callable':
-    if task == "ner":
-        from tunekit.tasks.ner import run
-    elif task == "glue":
-        from tunekit.tasks.glue import run
-    else:
-        raise UserError(f"unknown task '{task}' in the saved arguments")
-    return run
+# What only training uses: evaluation scores the saved model on all of dev and test, with its saved thresholds
+# (pass --tune_thresholds again to tune them anew), and leaves its ONNX graph as it is.
+TRAINING_ONLY = ("do_train", "do_eval", "do_predict", "max_train_samples", "tune_thresholds", "export_onnx",
+                 "hp_search_trials", "resume_from_checkpoint", "overwrite_output_dir", "seeds", "inspect_data",
+                 "report_to", "output_dir", "model_name_or_path")
 
 
-def load_run_arguments(output_dir: str) -> dict:
-    """saved_run_facts of a folder that must have them (eval.sh)."""
-    facts = saved_run_facts(output_dir)
-    if not facts:
-        raise UserError(f"{output_dir}: not an output folder of run_ner.py or run_glue.py (no {RUN_ARGUMENTS_FILE})")
-    return facts
+def replayed_config(output_dir: str) -> tuple[str, dict]:
+    """(the folder's task name, its run_config.yaml values without what only training uses), or a one-line error."""
+    folder = OutputFolder(output_dir)
+    facts = folder.facts()
+    if not facts or not os.path.isfile(folder.run_config):
+        missing = RUN_ARGUMENTS_FILE if not facts else RUN_CONFIG_FILE
+        raise UserError(f"{output_dir}: not an output folder of a finished training (no {missing})")
+    tasks.get(facts["task"], facts.get("task_plugin"))  # a plug-in's task is registered where the folder says
+    values = read_config_file(folder.run_config)
+    return facts["task"], {key: value for key, value in values.items() if key not in TRAINING_ONLY}
 
 
 def main(argv: list | None = None) -> int:
@@ -56,18 +53,16 @@ def main(argv: list | None = None) -> int:
     if not argv or argv[0].startswith("-"):
         raise UserError("usage: python -m tunekit.programs.evaluate <output_dir> [flags...]")
     output_dir, extra = argv[0], argv[1:]
-    saved = load_run_arguments(output_dir)
-    splits = available_splits(saved["data"])
+    task_name, values = replayed_config(output_dir)
+    splits = available_splits(values)
     if not splits & {"validation", "test"}:
         raise UserError(f"{output_dir}: the saved data has no dev or test split to evaluate on")
     stages = (["--do_eval"] if "validation" in splits else []) + (["--do_predict"] if "test" in splits else [])
-    seed = ["--seed", str(saved["seed"])] if "seed" in saved else []
-    run = task_runner(saved["task"])
-    return run(
-        ["--model_name_or_path", output_dir, "--output_dir", output_dir, *stages, *seed, "--report_to", "none"]
-        + saved_flags(saved["data"])
-        + extra
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        config_file = os.path.join(folder, "evaluation.json")
+        write_json(config_file, values)
+        return train(task_name, [config_file, "--model_name_or_path", output_dir,
+                                    "--output_dir", output_dir, *stages, "--report_to", "none", *extra])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """--seeds 42,1,2: the same run once per seed, each in <output_dir>/seed-N, then every metric as mean and standard
 deviation over the seeds (seeds_summary.json and seeds_summary.md) and a report.html that links the seeds' own.
 
-Each seed runs as a process of its own, exactly as `run_ner.py ... --seed N --output_dir <output_dir>/seed-N`
-would, so nothing of one seed's model, memory or random state reaches the next. Running the command again
+Each seed runs as a process of its own from the run's settled arguments (as run_config.yaml holds them) with its
+seed and folder, as `run_ner.py <that file> --seed N --output_dir <output_dir>/seed-N` would, so nothing of one
+seed's model, memory or random state reaches the next. Running the command again
 continues: a finished seed folder is evaluated again instead of trained, an interrupted one resumes from its last
 checkpoint (--overwrite_output_dir starts every seed afresh).
 """
@@ -14,42 +15,26 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
-from tunekit.folder import SEEDS_SUMMARY_NAME
-from tunekit.config.arguments import read_config_file
+from tunekit.folder import RUN_CONFIG_FILE, SEEDS_SUMMARY_NAME
+from tunekit import tasks
+from tunekit.config.resolve import Settings, resolved_config_text
 from tunekit.errors import UserError
 from tunekit.files import atomic_write, write_json
 from tunekit.outputs.report_page import seeds_report_html, write_page
+
+if TYPE_CHECKING:
+    from tunekit.tasks.base import Task
 
 logger = logging.getLogger("tunekit")
 SHOWN = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "span_f1")
 
 
-def without_seeds_flag(argv: list) -> list:
-    """The command line without --seeds and its value (either --seeds X or --seeds=X)."""
-    kept, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--seeds":
-            skip = True
-        elif not arg.startswith("--seeds="):
-            kept.append(arg)
-    return kept
-
-
-def seed_command(task_name: str, argv: list, seed: int, folder: str, config_dir: str) -> list:
-    """The command that runs one seed: the same arguments, this seed and its folder (they come last and win)."""
-    if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
-        values = {key: value for key, value in read_config_file(argv[0]).items() if key != "seeds"}
-        path = os.path.join(config_dir, f"seed-{seed}.json")
-        with open(path, "w", encoding="utf-8") as stream:
-            json.dump(dict(values, seed=seed, output_dir=folder), stream)
-        arguments = [path]
-    else:
-        arguments = without_seeds_flag(argv) + ["--seed", str(seed), "--output_dir", folder]
-    program = "import sys; from tunekit.programs.cli import run_task; sys.exit(run_task(sys.argv[1], sys.argv[2:]))"
-    return [sys.executable, "-c", program, task_name, *arguments]
+def seed_command(task_name: str, config_file: str, seed: int, folder: str) -> list:
+    """The command that runs one seed: the run's settled arguments, with this seed and its folder."""
+    program = "import sys; from tunekit.programs.train import run_task; sys.exit(run_task(sys.argv[1], sys.argv[2:]))"
+    return [sys.executable, "-c", program, task_name, config_file, "--seed", str(seed), "--output_dir", folder]
 
 
 def metric_summary(results: list[dict]) -> dict:
@@ -93,8 +78,10 @@ def summary_markdown(seeds: list, summary: dict, every_metric: bool = True) -> s
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
-def run_seeds(task_name: str, argv: list, seeds: list[int], output_dir: str, quiet: bool) -> int:
+def run_seeds(task: "Task", settings: Settings) -> int:
     """Run every seed into its folder, then write and print the summary; a failing seed stops the rest."""
+    seeds = [int(seed) for seed in settings.run.seeds.split(",")]
+    output_dir, quiet = settings.training.output_dir, settings.run.quiet
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise UserError("--seeds starts one run per seed itself: run it without torchrun / accelerate launch "
                         "(or launch each seed with --seed N)")
@@ -102,9 +89,11 @@ def run_seeds(task_name: str, argv: list, seeds: list[int], output_dir: str, qui
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
     folders = [os.path.join(output_dir, f"seed-{seed}") for seed in seeds]
     with tempfile.TemporaryDirectory() as config_dir:
+        config_file = os.path.join(config_dir, RUN_CONFIG_FILE)  # one replay mechanism: the settled arguments
+        atomic_write(config_file, resolved_config_text(settings.with_changes(run={"seeds": None}), tasks.script(task.name)))
         for number, (seed, folder) in enumerate(zip(seeds, folders), start=1):
             logger.info("--seeds: seed %d (%d of %d) into %s", seed, number, len(seeds), folder)
-            code = subprocess.run(seed_command(task_name, argv, seed, folder, config_dir), env=env).returncode
+            code = subprocess.run(seed_command(task.name, config_file, seed, folder), env=env).returncode
             if code != 0:
                 logger.error("--seeds: seed %d stopped with exit code %d; the seeds before it are kept", seed, code)
                 return code

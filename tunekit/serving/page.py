@@ -101,7 +101,7 @@ async function predict() {
                                              body: JSON.stringify([item])});
     const body = await response.json();
     if (!response.ok) throw new Error(body.error || response.statusText);
-    if (CONFIG.task === "ner") showEntities(text, body[0].entities); else showLabels(body[0]);
+    if (CONFIG.shows === "entities") showEntities(text, body[0].entities); else showLabels(body[0]);
   } catch (error) {
     result.replaceChildren();
     const message = document.createElement("p");
@@ -124,7 +124,7 @@ if (given.get("text")) {
 """
 
 
-def render_page(title: str, meta: str, task: str, pairs: bool) -> str:
-    config = json.dumps({"task": task, "pairs": pairs}).replace("<", "\\u003c")
+def render_page(title: str, meta: str, shows: str, pairs: bool) -> str:
+    config = json.dumps({"shows": shows, "pairs": pairs}).replace("<", "\\u003c")
     return (PAGE.replace("__TITLE__", html.escape(title)).replace("__META__", html.escape(meta))
             .replace("__CONFIG__", config))

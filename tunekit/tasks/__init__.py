@@ -1,1 +1,80 @@
-"""The two tasks: token classification (ner) and sequence classification (glue)."""
+"""The registry of tasks: each task is a plug-in loaded by name only when a run needs it (so --help and the console
+commands answer before torch is imported).
+
+Built in: `ner` (token classification: NER, POS, chunking) and `classification` (sentences and pairs, regression,
+multi-label; `glue` is an alias, as users type it). A plug-in registers itself with
+`register(name, "module:attribute", "module:DataArguments")`; a folder it trains records where its task lives, so
+eval.sh, predict.sh and serve.sh find the task of any saved folder.
+"""
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tunekit.tasks.base import Task
+
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where a task lives: its Task object and data-arguments dataclass as "module:attribute" (imported only when
+    used), and the script that runs it (its --help names it)."""
+
+    task: str
+    data_arguments: str
+    script: str
+
+
+TASKS = {
+    "ner": Entry("tunekit.tasks.ner:TASK", "tunekit.tasks.ner_arguments:NerDataArguments", "run_ner.py"),
+    "classification": Entry("tunekit.tasks.classification:TASK",
+                            "tunekit.tasks.classification_arguments:ClassificationDataArguments", "run_glue.py"),
+}
+ALIASES = {"glue": "classification"}
+
+
+def register(name: str, task: str, data_arguments: str, script: str | None = None) -> None:
+    """Add a task: `task` and `data_arguments` are "module:attribute" of its Task object and data-arguments
+    dataclass; script: what runs it (default: tunekit-train <name>)."""
+    TASKS[name] = Entry(task, data_arguments, script or f"tunekit-train {name}")
+
+
+def canonical(name: str) -> str:
+    """The task's one name (an alias resolved); a name no task has is a one-line error."""
+    name = ALIASES.get(name, name)
+    if name not in TASKS:
+        from tunekit.errors import UserError
+
+        raise UserError(f"unknown task '{name}': the tasks are {', '.join(sorted(TASKS))}")
+    return name
+
+
+def load(target: str) -> object:
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def get(name: str, where: str | None = None) -> "Task":
+    """The registered task `name`; `where` ("module:attribute", as a saved folder records a plug-in's task) registers
+    it first where this process has not."""
+    if where and ALIASES.get(name, name) not in TASKS:
+        task = load(where)
+        register(name, where, f"{task.data_arguments.__module__}:{task.data_arguments.__name__}", task.script)
+        return task
+    return load(TASKS[canonical(name)].task)
+
+
+def data_arguments(name: str) -> type:
+    """The task's data-arguments dataclass, without importing the task (for --help)."""
+    return load(TASKS[canonical(name)].data_arguments)
+
+
+def script(name: str) -> str:
+    """The script that runs the task."""
+    return TASKS[canonical(name)].script
+
+
+def where(task: "Task") -> str:
+    """"module:attribute" of a registered task, as its saved folders record it."""
+    return TASKS[task.name].task

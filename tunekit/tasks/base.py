@@ -1,104 +1,150 @@
-"""What a task supplies to the pipeline (pipeline.run): the small interface every task implements.
+"""What a task supplies, from reading its data to answering a request: the interface every task implements.
 
-The pipeline owns the sequence (arguments, read, labels, model, encode, train, evaluate, write); a task answers
-the questions whose answers differ between tasks. See docs/ARCHITECTURE.md for adding one.
+The pipeline (pipeline.run) owns the training sequence and asks the task four things, each answered with a typed
+value: its data with labels (`read` -> TaskData), the model inputs (`encode` -> Encoded), the parts to train with
+(`recipe` -> Recipe) and the splits to score with their writers (`evaluations` -> list[SplitEvaluation]).
+eval.sh, predict.sh, serve.sh, the page and the card ask the task of a saved folder (tasks.registry) for a
+predictor (`predictor` -> inference.predictor.Predictor) and for what the card says (`card` -> CardText). No
+module outside tasks/ tests a task's name. See docs/ARCHITECTURE.md for adding one.
 """
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from tunekit.config.resolve import Settings
+from tunekit.data.report import LabelKind
 from tunekit.evaluation.scored import Scored
+from tunekit.outputs.model_card import CardText
+from tunekit.outputs.report_page import SplitSections
+from tunekit.training.speed.switch import SpeedSupport
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PretrainedConfig, PreTrainedTokenizerBase
+
+    from tunekit.inference.predictor import Predictor, PredictorOptions
+    from tunekit.training.speed.switch import SpeedPlan
+
+Splits = dict  # split name -> (datasets.Dataset or IterableDataset, where it came from)
 
 
-@dataclass
-class Prepared:
-    """What a task decided after reading its data: the labels (None for regression), the config changes that
-    go with them, and anything else its later steps need (problem type, ...)."""
+@dataclass(frozen=True)
+class TaskData:
+    """A task's data after reading: every split with where it came from, the label set (None for regression), the
+    config changes it implies, the kind of labels (for the data report) and data arguments to settle (a Hub name)."""
 
+    splits: Splits
     labels: Optional[list]
     config_overrides: dict
     finetuning_task: str
-    extra: dict = field(default_factory=dict)
+    label_kind: LabelKind
+    settled: dict = field(default_factory=dict)
+    problem_type: Optional[str] = None  # classification's: single-label, multi-label or regression
+
+
+@dataclass(frozen=True)
+class Lengths:
+    """How a task counts an example's word pieces (for --max_seq_length auto and the data report), and what
+    happens to longer examples."""
+
+    pieces: Callable[[dict], list]
+    longer_means: str
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Every split as model inputs (input_ids, labels, length, ...), the documents a split was read as (NER with
+    --document_context) and the training arguments encoding decided."""
+
+    splits: dict
+    documents: dict = field(default_factory=dict)
+    rows_per_example: float = 1.0  # model inputs per training example, where encoding groups or splits them
+    settled: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The parts to train with: batch collator, the score that picks the best checkpoint, a model factory (a search
+    trial may choose parts of the model), the loss for a speed plan, Trainer options for a model, and whether a
+    search may also try a CRF."""
+
+    collator: Any
+    main_metric: str
+    make_model: "Callable[..., torch.nn.Module]"
+    loss: "Callable[[SpeedPlan], Optional[Callable]]"
+    trainer_options: "Callable[[Optional[torch.nn.Module]], dict]"
+    search_crf: bool = False
+
+
+class Scorer:
+    """score(EvalPrediction) -> Scored for one split; statistics(Scored) for its bootstrap intervals."""
+
+    def score(self, prediction: Any) -> Scored:
+        raise NotImplementedError
+
+    def statistics(self, scored: Scored) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class SplitEvaluation:
+    """One split scored after training: its metric prefix, a scorer made from what earlier splits decided (the
+    multi-label thresholds dev tuned, or None), and the writer of its files."""
+
+    split: str
+    prefix: str
+    scorer: Callable[[Any], Scorer]
+    write: Callable[[str, Scored], None]
 
 
 class Task:
-    """The interface; tasks/ner.py and tasks/glue.py implement it."""
+    """The interface; tasks/ner.py and tasks/classification.py implement it."""
 
-    name: str  # saved in tunekit_args.json: "ner" or "glue"
-    script: str  # the repository's script that runs it (named in run_config.yaml)
+    name: str  # its one name: in saved folders, the console command and the registry (tasks/__init__.py)
     data_arguments: type  # the dataclass of the task's data flags
-    token_level: bool  # one label per word (packing, equal-token batches, per-token loss) or per text
+    speed: SpeedSupport  # which length and loss techniques fit its labels
+    card: CardText  # what the model card says that differs between tasks
+    sections: SplitSections  # what report.html shows of a scored split (outputs/report_page.py)
 
-    def read(self, settings) -> tuple[dict, dict]:
-        """(split -> (Dataset, where it came from), data-argument changes to settle, e.g. a Hub dataset name)."""
+    def read(self, settings: Settings, base_config: "PretrainedConfig") -> TaskData:
+        """Every split, the label set and the config changes it implies; checks of the data as a whole."""
         raise NotImplementedError
 
-    def prepare(self, splits: dict, settings, base_config) -> Prepared:
-        """The label set and the config changes it implies; checks of the data as a whole."""
+    def model_inputs(self, data: TaskData, settings: Settings) -> "tuple[PretrainedConfig, PreTrainedTokenizerBase]":
+        """(model config with the labels, tokenizer), checked against the settings this task cannot run with."""
         raise NotImplementedError
 
-    def tokenizer_options(self) -> dict:
-        """Keyword arguments of modeling.loading.load_tokenizer (e.g. words_pre_split)."""
-        return {}
-
-    def config_and_tokenizer(self, splits: dict, settings, prepared: Prepared) -> tuple:
-        """(model config with the labels, tokenizer): the model's own, unless the task builds them from the data."""
-        from tunekit.modeling.loading import load_config, load_tokenizer
-
-        config = load_config(settings.model, finetuning_task=prepared.finetuning_task, **prepared.config_overrides)
-        return config, load_tokenizer(settings.model, config, **self.tokenizer_options())
-
-    def check(self, splits: dict, settings, config, tokenizer) -> None:
-        """Raise a UserError for a combination of settings this task cannot run (after config and tokenizer)."""
-
-    def measure(self, tokenizer, data_args) -> tuple[Callable, str]:
-        """(batch -> word pieces per example, what happens to longer ones), for --max_seq_length auto."""
+    def lengths(self, tokenizer: "PreTrainedTokenizerBase", data_args: Any) -> Lengths:
         raise NotImplementedError
 
-    def encode(self, splits: dict, tokenizer, config, settings, prepared: Prepared) -> dict:
-        """split -> encoded Dataset (input_ids, labels, length, ...)."""
+    def encode(self, data: TaskData, tokenizer: "PreTrainedTokenizerBase", config: "PretrainedConfig",
+               settings: Settings) -> Encoded:
         raise NotImplementedError
 
-    def settled_after_encoding(self, splits: dict, encoded: dict, settings, prepared: Prepared) -> dict:
-        """Argument changes (training and data fields) that encoding decided, settled by the pipeline."""
-        return {}
-
-    def scorer(self, split: str, splits: dict, encoded: dict, config, settings, prepared: Prepared) -> object:
-        """An object with score(EvalPrediction) -> Scored, for one evaluated split."""
+    def recipe(self, data: TaskData, encoded: Encoded, config: "PretrainedConfig",
+               tokenizer: "PreTrainedTokenizerBase", settings: Settings) -> Recipe:
         raise NotImplementedError
 
-    def collator(self, tokenizer, padding: dict) -> object:
+    def evaluations(self, data: TaskData, encoded: Encoded, config: "PretrainedConfig",
+                    settings: Settings) -> list[SplitEvaluation]:
+        """The splits scored after training, in order (dev before test: test may use what dev decided)."""
         raise NotImplementedError
 
-    def main_metric(self, settings, prepared: Prepared) -> str:
-        """The score that picks the best checkpoint and is drawn in the training curves."""
+    def predictor(self, folder: str, options: "PredictorOptions") -> "Predictor":
+        """What predict.sh and the server predict with: the folder's model, read as it was trained."""
         raise NotImplementedError
 
-    def loss(self, settings, train_dataset, config, prepared: Prepared, plan) -> object:
-        """A Trainer compute_loss_func, or None for the model's own loss (plan: the run's SpeedPlan)."""
-        raise NotImplementedError
 
-    def model_factory(self, settings, config) -> Callable:
-        """make_model(trial=None) -> a fresh model (a search trial may choose parts of it)."""
-        raise NotImplementedError
+def trained_labels_only(splits: Splits, settings: Settings) -> Splits:
+    """The splits whose labels make the label set: all, except that --inspect_data reports the dev/test labels that
+    training lacks instead of stopping at the first."""
+    return {"train": splits["train"]} if settings.run.inspect_data and "train" in splits else splits
 
-    def search_space_extras(self, config) -> bool:
-        """Whether the search may also try a CRF."""
-        return False
 
-    def rows_per_example(self, prepared: Prepared) -> float:
-        """Model inputs per training example, where encoding groups or splits them (the search's batch sizes
-        count examples)."""
-        return 1.0
+def default_config_and_tokenizer(data: TaskData, settings: Settings,
+                                 **tokenizer_options: Any) -> "tuple[PretrainedConfig, PreTrainedTokenizerBase]":
+    """The model's own config (with the labels) and tokenizer."""
+    from tunekit.modeling.loading import load_config, load_tokenizer
 
-    def trainer_options(self, model) -> dict:
-        """Extra keyword arguments of the Trainer (preprocess_logits_for_metrics, compute_loss_func changes)."""
-        return {}
-
-    def evaluated_splits(self, splits: dict) -> list[tuple[str, str]]:
-        """(split, metric prefix) of every split scored after training, in order."""
-        raise NotImplementedError
-
-    def write_outputs(self, split: str, prefix: str, output_dir: str, scored: Scored, splits: dict, config,
-                      settings, prepared: Prepared) -> None:
-        """The files one scored split leaves beside its results (reports, charts, predictions)."""
+    config = load_config(settings.model, finetuning_task=data.finetuning_task, **data.config_overrides)
+    return config, load_tokenizer(settings.model, config, **tokenizer_options)

@@ -1,31 +1,54 @@
-"""Token classification (NER, POS, chunking): what differs from other tasks, for the pipeline (pipeline.run)."""
+"""Token classification (NER, POS, chunking): the task from reading tagged words to answering a request with entities."""
 
 import logging
 
 import datasets
-from transformers import AutoModel, AutoModelForTokenClassification, DataCollatorForTokenClassification
+from transformers import (
+    AutoModel,
+    AutoModelForTokenClassification,
+    DataCollatorForTokenClassification,
+)
 
-from tunekit import pipeline
 from tunekit.data.labels import resolve_label_set
-from tunekit.data.tag_scheme import iob2_label_names
+from tunekit.data.report import LabelKind
+from tunekit.data.tag_scheme import PLAIN_TASKS, iob2_label_names
 from tunekit.data.token_data import documents_of, load_sentences, order_ner_labels
 from tunekit.data.vocabulary import warn_about_unknown_words
 from tunekit.encoding.ner import NerEncoder, context_reading
-from tunekit.encoding.splits import encode_splits
+from tunekit.encoding.splits import encode_splits, padding_options
 from tunekit.errors import UserError
 from tunekit.evaluation.ner_scorer import NerScorer, argmax_logits
-from tunekit.modeling.taggers import (
-    CrfForTokenClassification, bilstm_settings, is_crf, saved_tagger_class, with_bilstm, with_crf,
-)
+from tunekit.folder import saved_run_facts
+from tunekit.inference.ner import NerPredictor
+from tunekit.inference.predictor import PredictorOptions, load_folder
 from tunekit.modeling.loading import label_maps, load_model
+from tunekit.modeling.taggers import (
+    CrfForTokenClassification,
+    bilstm_settings,
+    is_crf,
+    saved_tagger_class,
+    with_bilstm,
+    with_crf,
+)
 from tunekit.modeling.word_vocabulary import scratch_config_and_tokenizer
+from tunekit.outputs.model_card import CardText
+from tunekit.outputs.report_page import tag_sections
 from tunekit.outputs.ner_files import write_predictions, write_scored_split
-from tunekit.evaluation.scored import Scored
-from tunekit.tasks.base import Prepared, Task
+from tunekit.splits import prefix_of
+from tunekit.tasks.base import (
+    Encoded,
+    Lengths,
+    Recipe,
+    SplitEvaluation,
+    Task,
+    TaskData,
+    default_config_and_tokenizer,
+    trained_labels_only,
+)
 from tunekit.tasks.ner_arguments import NerDataArguments
 from tunekit.training.hp_search import batch_rows
 from tunekit.training.losses import loss_function
-from tunekit.folder import saved_run_facts
+from tunekit.training.speed.switch import SpeedSupport
 
 logger = logging.getLogger("tunekit")
 
@@ -94,30 +117,63 @@ def warn_about_context_mismatch(model: str, trained: dict, data_args) -> None:
                        model, was, now)
 
 
+EXAMPLE = "Anna Brandt visited Oslo on Tuesday."
+
+
+def usage(folder: str, remote_code: bool) -> str:
+    trust = ", trust_remote_code=True" if remote_code else ""
+    return f"""```python
+from transformers import pipeline
+
+# the path of this folder, or its Hub id once uploaded
+tagger = pipeline("token-classification", model="{folder}", aggregation_strategy="simple"{trust})
+for entity in tagger("{EXAMPLE}"):
+    print(entity["entity_group"], entity["word"], entity["start"], entity["end"], round(entity["score"], 3))
+```
+
+Or from the command line, one text per line in, one JSON line of entities out:
+
+```sh
+echo "{EXAMPLE}" | sh scripts/predict.sh {folder}
+```"""
+
+
+def limitations(data_args) -> list:
+    lines = [f"- Inputs longer than {data_args.max_seq_length} word pieces are split into overlapping windows; each "
+             "word is predicted once, by the window where it has most context."]
+    if getattr(data_args, "document_context", 0):
+        amount = "up to" if getattr(data_args, "document_context_mode", "windows") == "sentence" else "at least"
+        lines.append(f"- Trained with document context: each sentence was read with {amount} "
+                     f"{data_args.document_context} word pieces of its own document on each side where the document "
+                     "had them; give a whole document as one text to predict the same way.")
+    return lines
+
+
 class TokenClassification(Task):
     name = "ner"
-    script = "run_ner.py"
     data_arguments = NerDataArguments
-    token_level = True
+    speed = SpeedSupport(packing=True, token_normaliser=True, equal_token_batches=True, why_not="")
+    sections = staticmethod(tag_sections)
+    card = CardText("token-classification", "sentences", usage, limitations)
 
-    def read(self, settings) -> tuple:
-        return load_sentences(settings.data, settings.model, settings.training), {}
-
-    def prepare(self, splits, settings, base_config) -> Prepared:
+    def read(self, settings, base_config) -> TaskData:
+        splits = load_sentences(settings.data, settings.model, settings.training)
         task = settings.data.task_name
-        labels = resolve_label_set(splits, "tags", settings.data.label_file, base_config, order_ner_labels,
-                                   lambda names: iob2_label_names(names, task))
-        return Prepared(labels, label_maps(labels), settings.data.task_name)
+        labels = resolve_label_set(trained_labels_only(splits, settings), "tags", settings.data.label_file, base_config,
+                                   order_ner_labels, lambda names: iob2_label_names(names, task not in PLAIN_TASKS))
+        return TaskData(splits, labels, label_maps(labels), task, LabelKind.TAGS)
 
-    def tokenizer_options(self) -> dict:
-        return {"words_pre_split": True}
-
-    def config_and_tokenizer(self, splits, settings, prepared) -> tuple:
+    def model_inputs(self, data, settings) -> tuple:
         if settings.data.no_encoder and not settings.model.model_name_or_path:
-            return scratch_config_and_tokenizer(splits.get("train"), settings.data, prepared.config_overrides)
-        return super().config_and_tokenizer(splits, settings, prepared)
+            config, tokenizer = scratch_config_and_tokenizer(data.splits.get("train"), settings.data,
+                                                             data.config_overrides)
+        else:
+            config, tokenizer = default_config_and_tokenizer(data, settings, words_pre_split=True)
+        self.check(data.splits, settings, config, tokenizer)
+        return config, tokenizer
 
     def check(self, splits, settings, config, tokenizer) -> None:
+        """Settings this task cannot run with this model."""
         tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
         if settings.training.should_log:
             warn_about_unknown_words(tokenizer, splits, "tokens", split_into_words=True)
@@ -133,7 +189,7 @@ class TokenClassification(Task):
             raise UserError("--export_onnx covers an encoder with its linear classifier, not the CRF's Viterbi decoding "
                             "or a BiLSTM's variable-length reading; export a model trained without --use_crf and --use_bilstm")
 
-    def measure(self, tokenizer, data_args) -> tuple:
+    def lengths(self, tokenizer, data_args) -> Lengths:
         # with document context a sentence needs room for its context too: N pieces on each side
         context = 2 * data_args.document_context
 
@@ -142,16 +198,16 @@ class TokenClassification(Task):
                                                                 verbose=False)["input_ids"]]
 
         counted = f" (lengths count {context} pieces of document context)" if context else ""
-        return pieces, "split into overlapping windows" + counted
+        return Lengths(pieces, "split into overlapping windows" + counted)
 
-    def encode(self, splits, tokenizer, config, settings, prepared) -> dict:
-        data_args = settings.data
+    def encode(self, data, tokenizer, config, settings) -> Encoded:
+        data_args, splits = settings.data, data.splits
         max_length = data_args.max_seq_length
         window = max_length - tokenizer.num_special_tokens_to_add()
         if data_args.stride > window // 2:
             logger.warning("--stride %d is more than half a window of %d word pieces: long sentences' windows overlap "
                            "by %d", data_args.stride, window, window // 2)
-        encoded, documents = {}, prepared.extra.setdefault("documents", {})
+        encoded, documents = {}, {}
         for split in splits:
             inputs, stride, per_sentence = splits[split], data_args.stride, None
             if data_args.document_context:
@@ -165,63 +221,55 @@ class TokenClassification(Task):
                 tokenizer, config.label2id, max_length, stride, data_args.label_all_tokens, per_sentence
             )
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
-        return encoded
-
-    def settled_after_encoding(self, splits, encoded, settings, prepared) -> dict:
-        """Document windows hold several sentences: a batch of N sentences becomes the windows that hold about N."""
-        data_args, training_args = settings.data, settings.training
-        if "train" not in prepared.extra.get("documents", {}) or not data_args.batch_in_sentences:
-            return {}
+        if "train" not in documents or not data_args.batch_in_sentences:
+            return Encoded(encoded, documents)
+        # Document windows hold several sentences: a batch of N sentences becomes the windows that hold about N.
         sentences, windows = len(splits["train"][0]), len(encoded["train"])
-        prepared.extra["rows_per_sentence"] = windows / sentences
-        rows = batch_rows(training_args.per_device_train_batch_size, windows / sentences)
+        rows = batch_rows(settings.training.per_device_train_batch_size, windows / sentences)
         logger.info("--document_context: %d training sentences in %d windows, so a batch of %d sentences is %d windows",
-                    sentences, windows, training_args.per_device_train_batch_size, rows)
-        return {"per_device_train_batch_size": rows, "batch_in_sentences": False}
+                    sentences, windows, settings.training.per_device_train_batch_size, rows)
+        return Encoded(encoded, documents, windows / sentences,
+                       {"per_device_train_batch_size": rows, "batch_in_sentences": False})
 
-    def scorer(self, split: str, splits, encoded, config, settings, prepared) -> NerScorer:
-        documents = prepared.extra.get("documents", {}).get(split)
-        return NerScorer(splits[split][0], encoded[split], config.id2label, settings.data, documents)
-
-    def collator(self, tokenizer, padding) -> DataCollatorForTokenClassification:
-        return DataCollatorForTokenClassification(tokenizer, **padding)
-
-    def main_metric(self, settings, prepared) -> str:
-        return "f1"
-
-    def loss(self, settings, train_dataset, config, prepared, plan) -> object:
-        return loss_function(settings.run, train_dataset, config.label2id, plan.token_normaliser.on)
-
-    def model_factory(self, settings, config) -> 'Callable':
+    def recipe(self, data, encoded, config, tokenizer, settings) -> Recipe:
         def make_model(trial=None):
             use_crf = trial.params.get("use_crf", settings.data.use_crf) if trial is not None else settings.data.use_crf
             return load_ner_model(settings.model, settings.data, use_crf, config)
 
-        return make_model
+        def trainer_options(model) -> dict:
+            options = {"preprocess_logits_for_metrics": argmax_logits}
+            if isinstance(model, CrfForTokenClassification):  # the CRF's own loss
+                options["compute_loss_func"] = None
+            return options
 
-    def search_space_extras(self, config) -> bool:
-        return not is_crf(config)
+        return Recipe(
+            DataCollatorForTokenClassification(tokenizer, **padding_options(settings.data, settings.training, settings.data.max_seq_length)), "f1",
+            make_model,
+            lambda plan: loss_function(settings.run, encoded.splits.get("train"), config.label2id, plan.token_normaliser.on),
+            trainer_options, search_crf=not is_crf(config),
+        )
 
-    def rows_per_example(self, prepared: Prepared) -> float:
-        return prepared.extra.get("rows_per_sentence", 1.0)
+    def evaluations(self, data, encoded, config, settings) -> list:
+        def evaluation(split: str, prefix: str) -> SplitEvaluation:
+            sentences = data.splits[split][0]
 
-    def trainer_options(self, model) -> dict:
-        options = {"preprocess_logits_for_metrics": argmax_logits}
-        if isinstance(model, CrfForTokenClassification):  # the CRF's own loss
-            options["compute_loss_func"] = None
-        return options
+            def write(output_dir: str, scored) -> None:
+                write_scored_split(output_dir, prefix, scored, settings.data, sentences["tokens"])
+                if split == "test":
+                    write_predictions(output_dir, sentences, scored.predicted)
 
-    def evaluated_splits(self, splits) -> list:
-        return [(split, "eval" if split == "validation" else "predict") for split in ("validation", "test") if split in splits]
+            return SplitEvaluation(split, prefix, lambda decided: NerScorer(
+                sentences, encoded.splits[split], config.id2label, settings.data, encoded.documents.get(split)), write)
 
-    def write_outputs(self, split: str, prefix: str, output_dir: str, scored: Scored, splits, config, settings, prepared) -> None:
-        write_scored_split(output_dir, prefix, scored, settings.data, splits[split][0]["tokens"])
-        if split == "test":
-            write_predictions(output_dir, splits[split][0], scored.predicted)
+        return [evaluation(split, prefix_of(split)) for split in ("validation", "test") if split in data.splits]
+
+    def predictor(self, folder, options: PredictorOptions) -> NerPredictor:
+        loaded = load_folder(folder, saved_tagger_class, options)
+        # a text is a document: a model trained with --document_context reads it with the same context
+        data_args = loaded.data_args
+        context, mode = data_args.get("document_context") or 0, data_args.get("document_context_mode", "windows")
+        return NerPredictor(loaded.model, loaded.tokenizer, loaded.max_length, data_args.get("stride", 32),
+                            options.batch_size, context, mode)
 
 
 TASK = TokenClassification()
-
-
-def run(argv: list | None = None) -> int:
-    return pipeline.run(TASK, argv)

@@ -116,10 +116,11 @@ CARD_SETTINGS = ("learning_rate", "per_device_train_batch_size", "gradient_accum
                  "max_steps", "weight_decay", "warmup_steps", "seed")
 
 
-def save_run_arguments(output_dir: str, task: str, data_args, training_args, base_model, hardware=None) -> None:
-    """Keep the data arguments (with absolute paths) so scripts/eval.sh can evaluate the folder later, and the
-    model training started from, its settings and the hardware it ran on, for the model card of later
-    evaluations."""
+def save_run_arguments(output_dir: str, task: str, task_plugin: str, data_args, training_args, base_model,
+                       hardware=None) -> None:
+    """Keep the task (its name, and where its Task object lives, so a plug-in task's folder finds it), the data
+    arguments (with absolute paths), the model training started from, its settings and the hardware it ran on,
+    for eval.sh, predict.sh, serve.sh and the model card of later evaluations."""
     seed = training_args.seed
     values = dataclasses.asdict(data_args)
     for key in ("data_dir", "train_file", "validation_file", "test_file", "label_file"):
@@ -128,7 +129,7 @@ def save_run_arguments(output_dir: str, task: str, data_args, training_args, bas
     write_json(
         os.path.join(output_dir, RUN_ARGUMENTS_FILE),
         {
-            "task": task, "data": values, "seed": seed, "base_model": base_model, "hardware": hardware,
+            "task": task, "task_plugin": task_plugin, "data": values, "seed": seed, "base_model": base_model, "hardware": hardware,
             "training": {name: getattr(training_args, name) for name in CARD_SETTINGS},
         },
     )

@@ -44,7 +44,7 @@ def read_token_file(path: str, options) -> 'Iterator[dict]':
     read = TOKEN_READERS[file_format]
     first_pass = [(record["tags"], record["line"]) for record in read(path, options)]
     tag_lists, lines = [tags for tags, _ in first_pass], [line for _, line in first_pass]
-    scheme, converted, changed = retag_file(tag_lists, lines, path, options.task, options.id_names,
+    scheme, converted, changed = retag_file(tag_lists, lines, path, options.entity_tags, options.id_names,
                                             token_per_line=read is read_conll)
     described = scheme.description()
     for record, tags, count in zip(read(path, options), converted, changed):

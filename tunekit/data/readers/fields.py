@@ -61,4 +61,4 @@ def sentence_position(value, path: str, line) -> int:
         raise at(path, line, f"sentence_id must be a whole number of 0 or more, not {value!r}")
     return position
 # CoNLL-2003 columns: token, POS, chunk, NER; the column each --task_name of run_ner.py reads.
-TASK_COLUMNS = {"ner": -1, "pos": 1, "chunk": 2}
+TASK_COLUMNS = {"ner": None, "pos": 1, "chunk": 2}  # None: the last column

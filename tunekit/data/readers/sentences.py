@@ -25,7 +25,7 @@ class TokenReadOptions:
     label_field: Optional[str] = None
     strip_token_suffix: Optional[str] = None
     labels_required: bool = True
-    task: str = "ner"  # pos: tags are labels of their own, not entity tags to read in a scheme
+    entity_tags: bool = True  # False (--task_name pos): tags are labels of their own, not entity tags in a scheme
     id_names: Optional[list] = None  # the label file's names, for files whose tags are integer ids
 
     def suffix_pattern(self) -> 're.Pattern | None':

@@ -36,6 +36,17 @@ ON_ORDER = ("precision", "attention", "packing", "length_buckets", "token_normal
 
 
 @dataclasses.dataclass(frozen=True)
+class SpeedSupport:
+    """Which techniques fit a task's labels: packing several examples into a row (labels per token, attention
+    kept apart), the per-token loss normaliser (a loss summed over tokens), and batches of equal token counts."""
+
+    packing: bool
+    token_normaliser: bool
+    equal_token_batches: bool
+    why_not: str  # said where a technique is off for this task
+
+
+@dataclasses.dataclass(frozen=True)
 class SpeedPlan:
     """What this run's Trainer and model use; the Trainer reads it and decides nothing of its own."""
 
@@ -67,7 +78,7 @@ def _first_off(*conditions: tuple[bool, str]) -> Choice | None:
 
 
 def plan_speed(
-    model: torch.nn.Module, run_args, training_args, train_dataset, token_level: bool, why_precision: str = "",
+    model: torch.nn.Module, run_args, training_args, train_dataset, support: SpeedSupport, why_precision: str = "",
     why_attention: str = "",
 ) -> SpeedPlan:
     """Decide every technique for this run from the model, the settled run and training arguments, the encoded
@@ -82,7 +93,7 @@ def plan_speed(
 
     packing = _first_off(
         (not training, "not training"),
-        (not token_level, "token classification only"),
+        (not support.packing, support.why_not),
         (not buckets_wanted, "--no_length_bucketing"),
         (not run_args.pack_sequences, "--no_pack_sequences"),
         (not random_order, f"--train_sampling_strategy {training_args.train_sampling_strategy}"),
@@ -127,7 +138,7 @@ def plan_speed(
         (not compat.available("fold_clipping"), "the fused Adam step's hook changed"),
     ) or Choice(True, "inside the fused AdamW step")
     token_normaliser = _first_off(
-        (not token_level, "sequence classification: the loss is a mean over examples"),
+        (not support.token_normaliser, support.why_not),
         (not buckets_wanted, "--no_length_bucketing: each batch's own mean, as Trainer"),
     ) or Choice(True, "every token weighs the same whatever its batch")
     mixed = training_args.bf16 or training_args.fp16
@@ -143,7 +154,7 @@ def plan_speed(
         fp32_head=Choice(True, "mixed precision") if mixed else Choice(False, "fp32 already"),
         token_normaliser=token_normaliser,
         bucket_batches=run_args.length_bucket_batches,
-        equal_token_batches=token_level,
+        equal_token_batches=support.equal_token_batches,
     )
 
 

@@ -12,7 +12,7 @@ from tunekit.data.glue_tasks import GLUE_TASKS
 
 
 @dataclass
-class GlueDataArguments(DataTrainingArguments):
+class ClassificationDataArguments(DataTrainingArguments):
     """Data arguments of run_glue.py: the shared ones plus classification options."""
 
     task_name: Optional[str] = field(
