@@ -29,6 +29,10 @@ def entry_point(command: list) -> tuple:
     if first in ("run_ner.py", "run_glue.py"):
         script = script_module(first)
         return script.main, list(command[1:])
+    if first == "tunekit-train":  # the console command, for a task that has no script of its own
+        from tunekit.programs import cli
+
+        return cli.train, list(command[1:])
     if first == "sh" and len(command) > 1:
         name = os.path.basename(command[1])
         from tunekit.programs import cli

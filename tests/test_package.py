@@ -46,7 +46,7 @@ def test_the_wheel_holds_the_package_its_metric_modules_and_the_crf_code(install
     wheel, _ = installed
     names = zipfile.ZipFile(wheel).namelist()
     assert "tunekit/pipeline.py" in names and "tunekit/modeling/taggers/modeling_crf.py" in names
-    assert {f"tunekit/evaluation/metrics/{m}/{m}.py" for m in ("seqeval", "classification", "regression", "multilabel")} <= set(names)
+    assert {f"tunekit/evaluation/metrics/{m}/{m}.py" for m in ("classification", "regression", "multilabel")} <= set(names)
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
 
 

@@ -372,6 +372,16 @@ def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
         raise UserError(f"{argv[0]}: a value of the wrong type ({first_line(error)})") from None
 
 
+def check_options_of(arguments, switch: str, options: tuple) -> None:
+    """Options of a switch given without the switch: a ValueError naming both (they would do nothing)."""
+    if getattr(arguments, switch):
+        return
+    defaults = {item.name: item.default for item in dataclasses.fields(arguments)}
+    changed = [name for name in options if getattr(arguments, name) != defaults[name]]
+    if changed:
+        raise ValueError(f"--{changed[0]} applies to --{switch}; add it or leave the option out")
+
+
 def strict_parser(classes) -> 'HfArgumentParser':
     """HfArgumentParser without argparse's prefix matching, whose own errors are one-line UserErrors."""
     from transformers import HfArgumentParser

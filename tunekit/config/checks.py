@@ -6,7 +6,6 @@ reaches the optimizer as a traceback, --num_train_epochs 0 trains nothing and wr
 are asked to be (an output folder that is a file, or the data folder itself).
 """
 
-import dataclasses
 import os
 
 from tunekit.errors import UserError
@@ -49,25 +48,8 @@ def check_pairs(data_args, run_args, training_args) -> None:
     asked = tuple(name for name in ("bf16", "fp16") if getattr(training_args, name))
     if wanted is not None and asked and asked != wanted:
         raise UserError(f"--precision {run_args.precision} contradicts --{asked[0]}: give one of them")
-    if getattr(data_args, "seqeval_scheme", None) and getattr(data_args, "seqeval_mode", None) != "strict":
-        raise UserError("--seqeval_scheme is used only in strict mode: add --seqeval_mode strict, or leave the scheme out")
-    if getattr(data_args, "long_text", "chunks") != "chunks":
-        if data_args.chunk_pooling != "mean" or data_args.chunk_stride != 32:
-            raise UserError("--chunk_pooling and --chunk_stride apply to --long_text chunks; add it or leave them out")
-    check_options_of(data_args, "use_bilstm", ("bilstm_hidden_size", "bilstm_layers"))
-    check_options_of(data_args, "no_encoder", ("embedding_size", "min_word_count", "character_pieces"))
     if training_args.resume_from_checkpoint and run_args.overwrite_output_dir:
         raise UserError("--resume_from_checkpoint continues a run and --overwrite_output_dir starts afresh: give one")
-
-
-def check_options_of(data_args, switch: str, options: tuple) -> None:
-    """Options of a switch given without the switch: an error naming both (they would do nothing)."""
-    if not hasattr(data_args, switch) or getattr(data_args, switch):
-        return
-    defaults = {field.name: field.default for field in dataclasses.fields(data_args)}
-    changed = [name for name in options if getattr(data_args, name) != defaults[name]]
-    if changed:
-        raise UserError(f"--{changed[0]} applies to --{switch}; add it or leave the option out")
 
 
 def check_disk(model_args, data_args, training_args) -> None:

@@ -12,6 +12,7 @@ import torch
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from tunekit.encoding import IGNORE_INDEX
+from tunekit.modeling.pooling.modeling_pooling import classification_loss
 
 
 
@@ -63,12 +64,10 @@ class OnnxRuntimeModel(torch.nn.Module):
 
 
 def standard_loss(logits: torch.Tensor, labels: torch.Tensor, config) -> torch.Tensor:
-    """The loss transformers' models compute from their logits (Trainer reports it as the evaluation loss)."""
-    functional = torch.nn.functional
+    """The loss the models compute from their logits (Trainer reports it as the evaluation loss): for a text, the
+    one loss of its problem type (modeling_pooling.classification_loss); for tokens, the cross-entropy over the
+    pieces with a label."""
     if logits.dim() == 3:  # token classification; IGNORE_INDEX marks the pieces without a label
-        return functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX)
-    if config.problem_type == "regression":
-        return functional.mse_loss(logits.squeeze(-1), labels.float().squeeze(-1))
-    if config.problem_type == "multi_label_classification":
-        return functional.binary_cross_entropy_with_logits(logits, labels.float())
-    return functional.cross_entropy(logits, labels.reshape(-1))
+        return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                                 ignore_index=IGNORE_INDEX)
+    return classification_loss(logits, labels, config)

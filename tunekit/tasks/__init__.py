@@ -60,7 +60,7 @@ def get(name: str, where: str | None = None) -> "Task":
     it first where this process has not."""
     if where and ALIASES.get(name, name) not in TASKS:
         task = load(where)
-        register(name, where, f"{task.data_arguments.__module__}:{task.data_arguments.__name__}", task.script)
+        register(name, where, f"{task.data_arguments.__module__}:{task.data_arguments.__name__}")
         return task
     return load(TASKS[canonical(name)].task)
 

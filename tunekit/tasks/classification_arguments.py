@@ -89,6 +89,8 @@ class ClassificationDataArguments(DataTrainingArguments):
             raise ValueError(f"--pair_encoding must be one of {', '.join(PAIR_ENCODINGS)}")
         if self.chunk_stride < 0:
             raise ValueError("--chunk_stride must be zero or more")
+        if self.long_text != "chunks" and (self.chunk_pooling != "mean" or self.chunk_stride != 32):
+            raise ValueError("--chunk_pooling and --chunk_stride apply to --long_text chunks; add it or leave them out")
 
     @property
     def glue_task(self) -> 'GlueTask | None':

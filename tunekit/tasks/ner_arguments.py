@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Optional
 
-from tunekit.config.arguments import DataTrainingArguments
+from tunekit.config.arguments import DataTrainingArguments, check_options_of
 from tunekit.data.readers import TOKEN_READERS
 from tunekit.data.readers.fields import TASK_COLUMNS
 
@@ -124,6 +124,9 @@ class NerDataArguments(DataTrainingArguments):
             raise ValueError("--seqeval_mode must be 'strict' or left out")
         if self.seqeval_scheme is not None and self.seqeval_scheme not in SCHEME_NAMES:
             raise ValueError(f"--seqeval_scheme must be one of {', '.join(SCHEME_NAMES)}")
+        if self.seqeval_scheme and self.seqeval_mode != "strict":
+            raise ValueError("--seqeval_scheme is used only in strict mode: add --seqeval_mode strict, or leave the "
+                             "scheme out")
         if self.seqeval_mode == "strict":  # the readers rewrote every scheme as IOB2
             self.seqeval_scheme = "IOB2"
         if self.stride < 0:
@@ -133,6 +136,8 @@ class NerDataArguments(DataTrainingArguments):
         for name in ("bilstm_hidden_size", "bilstm_layers", "embedding_size", "min_word_count"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be at least 1")
+        check_options_of(self, "use_bilstm", ("bilstm_hidden_size", "bilstm_layers"))
+        check_options_of(self, "no_encoder", ("embedding_size", "min_word_count", "character_pieces"))
         if self.bilstm_dropout is not None and not 0 <= self.bilstm_dropout < 1:
             raise ValueError("--bilstm_dropout must be at least 0 and below 1")
         if self.no_encoder:
