@@ -11,6 +11,10 @@ import importlib
 import inspect
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import datasets
 
 logger = logging.getLogger("tunekit")
 

@@ -4,6 +4,7 @@ import json
 import os
 import tempfile
 from contextlib import contextmanager
+from typing import Iterator
 
 from tunekit.splits import BY_PREFIX, title
 

@@ -5,10 +5,13 @@ import difflib
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from tunekit.backends import backend_for
 from tunekit.errors import UserError
+
+if TYPE_CHECKING:
+    from transformers import HfArgumentParser
 
 # Imported without torch or transformers, so that --help answers at once; parse_arguments imports them.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")

@@ -2,11 +2,12 @@
 
 import glob
 import os
+from typing import Iterator
 
 import datasets
 
-from tunekit.errors import UserError
 from tunekit.data.readers.lines import check_readable, file_signature
+from tunekit.errors import UserError
 
 SPLIT_FILE_STEMS = {
     "train": ("train",),

@@ -1,6 +1,11 @@
 """The `length` column (word pieces per encoded row) that length buckets, packing and sorted evaluation read."""
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import datasets
 
 LENGTH_COLUMN = "length"
 

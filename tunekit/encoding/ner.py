@@ -5,6 +5,8 @@ labels the word and reports its prediction, so training counts each word once an
 predictions file score exactly one label per word, however long the sentence.
 """
 
+from typing import Iterator
+
 from tunekit.encoding import IGNORE_INDEX
 from tunekit.encoding.windows import window_bounds
 

@@ -1,5 +1,7 @@
 """Scoring token classification: piece predictions mapped back to words and scored with seqeval."""
 
+from typing import TYPE_CHECKING
+
 from seqeval.metrics import classification_report
 
 from tunekit.encoding.ner import words_from_pieces
@@ -7,6 +9,9 @@ from tunekit.evaluation.entity_errors import entity_errors
 from tunekit.evaluation.entity_scores import SCHEMES, entity_scores, sentence_hits
 from tunekit.evaluation.intervals import Statistics, hit_metrics
 from tunekit.evaluation.scored import Scored
+
+if TYPE_CHECKING:
+    import torch
 
 
 class NerScorer:

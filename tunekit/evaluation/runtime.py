@@ -7,9 +7,11 @@ import json
 import logging
 import os
 import time
+from typing import TYPE_CHECKING, Iterator
 
 from tunekit.backends import BACKENDS
 from tunekit.errors import UserError
+from tunekit.files import atomic_write
 from tunekit.folder import ONNX_FOLDER
 from tunekit.inference.backend import quantization_record, runtime_model
 from tunekit.inference.onnx_graphs import (
@@ -21,7 +23,9 @@ from tunekit.inference.onnx_graphs import (
     quantize_int8,
 )
 from tunekit.inference.onnx_model import OnnxRuntimeModel
-from tunekit.files import atomic_write
+
+if TYPE_CHECKING:
+    import torch
 
 logger = logging.getLogger("tunekit")
 METHOD = "dynamic int8 (ONNX Runtime quantize_dynamic: int8 weights per output channel, activations per batch)"

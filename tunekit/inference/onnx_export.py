@@ -4,6 +4,7 @@ import contextlib
 import logging
 import os
 import warnings
+from typing import Iterator
 
 import numpy as np
 import torch

@@ -6,6 +6,7 @@ encoder's logits; what the graph cannot hold stays in PyTorch on its output: the
 """
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -13,6 +14,9 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from tunekit.encoding import IGNORE_INDEX
 from tunekit.modeling.pooling.modeling_pooling import classification_loss
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 
 

@@ -3,13 +3,17 @@
 import logging
 import os
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
 import transformers
 from transformers import AutoConfig, AutoTokenizer
 
 from tunekit import compat
-from tunekit.errors import UserError
 from tunekit.config.arguments import first_line
+from tunekit.errors import UserError
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 # Byte-level BPE tokenizers need a space before each pre-split word to encode it as at the start of text.
 ADD_PREFIX_SPACE_TYPES = {"roberta", "gpt2", "bloom", "deberta", "longformer", "bart", "mvp"}

@@ -8,9 +8,13 @@ word alignment, windows, saving and predict.sh work with it as with any model's.
 
 import logging
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from tunekit.data.sources import column_values
 from tunekit.errors import UserError
+
+if TYPE_CHECKING:
+    from transformers import BertConfig, PreTrainedTokenizerFast
 
 logger = logging.getLogger("tunekit")
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

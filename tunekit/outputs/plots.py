@@ -6,10 +6,14 @@ same name without the suffix. Titles name the run (the output folder) and the sp
 
 import functools
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tunekit.files import replaced_atomically
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FEW_POINTS = 12  # up to this many points a curve shows each value; more draw a plain line
 

@@ -16,6 +16,7 @@ address only loopback Host names are served (guards.py).
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tunekit import tasks
 from tunekit.backends import BACKENDS, QUANTIZATIONS, backend_for
@@ -25,6 +26,10 @@ from tunekit.inference.predictor import PredictorOptions
 from tunekit.programs.predict import load_predictor
 from tunekit.serving.guards import LOOPBACK_NAMES, is_loopback
 from tunekit.serving.requests import Limits
+
+if TYPE_CHECKING:
+    import starlette.applications
+    import starlette.responses
 
 
 def parse(argv: list) -> 'argparse.Namespace':

@@ -18,13 +18,18 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from tunekit.inference.predictor import Predictor, predicted_records
 from tunekit.serving.batcher import RequestBatcher
+from tunekit.serving.guards import HostCheck, read_body
 from tunekit.serving.page import render_page
 from tunekit.serving.pieces import joined_records, split_texts
-from tunekit.serving.guards import HostCheck, read_body
 from tunekit.serving.requests import OFFSETS, Limits, RequestError, parse_request
+
+if TYPE_CHECKING:
+    import starlette.applications
+    import starlette.responses
 
 logger = logging.getLogger("tunekit.serving")
 

@@ -2,6 +2,7 @@
 answering a request with labels."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from transformers import (
     AutoModel,
@@ -53,6 +54,9 @@ from tunekit.tasks.base import (
 from tunekit.tasks.classification_arguments import ClassificationDataArguments
 from tunekit.training.losses import loss_function
 from tunekit.training.speed.switch import SpeedSupport
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 
 def load_classifier(model_args, data_args, config) -> 'PreTrainedModel':

@@ -1,14 +1,21 @@
 """run_glue.py's data arguments, importable without torch or transformers (so --help comes up at once)."""
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from tunekit.config.arguments import DataTrainingArguments
-from tunekit.encoding.classification import (
-    CHUNK_POOLINGS, LONG_TEXT_MODES, PAIR_ENCODINGS, SENTENCE_POOLINGS, TRUNCATION_SIDES,
-)
-from tunekit.data.readers.table import TABLE_FORMATS
 from tunekit.data.glue_tasks import GLUE_TASKS
+from tunekit.data.readers.table import TABLE_FORMATS
+from tunekit.encoding.classification import (
+    CHUNK_POOLINGS,
+    LONG_TEXT_MODES,
+    PAIR_ENCODINGS,
+    SENTENCE_POOLINGS,
+    TRUNCATION_SIDES,
+)
+
+if TYPE_CHECKING:
+    from tunekit.data.glue_tasks import GlueTask
 
 
 @dataclass

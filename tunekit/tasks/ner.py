@@ -1,6 +1,7 @@
 """Token classification (NER, POS, chunking): the task from reading tagged words to answering a request with entities."""
 
 import logging
+from typing import TYPE_CHECKING
 
 import datasets
 from transformers import (
@@ -32,8 +33,8 @@ from tunekit.modeling.taggers import (
 )
 from tunekit.modeling.word_vocabulary import scratch_config_and_tokenizer
 from tunekit.outputs.model_card import CardText
-from tunekit.outputs.report_page import tag_sections
 from tunekit.outputs.ner_files import write_predictions, write_scored_split
+from tunekit.outputs.report_page import tag_sections
 from tunekit.splits import prefix_of
 from tunekit.tasks.base import (
     Encoded,
@@ -49,6 +50,9 @@ from tunekit.tasks.ner_arguments import NerDataArguments
 from tunekit.training.hp_search import batch_rows
 from tunekit.training.losses import loss_function
 from tunekit.training.speed.switch import SpeedSupport
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 logger = logging.getLogger("tunekit")
 

@@ -4,11 +4,15 @@ that the final training then uses."""
 import dataclasses
 import logging
 import os
+from typing import TYPE_CHECKING, Callable
 
 from transformers import IntervalStrategy
 
 from tunekit.errors import UserError
 from tunekit.files import atomic_write, write_json
+
+if TYPE_CHECKING:
+    from transformers import TrainingArguments
 
 logger = logging.getLogger("tunekit")
 TRIALS_FILE = "hp_search_trials.tsv"

@@ -1,6 +1,7 @@
 """Readers for token-level (NER) files: pick the format from the extension and content, then yield sentences."""
 
-from tunekit.errors import UserError
+from typing import Iterator
+
 from tunekit.data.readers.conll import read_conll
 from tunekit.data.readers.csv_tokens import read_csv_tokens
 from tunekit.data.readers.json_tokens import read_json_tokens
@@ -9,6 +10,7 @@ from tunekit.data.readers.sentences import TokenReadOptions
 from tunekit.data.readers.table import detect_table_format
 from tunekit.data.readers.tagged_lines import read_tagged_lines
 from tunekit.data.tag_scheme import retag_file
+from tunekit.errors import UserError
 
 __all__ = ["TOKEN_READERS", "TokenReadOptions", "detect_token_format", "read_token_file"]
 

@@ -6,10 +6,16 @@ several for multi-label, none when the file has no labels), "label_list" (the la
 """
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
+from tunekit.data.readers.table import (
+    TABLE_FORMATS,
+    csv_rows,
+    detect_table_format,
+    json_records,
+    tsv_rows,
+)
 from tunekit.errors import UserError, at
-from tunekit.data.readers.table import TABLE_FORMATS, csv_rows, detect_table_format, json_records, tsv_rows
 
 TEXT_COLUMN_CANDIDATES = [
     ("sentence1", "sentence2"),

@@ -1,8 +1,10 @@
 """CoNLL column files: one token per line, columns split by tabs or spaces, blank lines between sentences."""
 
-from tunekit.errors import at
+from typing import Iterator
+
 from tunekit.data.readers.lines import read_lines
 from tunekit.data.readers.sentences import make_sentence
+from tunekit.errors import at
 
 
 def split_columns(text: str) -> list:

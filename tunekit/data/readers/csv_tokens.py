@@ -1,10 +1,11 @@
 """CSV token files with a header: one sentence per row, tokens and tags as space-separated strings or JSON lists."""
 
 import json
+from typing import Iterator
 
-from tunekit.errors import at
 from tunekit.data.readers.fields import record_sentence
 from tunekit.data.readers.table import csv_rows
+from tunekit.errors import at
 
 
 def parse_cell(value) -> list:

@@ -1,5 +1,7 @@
 """JSON token files: JSON lines, a JSON list of records, or one object of records keyed by id (seed 000's format)."""
 
+from typing import Iterator
+
 from tunekit.data.readers.fields import record_sentence
 from tunekit.data.readers.table import json_records
 

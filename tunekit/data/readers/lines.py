@@ -4,6 +4,7 @@ A leading BOM is dropped and CRLF / CR line ends are accepted, so files saved on
 """
 
 import os
+from typing import Iterator
 
 from tunekit.errors import UserError, at
 

@@ -7,9 +7,10 @@ CSV uses a real CSV parser (RFC 4180 quoting, as in ChnSentiCorp_htl_all.csv).
 import csv
 import json
 import re
+from typing import Iterator
 
-from tunekit.errors import at
 from tunekit.data.readers.lines import is_valid_unicode, read_lines
+from tunekit.errors import at
 
 TABLE_FORMATS = ("tsv", "csv", "json")
 

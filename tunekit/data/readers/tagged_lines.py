@@ -1,8 +1,10 @@
 """Line TSV: one sentence per line as `tokens<TAB>labels`, space-separated, or characters when the text has no spaces."""
 
-from tunekit.errors import at
+from typing import Iterator
+
 from tunekit.data.readers.lines import read_lines
 from tunekit.data.readers.sentences import make_sentence
+from tunekit.errors import at
 
 HEADER_WORDS = {"tokens", "words", "text", "sentence", "chars", "labels", "tags", "ner_tags", "label"}
 

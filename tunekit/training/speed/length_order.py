@@ -1,5 +1,7 @@
 """Evaluation in length order (each batch pads to nearly nothing), with every result put back in input order."""
 
+from typing import Callable
+
 import numpy as np
 from transformers import EvalPrediction
 
