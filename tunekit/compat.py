@@ -64,7 +64,7 @@ INSTANCE_ATTRIBUTES = {
 LOADING_LOGGERS = (
     "transformers.modeling_utils", "transformers.distributed.tensor_parallel", "transformers.integrations.tensor_parallel",
 )
-_warned = set()
+_warned: set = set()
 
 
 def lookup(owner: str, name: str) -> object:

@@ -10,7 +10,7 @@ class UserError(Exception):
     """Bad input from the user: shown as one line on stderr, exit code 2, no traceback."""
 
 
-def at(path: str, line: int | None, problem: str) -> UserError:
+def at(path: str, line: 'int | str | None', problem: str) -> UserError:
     """A UserError that names the file and line, in the `file:line: problem` form editors understand."""
     where = f"{path}:{line}" if line is not None else str(path)
     return UserError(f"{where}: {problem}")

@@ -77,7 +77,7 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
         logger.warning(
             "%s already holds a trained model (train_results.json): not training again%s. Pass "
             "--overwrite_output_dir to train afresh, or --resume_from_checkpoint checkpoint-N to continue.",
-            settings.training.output_dir, ", evaluating the saved model" if evaluating else "",
+            settings.output_dir, ", evaluating the saved model" if evaluating else "",
         )
         if not evaluating:
             raise SystemExit(0)
@@ -92,12 +92,12 @@ def inspect_data(task: Task, data: TaskData, settings: Settings, lengths: Length
     started = time.perf_counter()
     report = data_report(data.splits, lengths.pieces, settings.data.max_seq_length, lengths.longer_means,
                          data.label_kind)
-    earlier = read_data_report(settings.training.output_dir)
+    earlier = read_data_report(settings.output_dir)
     if "train" not in report["splits"] and earlier is not None:  # an evaluation adds to what training wrote
         report = accumulated(earlier, report)
-    text = write_data_report(settings.training.output_dir, report, data.label_kind)
+    text = write_data_report(settings.output_dir, report, data.label_kind)
     if not settings.run.quiet:
-        print(f"\nData report ({os.path.join(settings.training.output_dir, 'data_report.txt')}):\n{text}\n", flush=True)
+        print(f"\nData report ({os.path.join(settings.output_dir, 'data_report.txt')}):\n{text}\n", flush=True)
     logger.info("Data report made in %.2f s", time.perf_counter() - started)
 
 
@@ -145,7 +145,7 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
     train_metrics = previous  # a finished run's figures are kept, not replaced by a 0-step resume
     if settings.training.do_train:
         if trainer.is_world_process_zero():
-            output_dir = settings.training.output_dir
+            output_dir = settings.output_dir
             save_run_arguments(output_dir, task.name, tasks.where(task), settings.data, settings.training,
                                settings.model.model_name_or_path, describe_hardware(settings.training))
             atomic_write(os.path.join(output_dir, RUN_CONFIG_FILE), resolved_config)

@@ -22,7 +22,7 @@ SPLITS = (
     Split("test", "predict", "test", "test", "test_results.txt"),
 )
 BY_NAME = {split.name: split for split in SPLITS}
-BY_PREFIX = {}
+BY_PREFIX: dict[str, Split] = {}
 for _split in SPLITS:
     BY_PREFIX.setdefault(_split.prefix, _split)
 SCORED_PREFIXES = tuple(prefix for prefix in BY_PREFIX if prefix != "train")  # eval, eval_mm, predict

@@ -12,10 +12,12 @@ import dataclasses
 import enum
 import os
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import torch
-from transformers import IntervalStrategy
+from transformers import IntervalStrategy, TrainingArguments
 
+from tunekit.config.arguments import DataTrainingArguments, ModelArguments, RunArguments
 from tunekit.errors import UserError
 from tunekit.config.attention import attention_choice
 from tunekit.config.precision import precision_settings
@@ -26,16 +28,26 @@ LOCAL_PATHS = ("model_name_or_path", "config_name", "tokenizer_name", "data_dir"
                "test_file", "label_file", "class_weights")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The four argument groups of a run, and why the automatic choices came out as they did."""
+DataArguments = TypeVar("DataArguments", bound=DataTrainingArguments)
 
-    model: object
-    data: object
-    run: object
-    training: object
+
+@dataclass(frozen=True)
+class Settings(Generic[DataArguments]):
+    """The four argument groups of a run (data: the task's own data-arguments class), and why the automatic choices
+    came out as they did."""
+
+    model: ModelArguments
+    data: DataArguments
+    run: RunArguments
+    training: TrainingArguments
     why_precision: str = ""
     why_attention: str = ""
+
+    @property
+    def output_dir(self) -> str:
+        """Where the run writes (parse_arguments refuses a run without one)."""
+        assert self.training.output_dir is not None
+        return self.training.output_dir
 
     def with_changes(self, model=None, data=None, run=None, training=None) -> "Settings":
         """A copy with fields of each group replaced (dicts of field -> value), each group revalidated."""
@@ -61,7 +73,7 @@ def settle_start(model_args, data_args, run_args, training_args, terminal: bool)
 
 def settle_finished_run(settings: Settings) -> Settings:
     """A folder that already holds a trained model is evaluated, not trained again."""
-    output_dir = settings.training.output_dir
+    output_dir = settings.output_dir
     return settings.with_changes(model={"model_name_or_path": output_dir}, training={"do_train": False})
 
 

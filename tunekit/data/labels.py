@@ -2,6 +2,7 @@
 
 import json
 import re
+from typing import Callable
 
 from tunekit.errors import UserError, at
 from tunekit.data.readers.lines import read_lines
@@ -14,7 +15,8 @@ def read_label_file(path: str) -> list:
 
     CLUE's labels.json (JSON lines with a "label" field) is read the same way.
     """
-    labels, seen = [], {}
+    labels: list = []
+    seen: dict = {}
     for number, text in read_lines(path):
         label = label_on_line(text.strip())
         if not label:
@@ -50,7 +52,7 @@ def choose_labels(train_labels, label_file, model_labels, order_data_labels, lis
     return labels
 
 
-def check_known(occurrences, labels, source: str, problem: str | None = None) -> None:
+def check_known(occurrences, labels, source: str, problem: Callable[[str], str] | None = None) -> None:
     """Every label used in a split must be in the label set: name the first unknown one and where it is.
     problem(label) words the error when `label '...' is not in <source>` would mislead."""
     known = set(labels)
@@ -59,7 +61,7 @@ def check_known(occurrences, labels, source: str, problem: str | None = None) ->
             raise at(path, line, problem(label) if problem else f"label '{label}' is not in {source}")
 
 
-def only_in_held_out_part(percentage) -> bool:
+def only_in_held_out_part(percentage) -> Callable[[str], str]:
     """The error for a label of the held-out validation part that the rest of the training file lacks."""
     return lambda label: (
         f"label '{label}' occurs only in the {percentage}% of this training file held out for validation "

@@ -51,7 +51,10 @@ def split_facts(dataset, measure, max_length: int, kind: LabelKind) -> tuple[dic
     if tags:  # seqeval (and the scikit-learn it imports, 1 s) only where tags are read
         from seqeval.metrics.sequence_labeling import get_entities
     pieces, words, keys, values = [], [], [], []
-    labels, tag_counts, schemes, retagged = Counter(), Counter(), Counter(), 0
+    labels: Counter = Counter()
+    tag_counts: Counter = Counter()
+    schemes: Counter = Counter()
+    retagged = 0
     for batch in dataset.iter(batch_size=2048):
         pieces += measure(batch)
         if tags:

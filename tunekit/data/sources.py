@@ -63,7 +63,7 @@ def resolve_split_files(data_args) -> dict:
     return files
 
 
-def required_splits(training_args) -> set:
+def required_splits(training_args) -> list:
     """The splits this run reads: train for --do_train, validation for --do_eval, test for --do_predict."""
     wanted = []
     if training_args.do_train:

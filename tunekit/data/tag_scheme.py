@@ -160,7 +160,7 @@ def retag_file(tag_lists: list, lines: list, path: str, entity_tags: bool = True
     """(the Scheme of a whole file's tags, each sentence's tags in IOB2, how many tags each sentence had rewritten).
     tag_lists: the tags of every sentence, lines: the line each sentence starts on (in errors); token_per_line:
     CoNLL, where a tag's own line is its sentence's line plus its position."""
-    first_lines = {}
+    first_lines: dict = {}
     for tags, line in zip(tag_lists, lines):
         for position, tag in enumerate(tags):
             first_lines.setdefault(tag, line + position if token_per_line else line)

@@ -107,7 +107,8 @@ def documents_of(sentences) -> "datasets.Dataset | None":
     documents = sentences["document"]
     if not any(documents):
         return None
-    groups, by_document = [], {}
+    groups: list = []
+    by_document: dict = {}
     for index, document in enumerate(documents):
         if not document:
             groups.append([index])

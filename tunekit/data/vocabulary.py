@@ -23,7 +23,7 @@ def unknown_words(tokenizer, texts, split_into_words: bool) -> tuple:
     encoded = tokenizer(list(texts), is_split_into_words=split_into_words, add_special_tokens=False, verbose=False)
     lost, total = [], 0
     for index, ids in enumerate(encoded["input_ids"]):
-        pieces = {}
+        pieces: dict = {}
         for word, piece in zip(encoded.word_ids(index), ids):
             if word is not None:
                 pieces.setdefault(word, []).append(piece)

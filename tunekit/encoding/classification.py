@@ -69,7 +69,7 @@ class ClassificationEncoder:
 
     def encode_single(self, texts, indices) -> dict:
         encoded = self.tokenizer(texts, truncation=False, verbose=False)
-        features = {key: [] for key in encoded.keys()}
+        features: dict[str, list] = {key: [] for key in encoded.keys()}
         features["example_id"] = []
         for index, example_id in enumerate(indices):
             sequence = encoded.sequence_ids(index)  # None on special tokens
@@ -79,7 +79,7 @@ class ClassificationEncoder:
                 spans = [None]
             else:
                 spans = window_bounds(end - prefix, self.budget, min(self.chunk_stride, self.budget // 2))
-            chunks = {key: [] for key in encoded.keys()}
+            chunks: dict[str, list] = {key: [] for key in encoded.keys()}
             for span in spans:
                 for key in encoded.keys():
                     values = encoded[key][index]

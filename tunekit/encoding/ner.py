@@ -20,7 +20,7 @@ def continuation_label(label: str, label2id: dict) -> int:
     return label2id[label]
 
 
-def owners(first_pieces, bounds) -> list:
+def owners(first_pieces, bounds) -> dict:
     """For each word (by its first piece position), the window where it has the most context on both sides."""
     owner = {}
     for word, position in first_pieces.items():
@@ -38,7 +38,9 @@ def sentence_windows(first_pieces, content_length, sentence_words, window, conte
     """(bounds, owner) when each sentence of a document gets a window of its own: the sentence's pieces with up to
     `context` pieces of its document on each side (fewer when the window is full), its words owned by it alone.
     A sentence longer than a window is read in overlapping windows of its own pieces, as without context."""
-    bounds, owner, word = [], {}, 0
+    bounds: list = []
+    owner: dict = {}
+    word = 0
     for count in sentence_words:
         if not count:
             continue
@@ -85,7 +87,7 @@ class NerEncoder:
             raise ValueError(f"max_seq_length {max_length} leaves no room for words")
         self.stride = max(0, min(stride, self.window // 2))
 
-    def encode_words(self, batch_tokens) -> dict:
+    def encode_words(self, batch_tokens) -> list:
         """Tokenize pre-split words; a word that yields no piece (e.g. a zero-width space) is read as unknown."""
         encoded = self.tokenizer(batch_tokens, is_split_into_words=True, truncation=False, verbose=False)
         rows = []
@@ -127,7 +129,7 @@ class NerEncoder:
         suffix = next(i for i, w in enumerate(reversed(word_ids)) if w is not None)
         end_of_content = len(ids) - suffix
         content_words = word_ids[prefix:end_of_content]
-        first_pieces = {}
+        first_pieces: dict = {}
         for position, word in enumerate(content_words):
             first_pieces.setdefault(word, position)
         if sentence_words is not None:

@@ -76,7 +76,9 @@ def shown(entity: tuple | None, words: list) -> dict | None:
 
 def entity_errors(words: list, gold_sentences: list, predicted_sentences: list, worst: int = 10) -> dict:
     """{"totals", "per_type", "span", "worst_sentences"} of a split; words: the tokens of each sentence."""
-    totals, per_type, ranked = Counter(), {}, []
+    totals: Counter = Counter()
+    per_type: dict = {}
+    ranked: list = []
     for index, (tokens, gold_tags, predicted_tags) in enumerate(zip(words, gold_sentences, predicted_sentences)):
         errors = sentence_errors(sentence_entities(gold_tags), sentence_entities(predicted_tags))
         for kind, entity_type, _, _ in errors:

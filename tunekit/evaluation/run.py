@@ -48,7 +48,7 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
     summary, scored_splits, decided = {}, {}, None
     for evaluation in evaluations:
         dataset, order = sorted_by_length(evaluation.dataset, sort_by_length)
-        scored = []  # the scorer's result, kept here for the writers
+        scored: list[Scored] = []  # the scorer's result, kept here for the writers
         scorer = evaluation.make_scorer(decided)  # dev's decisions (tuned thresholds) reach the splits after it
 
         def compute_metrics(prediction, scorer=scorer, scored=scored):

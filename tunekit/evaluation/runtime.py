@@ -36,7 +36,7 @@ FP32_PRODUCTS = {"first": "the classifier and the first layer's feed-forward out
 def saved_folder(settings) -> str:
     """The folder whose model is evaluated: the output folder after training, else the model path given."""
     if settings.training.do_train:
-        return settings.training.output_dir
+        return settings.output_dir
     folder = settings.model.model_name_or_path
     if not os.path.isfile(os.path.join(folder, "config.json")):
         raise UserError(f"--backend onnxruntime runs a saved model folder; {folder} is not one (train it first, or "

@@ -67,7 +67,7 @@ def read_inputs(path: str | None) -> Inputs:
     """Texts (and pairs) from plain lines or JSON lines, one per input line: output line N answers input line N, so a
     blank line is an empty text (with an empty result), never skipped, and a bad line keeps its place."""
     where = path or "<stdin>"
-    undecodable = {}
+    undecodable: dict = {}
     lines = input_lines(path, undecodable)
     filled = [text for number, text in lines if text.strip() and number not in undecodable]
     as_json = (path or "").endswith((".jsonl", ".json")) or bool(filled and filled[0].lstrip().startswith("{"))

@@ -80,7 +80,8 @@ class NerPredictor:
 
     def model_inputs(self, split, sentences) -> tuple:
         """The encoder's batch and, per input, (text index, its first word): a whole text, or one sentence."""
-        batch, origins = {"tokens": [], "tags": [], "sentence_words": []}, []
+        batch: dict[str, list] = {"tokens": [], "tags": [], "sentence_words": []}
+        origins: list = []
         for index, (words, lengths) in enumerate(zip(split, sentences)):
             if not words:
                 continue

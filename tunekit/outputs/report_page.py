@@ -117,7 +117,7 @@ def error_section(analysis: dict) -> str:
     text = (table(["type"] + [kind.replace("_", " ") for kind in KINDS], per_type)
             + f"<p>Type-agnostic span scores: precision {span['precision']:.4f}, recall {span['recall']:.4f}, "
               f"F1 {span['f1']:.4f}.</p><h3>Sentences with the most errors</h3>")
-    colours = {}
+    colours: dict = {}
     for sentence in analysis["worst_sentences"]:
         tokens = sentence.get("tokens") or sentence["text"].split(" ")
         errors = "; ".join(
@@ -244,7 +244,7 @@ def write_report(output_dir: str, facts: dict, train_metrics: dict | None, summa
     the folder showed: eval.sh or a rerun replaces the splits it scored and keeps the others and the training's
     figures. The page's parts are kept in report_parts.json; returns the page's path."""
     parts_path = os.path.join(output_dir, REPORT_PARTS_FILE)
-    parts = {"summary": {}, "splits": {}, "train": None}
+    parts: dict = {"summary": {}, "splits": {}, "train": None}
     if os.path.isfile(parts_path) and not newer_weights(output_dir, parts_path):
         with open(parts_path, encoding="utf-8") as stream:
             parts.update(json.load(stream))

@@ -82,7 +82,8 @@ class RequestBatcher:
     def next_slice(self) -> list:
         """[(job, first index, end index)]: texts of the jobs served least first, within the slice's bounds."""
         self.jobs = [job for job in self.jobs if not job.future.done()]  # a client that went away is dropped
-        chosen, texts, characters = [], 0, 0
+        chosen: list = []
+        texts = characters = 0
         for job in sorted(self.jobs, key=lambda job: job.served):
             if chosen and (job.pairs is not None) != (chosen[0][0].pairs is not None):
                 continue  # the next slice takes it

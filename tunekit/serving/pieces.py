@@ -28,7 +28,8 @@ def split_texts(texts: list, limit: int) -> tuple:
     """(pieces, plan): the pieces of every text, shortest first (so that each slice the batcher takes holds pieces
     of about one length, padded little, as predict.sh's length-sorted batches are), and per text its cuts and the
     positions of its pieces in that order."""
-    pieces, plan = [], []
+    pieces: list = []
+    plan: list = []
     for text in texts:
         cuts = sentence_cuts(text, limit)
         plan.append((cuts, range(len(pieces), len(pieces) + len(cuts))))

@@ -87,7 +87,7 @@ def search_hyperparameters(settings, make_model, parts: TrainerParts, plan, with
     trial_run_args = dataclasses.replace(settings.run, early_stopping_patience=None)
     trainer = build_trainer(trial_run_args, search_arguments(settings.training), make_model, parts, plan.for_search_trials())
     space = search_space(with_crf, rows_per_example)
-    best = run_search(trainer, settings.run.hp_search_trials, parts.main_metric, space, settings.training.output_dir)
+    best = run_search(trainer, settings.run.hp_search_trials, parts.main_metric, space, settings.output_dir)
     if "per_device_train_batch_size" in best:
         best = dict(best, per_device_train_batch_size=batch_rows(best["per_device_train_batch_size"], rows_per_example))
     return best

@@ -33,7 +33,7 @@ def parameter_depths(model) -> tuple:
     in_encoder = {name for name in names if prefix and name.startswith(prefix)}
     indices = [int(match.group(1)) for match in map(LAYER_INDEX.search, in_encoder) if match]
     top = (max(indices) + 2) if indices else 1
-    depths = {}
+    depths: dict = {}
     for name in names:
         if name not in in_encoder:
             depths[name] = None
@@ -65,7 +65,7 @@ def parameter_groups(model, decay_names, learning_rate, weight_decay, head_learn
     learning_rate * layer_decay ** (L - i) (embeddings one step below layer 1), weight decay off for biases and
     norm weights (decay_names lists the parameters that do decay). Frozen parameters are left out."""
     depths, num_layers = parameter_depths(model)
-    groups = OrderedDict()
+    groups: OrderedDict = OrderedDict()
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
             continue

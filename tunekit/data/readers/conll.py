@@ -19,7 +19,9 @@ def read_conll(path: str, options) -> 'Iterator[dict]':
     starts a new document (numbered from 1; sentences before the first one, or in a file without any, have none)."""
     pattern = options.suffix_pattern()
     columns = None
-    tokens, tags, start = [], [], None
+    tokens: list = []
+    tags: list = []
+    start = None
     found_any = False
     documents = 0
 
@@ -57,7 +59,7 @@ def read_conll(path: str, options) -> 'Iterator[dict]':
         raise at(path, 1, "no sentences found (only -DOCSTART- or blank lines)")
 
 
-def resolve_label_column(label_column, columns, path: str, line: int) -> int:
+def resolve_label_column(label_column, columns, path: str, line: int) -> int | None:
     """The index of the tag column: the last one unless --label_column (or --task_name) chose another."""
     if columns == 1:
         return None

@@ -26,7 +26,7 @@ def read_lines(path: str) -> 'Iterator[tuple[int, str]]':
         yield from decoded_lines(handle, path)
 
 
-def decoded_lines(handle, where: str, undecodable: dict | None = None) -> 'Iterator[str]':
+def decoded_lines(handle, where: str, undecodable: dict | None = None) -> 'Iterator[tuple[int, str]]':
     """(line_number, text) from a binary stream (a file, or standard input), named `where` in errors.
 
     undecodable: where a line that is not UTF-8 is a problem of that line alone (predict.sh), the error for it is

@@ -7,7 +7,7 @@ CSV uses a real CSV parser (RFC 4180 quoting, as in ChnSentiCorp_htl_all.csv).
 import csv
 import json
 import re
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from tunekit.data.readers.lines import is_valid_unicode, read_lines
 from tunekit.errors import at
@@ -109,11 +109,12 @@ def is_json_lines(first_line) -> bool:
     return isinstance(value, dict) and not all(isinstance(item, dict) for item in value.values())
 
 
-def whole_json_records(path: str, text: str) -> 'Iterator[tuple[int, dict]]':
+def whole_json_records(path: str, text: str) -> 'Iterator[tuple[str, dict]]':
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise at(path, getattr(error, "lineno", 1), f"invalid JSON: {json_problem(error)}") from None
+    entries: Iterable
     if isinstance(value, dict):
         entries = value.items()
     elif isinstance(value, list):

@@ -9,7 +9,7 @@ from tunekit.errors import at
 HEADER_WORDS = {"tokens", "words", "text", "sentence", "chars", "labels", "tags", "ner_tags", "label"}
 
 
-def split_text(text: str, tag_count) -> tuple:
+def split_text(text: str, tag_count) -> list:
     """Whitespace tokens when they match the labels; characters for unspaced text such as Chinese."""
     words = text.split()
     if len(words) != tag_count and len(words) == 1 and len(text.strip()) == tag_count:

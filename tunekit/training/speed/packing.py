@@ -28,7 +28,8 @@ def row_capacity(lengths, multiple: int) -> int:
 
 def first_fit_rows(lengths, capacity: int) -> list:
     """Row assignment (lists of indices into lengths): longest first, each into the first row it fits."""
-    rows, room = [], []
+    rows: list = []
+    room: list = []
     for index in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
         length = lengths[index]
         row = next((r for r, space in enumerate(room) if space >= length), None)
