@@ -11,7 +11,7 @@ import importlib
 import inspect
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     import datasets
@@ -67,9 +67,10 @@ LOADING_LOGGERS = (
 _warned: set = set()
 
 
-def lookup(owner: str, name: str) -> object:
+def lookup(owner: str, name: str) -> Any:
     """The attribute, or None where the module, class or attribute is gone."""
     module_name, _, class_name = owner.partition(":")
+    target: Any
     try:
         target = importlib.import_module(module_name)
     except ImportError:
@@ -165,7 +166,7 @@ def cpu_native_bf16() -> bool | None:
     if not checks:
         available("native_bf16")  # the one warning: --precision auto then trains in fp32
         return None
-    return any(check() for check in checks)
+    return any(check() for check in checks if callable(check))
 
 
 def attention_internals() -> tuple:

@@ -3,7 +3,7 @@
 import argparse
 import sys
 from functools import wraps
-from typing import Callable
+from typing import Callable, NoReturn
 
 
 class UserError(Exception):
@@ -33,5 +33,5 @@ def exits_cleanly_on_user_errors(main) -> 'Callable':
 class OneLineErrors(argparse.ArgumentParser):
     """argparse for the programs: a bad flag is one line (exit 2), not the usage."""
 
-    def error(self, message: str) -> None:  # argparse prints its usage and exits; one line instead
+    def error(self, message: str) -> NoReturn:  # argparse prints its usage and exits; one line instead
         raise UserError(f"{message} (see --help)")

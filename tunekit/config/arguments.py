@@ -5,13 +5,13 @@ import difflib
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, cast
 
 from tunekit.backends import backend_for
 from tunekit.errors import UserError
 
 if TYPE_CHECKING:
-    from transformers import HfArgumentParser
+    from transformers import HfArgumentParser, TrainingArguments
 
 # Imported without torch or transformers, so that --help answers at once; parse_arguments imports them.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -326,7 +326,11 @@ def seed_list(text) -> str:
     return ",".join(str(int(part)) for part in parts)
 
 
-def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
+# (model, data, run, training) arguments: data is the task's own subclass of DataTrainingArguments
+Parsed = tuple["ModelArguments", "DataTrainingArguments", "RunArguments", "TrainingArguments"]
+
+
+def parse_arguments(data_arguments_class: type, argv: list | None = None) -> 'Parsed':
     """Read (model, data, run, training) arguments from flags, from one .json/.yaml file, or from a file followed by
     flags that change it (how eval.sh and --seeds replay a run's run_config.yaml).
 
@@ -353,7 +357,7 @@ def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
                     raise UserError(f"{argv[0]}: unknown key '{key}'{nearest(key, names)}")
             if len(argv) == 1:
                 require_output_dir("output_dir" in values, f"{argv[0]}: no output_dir key")
-                return parser.parse_dict({**on_cpu, **values})
+                return cast(Parsed, parser.parse_dict({**on_cpu, **values}))
             parser.set_defaults(**values)  # the file's values, which the flags after it change
             argv = argv[1:]
         given = "output_dir" in values or any(arg.split("=", 1)[0] == "--output_dir" for arg in argv)
@@ -366,7 +370,7 @@ def parse_arguments(data_arguments_class, argv: list | None = None) -> tuple:
             flag = unknown.split("=", 1)[0]
             flags = names + [f"no_{item.name}" for cls in classes for item in dataclasses.fields(cls) if item.default is True]
             raise UserError(f"unknown flag {flag}{nearest(flag.lstrip('-').replace('-', '_'), flags, '--')}")
-        return tuple(parsed)
+        return cast(Parsed, tuple(parsed))
     except FileNotFoundError as error:
         raise UserError(f"{error.filename}: no such configuration file") from None
     except ValueError as error:
@@ -387,7 +391,7 @@ def check_options_of(arguments, switch: str, options: tuple) -> None:
 
 def strict_parser(classes) -> 'HfArgumentParser':
     """HfArgumentParser without argparse's prefix matching, whose own errors are one-line UserErrors."""
-    from transformers import HfArgumentParser
+    from transformers import HfArgumentParser, TrainingArguments
 
     class StrictParser(HfArgumentParser):
         def error(self, message: str):  # argparse prints the usage and exits; one line instead

@@ -47,8 +47,8 @@ def percentiles(values: np.ndarray) -> dict:
 def split_facts(dataset, measure, max_length: int, kind: LabelKind) -> tuple[dict, set]:
     """(the figures of one split, its examples as text); measure(batch) -> word pieces per example (with special
     tokens); kind: word tags (counted as entities), text labels, or numbers (summarised as numbers)."""
-    tags = kind is LabelKind.TAGS
-    if tags:  # seqeval (and the scikit-learn it imports, 1 s) only where tags are read
+    tagged = kind is LabelKind.TAGS
+    if tagged:  # seqeval (and the scikit-learn it imports, 1 s) only where tags are read
         from seqeval.metrics.sequence_labeling import get_entities
     pieces, words, keys, values = [], [], [], []
     labels: Counter = Counter()
@@ -57,12 +57,12 @@ def split_facts(dataset, measure, max_length: int, kind: LabelKind) -> tuple[dic
     retagged = 0
     for batch in dataset.iter(batch_size=2048):
         pieces += measure(batch)
-        if tags:
+        if tagged:
             words += [len(tokens) for tokens in batch["tokens"]]
             keys += [" ".join(tokens) for tokens in batch["tokens"]]
             for tags in batch["tags"]:
                 tag_counts.update(tags)
-                labels.update(kind for kind, _, _ in get_entities(list(tags)))
+                labels.update(entity for entity, _, _ in get_entities(list(tags)))
             schemes.update(batch["scheme"])
             retagged += sum(batch["retagged"])
         else:
@@ -73,15 +73,15 @@ def split_facts(dataset, measure, max_length: int, kind: LabelKind) -> tuple[dic
                     values += [float(value) for value in example_labels]
                 else:
                     tag_counts.update(example_labels)
-    pieces = np.asarray(pieces)
-    longer = int((pieces > max_length).sum())
+    lengths = np.asarray(pieces)
+    longer = int((lengths > max_length).sum())
     facts = {
-        "examples": len(words), "words": int(sum(words)), "word_pieces": percentiles(pieces),
+        "examples": len(words), "words": int(sum(words)), "word_pieces": percentiles(lengths),
         "longer_than_max_seq_length": longer, "labels_seen": dict(sorted(tag_counts.items())),
     }
     if values:
         facts["label_values"] = {"min": min(values), "mean": round(float(np.mean(values)), 4), "max": max(values)}
-    if tags:
+    if tagged:
         written_in = schemes.most_common(1)[0][0] if schemes and tag_counts else None
         facts.update(entities=dict(labels.most_common()), scheme=written_in, tags_rewritten_to_IOB2=retagged)
     return facts, set(keys)
@@ -89,9 +89,9 @@ def split_facts(dataset, measure, max_length: int, kind: LabelKind) -> tuple[dic
 
 def data_report(splits: dict, measure, max_length: int, longer_means: str, kind: LabelKind) -> dict:
     """{max_seq_length, longer_means, splits: {split: figures}, unseen_labels, overlap} of the readable splits."""
-    report = {"max_seq_length": max_length, "longer_means": longer_means, "splits": {}, "unseen_labels": {},
+    report: dict = {"max_seq_length": max_length, "longer_means": longer_means, "splits": {}, "unseen_labels": {},
               "overlap": {}, "not_inspected": []}
-    keys = {}
+    keys: dict = {}
     for split, (dataset, _) in splits.items():
         if size_or_none(dataset) is None:
             report["not_inspected"].append(split)  # a stream is read once, by training

@@ -80,7 +80,7 @@ def recognise(first_lines: dict, path: str, entity_tags: bool = True, id_names: 
     scheme = Scheme("plain")
     if all(tag.isdigit() for tag in tags):
         tags = integer_names(first_lines, path, id_names)
-        scheme.ids = list(id_names)
+        scheme.ids = list(id_names or [])
     if not entity_tags:
         return scheme
     lines = dict(first_lines)

@@ -74,7 +74,7 @@ def hub_sentences(data_args, model_args) -> dict:
         source = f"{data_args.dataset_name}[{split}]"
         raw_tags = [[str(tag) for tag in row] for row in dataset[tag_column]]
         scheme, converted, changed = retag_file(
-            raw_tags, range(1, len(raw_tags) + 1), source, data_args.task_name not in PLAIN_TASKS,
+            raw_tags, list(range(1, len(raw_tags) + 1)), source, data_args.task_name not in PLAIN_TASKS,
             names or (read_label_file(data_args.label_file) if data_args.label_file else None),
         )
 

@@ -31,7 +31,7 @@ def unknown_words(tokenizer, texts, split_into_words: bool) -> tuple:
         for word, word_pieces in pieces.items():
             if all(piece == unknown_id for piece in word_pieces):
                 span = encoded.word_to_chars(index, word) if not split_into_words else None
-                lost.append(texts[index][word] if split_into_words else texts[index][span.start : span.end])
+                lost.append(texts[index][word] if span is None else texts[index][span.start : span.end])
     return lost, total
 
 

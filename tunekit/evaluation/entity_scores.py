@@ -27,7 +27,7 @@ def figures(true_positives: int, predicted: int, gold: int) -> dict:
     return {"precision": precision, "recall": recall, "f1": f1, "number": gold}
 
 
-def default_mode_scores(predictions: list, references: list) -> dict:
+def default_mode_scores(predictions: list, references: list) -> tuple[dict, dict]:
     gold = {(kind, start, end) for kind, start, end in get_entities(references)}
     predicted = {(kind, start, end) for kind, start, end in get_entities(predictions)}
     hits = Counter(kind for kind, _, _ in gold & predicted)

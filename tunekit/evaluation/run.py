@@ -59,7 +59,8 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
         output = trainer.predict(dataset, metric_key_prefix=evaluation.prefix)
         if not scored:  # no labels to score against (a test file without gold): predictions only
             predictions = in_input_order(output.predictions, order)
-            scored.append(scorer.score(EvalPrediction(predictions=predictions, label_ids=None)))
+            no_labels: Any = None
+            scored.append(scorer.score(EvalPrediction(predictions=predictions, label_ids=no_labels)))
         metrics = dict(output.metrics, **{f"{evaluation.prefix}_samples": evaluation.samples})
         if scored[-1].metrics:
             started = time.perf_counter()

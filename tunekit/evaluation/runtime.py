@@ -130,5 +130,6 @@ def evaluation_model(trainer, settings, tokenizer, metric: str) -> 'torch.nn.Mod
         if not record["kept"]:
             quantize = "none"
     chosen = runtime_model(model, tokenizer, folder, run.backend, quantize)
+    assert isinstance(chosen, OnnxRuntimeModel)
     logger.info("Evaluating with ONNX Runtime: %s", os.path.join(folder, ONNX_FOLDER, chosen.file_name))
     return chosen

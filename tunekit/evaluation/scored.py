@@ -1,6 +1,6 @@
 """What a scorer returns for one evaluated split."""
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 
 class Scored(NamedTuple):
@@ -14,3 +14,12 @@ class Scored(NamedTuple):
     details: Any = None
     analysis: Any = None
     decided: Any = None
+
+
+class Scorer(Protocol):
+    """Scores one split: score(EvalPrediction) -> Scored; statistics(Scored) -> its figures per example, for the
+    bootstrap intervals (evaluation/intervals.py)."""
+
+    def score(self, prediction: Any) -> Scored: ...
+
+    def statistics(self, scored: Scored) -> Any: ...

@@ -104,7 +104,7 @@ def fuse_attention(model: onnx.ModelProto, num_heads: int, mask_input: str = "at
         merge = graph.merged_heads(context) if context is not None else None
         query, key = graph.projection(scores.input[0]), graph.projection(scores.input[1])
         value = graph.projection(context.input[1]) if context is not None else None
-        if merge is None or None in (query, key, value) or query.input[0] != key.input[0] or key.input[0] != value.input[0]:
+        if merge is None or query is None or key is None or value is None or query.input[0] != key.input[0] or key.input[0] != value.input[0]:
             continue
         biases = [graph.bias_of(product) for product in (query, key, value)]
         matrices = [weight(graph, product.input[1]) for product in (query, key, value)]

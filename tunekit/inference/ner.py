@@ -24,11 +24,11 @@ def split_words(text: str) -> list:
 
 def group_entities(text: str, words, labels, scores) -> list:
     """Spans of consecutive words labelled B-X I-X ... (an I-X after another type starts a new span)."""
-    entities, current = [], None
+    entities: list[dict] = []
+    current: dict | None = None
     for (word, start, end), label, score in zip(words, labels, scores):
         prefix, _, kind = label.partition("-")
-        continues = current is not None and prefix == "I" and kind == current["type"]
-        if continues:
+        if current is not None and prefix == "I" and kind == current["type"]:  # the span continues
             current["end"] = end
             current["scores"].append(score)
             continue

@@ -72,6 +72,8 @@ def export_onnx(model, tokenizer, output_dir: str, path: str | None = None) -> s
             dynamo=True,
             verbose=False,
         )
+        if program is None:
+            raise RuntimeError("torch.onnx.export returned no program")
         program.save(temporary)
         expected = wrapped(*(sample[name] for name in names)).numpy()
         session = onnxruntime.InferenceSession(temporary, providers=["CPUExecutionProvider"])

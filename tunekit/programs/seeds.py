@@ -80,7 +80,7 @@ def summary_markdown(seeds: list, summary: dict, every_metric: bool = True) -> s
 
 def run_seeds(task: "Task", settings: Settings) -> int:
     """Run every seed into its folder, then write and print the summary; a failing seed stops the rest."""
-    seeds = [int(seed) for seed in settings.run.seeds.split(",")]
+    seeds = [int(seed) for seed in (settings.run.seeds or "").split(",")]
     output_dir, quiet = settings.output_dir, settings.run.quiet
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise UserError("--seeds starts one run per seed itself: run it without torchrun / accelerate launch "

@@ -59,10 +59,10 @@ class RequestBatcher:
         self.max_batch_characters = max_batch_characters
         self.wait_seconds = wait_seconds
         self.jobs: list = []
-        self.arrived: asyncio.Event | None = None
+        self.arrived = asyncio.Event()  # made again by start(), in the server's event loop
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
         self.statistics = BatchStatistics()
-        self.task = None
+        self.task: asyncio.Task | None = None
 
     def start(self) -> None:
         self.arrived = asyncio.Event()

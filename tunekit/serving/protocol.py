@@ -24,7 +24,7 @@ def guarded_protocol(header_timeout: float) -> type:
     """The protocol class to give uvicorn.Config(http=...)."""
 
     class HeaderDeadlineProtocol(H11Protocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's own signature
             super().connection_made(transport)
             self.awaiting_since, self.seen_cycle = self.loop.time(), None
             self.watchdog = self.loop.call_later(min(1.0, header_timeout), self.check_headers)

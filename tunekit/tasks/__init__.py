@@ -9,7 +9,7 @@ eval.sh, predict.sh and serve.sh find the task of any saved folder.
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tunekit.tasks.base import Task
@@ -50,7 +50,7 @@ def canonical(name: str) -> str:
     return name
 
 
-def load(target: str) -> object:
+def load(target: str) -> Any:
     module, _, attribute = target.partition(":")
     return getattr(importlib.import_module(module), attribute)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from tunekit.config.resolve import Settings
 from tunekit.data.report import LabelKind
-from tunekit.evaluation.scored import Scored
+from tunekit.evaluation.scored import Scored, Scorer
 from tunekit.outputs.model_card import CardText
 from tunekit.outputs.report_page import SplitSections
 from tunekit.training.speed.switch import SpeedSupport
@@ -74,16 +74,6 @@ class Recipe:
     loss: "Callable[[SpeedPlan], Optional[Callable]]"
     trainer_options: "Callable[[Optional[torch.nn.Module]], dict]"
     search_crf: bool = False
-
-
-class Scorer:
-    """score(EvalPrediction) -> Scored for one split; statistics(Scored) for its bootstrap intervals."""
-
-    def score(self, prediction: Any) -> Scored:
-        raise NotImplementedError
-
-    def statistics(self, scored: Scored) -> Any:
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ class SequenceClassification(Task):
                                       config.id2label, thresholds)
                 else:
                     write_confusion(output_dir, prefix, scored, data.problem_type, config)
-                if tune and scored.metrics:
+                if tune and scored.metrics and thresholds is not None:
                     write_thresholds(output_dir, label_names(config), thresholds,
                                      {"f1_untuned": scored.metrics["f1_untuned"], "f1_tuned": scored.metrics["f1"]})
                     logger.info("Thresholds tuned on dev (%s): micro F1 %.4f at 0.5, %.4f tuned", THRESHOLDS_FILE,

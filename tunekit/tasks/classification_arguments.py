@@ -104,5 +104,5 @@ class ClassificationDataArguments(DataTrainingArguments):
         return GLUE_TASKS.get(self.task_name) if self.task_name else None
 
     @property
-    def output_name(self) -> bool:
+    def output_name(self) -> str:
         return self.task_name or "classification"

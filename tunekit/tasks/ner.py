@@ -1,7 +1,7 @@
 """Token classification (NER, POS, chunking): the task from reading tagged words to answering a request with entities."""
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import datasets
 from transformers import (
@@ -73,11 +73,11 @@ def load_ner_model(model_args, data_args, use_crf: bool, config) -> 'PreTrainedM
     return with_crf(model, model.config) if use_crf else model
 
 
-def tagger_without_encoder(model_args, config, embedding_size: int, sizes: tuple) -> 'PreTrainedModel':
+def tagger_without_encoder(model_args, config, embedding_size: int, sizes: tuple[int, int, float]) -> 'PreTrainedModel':
     """--no_encoder: a BiLSTM on word embeddings, random, or copied from --model_name_or_path's input embeddings."""
     if not model_args.model_name_or_path:
         return with_bilstm(None, config, *sizes, embeddings=embedding_size)
-    pretrained = load_model(AutoModel, model_args, config).get_input_embeddings().weight.detach()
+    pretrained = load_model(AutoModel, model_args, config).get_input_embeddings().weight.detach()  # type: ignore[operator]
     model = with_bilstm(None, config, *sizes, embeddings=pretrained.shape[1])
     model.get_input_embeddings().weight.data.copy_(pretrained)
     logger.info("--no_encoder: word embeddings start from %s's input embeddings (%d x %d)",
@@ -241,7 +241,7 @@ class TokenClassification(Task):
             return load_ner_model(settings.model, settings.data, use_crf, config)
 
         def trainer_options(model) -> dict:
-            options = {"preprocess_logits_for_metrics": argmax_logits}
+            options: dict[str, Any] = {"preprocess_logits_for_metrics": argmax_logits}
             if isinstance(model, CrfForTokenClassification):  # the CRF's own loss
                 options["compute_loss_func"] = None
             return options

@@ -28,12 +28,12 @@ def encoder_prefix(model) -> 'str | None':
 def parameter_depths(model) -> tuple:
     """name -> depth for every parameter: 0 for the embeddings, i + 1 for encoder layer i, num_layers + 1 for
     the rest of the encoder (pooler, final norm), None for the task head (what the pretrained model lacks)."""
-    prefix = encoder_prefix(model)
+    prefix = encoder_prefix(model) or ""
     names = [name for name, _ in model.named_parameters()]
     in_encoder = {name for name in names if prefix and name.startswith(prefix)}
     indices = [int(match.group(1)) for match in map(LAYER_INDEX.search, in_encoder) if match]
     top = (max(indices) + 2) if indices else 1
-    depths: dict = {}
+    depths: dict[str, int | None] = {}
     for name in names:
         if name not in in_encoder:
             depths[name] = None

@@ -3,12 +3,13 @@ order it is given (length-sorted by the caller), parameter groups, the loss norm
 
 import logging
 from functools import partial
+from typing import Any
 
 import datasets
 import torch
 from torch.utils.data import DataLoader, SequentialSampler
 from transformers import Trainer
-from transformers.trainer_utils import has_length
+from transformers.trainer_utils import TrainOutput, has_length
 
 from tunekit import compat
 
@@ -37,7 +38,7 @@ class TunekitTrainer(Trainer):
         self.whole = WholeTraining()
         self.add_callback(self.whole)
 
-    def train(self, resume_from_checkpoint=None, *args, **kwargs) -> object:
+    def train(self, resume_from_checkpoint=None, *args, **kwargs) -> TrainOutput:
         """Trainer's train; its metrics' train_loss and train_runtime cover the whole training across resumes."""
         self.whole.start(resume_from_checkpoint if isinstance(resume_from_checkpoint, str) else None)
         try:
@@ -70,7 +71,7 @@ class TunekitTrainer(Trainer):
         self.optimizer = optimizer_cls([{k: v for k, v in g.items() if k not in ("names", "parts")} for g in groups], **optimizer_kwargs)
         return self.optimizer
 
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None) -> object:
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None) -> Any:
         # A model with its own loss (the CRF) keeps it even when compute_loss_func is set for other trials of
         # a search; Trainer then skips its division by the accumulation steps, so it is done here.
         if self.compute_loss_func is not None and getattr(self.accelerator.unwrap_model(model), "computes_own_loss", False):
@@ -79,7 +80,7 @@ class TunekitTrainer(Trainer):
                 result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             finally:
                 self.compute_loss_func = loss_func
-            loss = result[0] if return_outputs else result
+            loss: Any = result[0] if return_outputs else result
             if model.training:
                 loss = loss / compat.accumulation_steps(self)
             return (loss, result[1]) if return_outputs else loss
@@ -96,11 +97,12 @@ class TunekitTrainer(Trainer):
     def floating_point_ops(self, inputs) -> int:
         """Trainer's count, with the model's parameter count (a walk over every parameter) taken once."""
         main_input = getattr(self.model, "main_input_name", "input_ids")
-        if main_input not in inputs or not hasattr(self.model, "num_parameters"):
+        model: Any = self.model
+        if main_input not in inputs or not hasattr(model, "num_parameters"):
             return 0
         counted = getattr(self, "_counted_parameters", (None, 0))
-        if counted[0] is not self.model:  # a hyperparameter search brings a new model per trial
-            counted = self._counted_parameters = (self.model, self.model.num_parameters(exclude_embeddings=True))
+        if counted[0] is not model:  # a hyperparameter search brings a new model per trial
+            counted = self._counted_parameters = (model, model.num_parameters(exclude_embeddings=True))
         return 6 * inputs[main_input].numel() * counted[1]
 
     def get_batch_samples(self, epoch_iterator, num_batches, device) -> tuple:

@@ -21,8 +21,8 @@ class WholeTraining(TrainerCallback, ExportableState):
 
     def __init__(self, earlier_loss: float = 0.0, earlier_seconds: float = 0.0):
         self.earlier_loss, self.earlier_seconds = earlier_loss, earlier_seconds
-        self.loss_sum = None  # this run's, on the loss's device (no sync per step)
-        self.started = None
+        self.loss_sum: torch.Tensor | None = None  # this run's, on the loss's device (no sync per step)
+        self.started: float | None = None
         self.resumed_at = 0  # the step of the checkpoint this run resumed
 
     def on_train_begin(self, args, state, control, **kwargs) -> None:
@@ -44,7 +44,7 @@ class WholeTraining(TrainerCallback, ExportableState):
     def start(self, checkpoint: str | None) -> None:
         """A new call of train(): totals from zero (a hyperparameter search trains one Trainer again and again), or
         the totals saved with the checkpoint it resumes (none in one written before this callback existed)."""
-        self.__init__()
+        self.earlier_loss, self.earlier_seconds, self.loss_sum, self.started, self.resumed_at = 0.0, 0.0, None, None, 0
         path = os.path.join(checkpoint, STATE_FILE) if checkpoint else None
         if path is None or not os.path.isfile(path):
             return

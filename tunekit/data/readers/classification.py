@@ -77,7 +77,7 @@ def column_index(name: str, header, path: str, line: int, what) -> int:
     return header.index(name)
 
 
-def default_text_names(names, path: str, line: int) -> list:
+def default_text_names(names, path: str, line: int | str) -> list:
     for candidates in TEXT_COLUMN_CANDIDATES:
         if all(name in names for name in candidates):
             return list(candidates)
@@ -85,7 +85,7 @@ def default_text_names(names, path: str, line: int) -> list:
              "name them with --text_column_names")
 
 
-def default_label_name(names) -> str:
+def default_label_name(names) -> str | None:
     return next((name for name in LABEL_COLUMN_CANDIDATES if name in names), None)
 
 
@@ -156,7 +156,7 @@ def json_examples(path: str, options) -> 'Iterator[dict]':
         yield make_example(values, labels, is_list, path, line, options)
 
 
-def make_example(values, labels, label_list, path: str, line: int, options) -> dict:
+def make_example(values, labels, label_list, path: str, line: int | str, options) -> dict:
     if len(values) > 2:
         raise at(path, line, "at most two text columns (a sentence pair) are supported")
     for value in values:

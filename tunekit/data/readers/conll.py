@@ -50,7 +50,7 @@ def read_conll(path: str, options) -> 'Iterator[dict]':
         if not fields[0]:  # named on its own line, not the sentence's first (BTC's dev and test have such lines)
             raise at(path, number, "empty token: the line has a tag but no token before it")
         tokens.append(fields[0])
-        if columns > 1:
+        if label_index is not None:  # one column: no tags
             tags.append(fields[label_index])
     if tokens:
         found_any = True

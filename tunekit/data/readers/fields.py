@@ -9,7 +9,7 @@ DOCUMENT_FIELD = "document_id"  # SpanMarker's names: the sentence's document, a
 SENTENCE_ID_FIELD = "sentence_id"
 
 
-def pick_field(record, explicit, candidates, path: str, line: int, what) -> str:
+def pick_field(record, explicit, candidates, path: str, line: int | str, what) -> str:
     """The field name to use: the one the user named, else the first known name present in the record."""
     if explicit is not None:
         if explicit not in record:
@@ -26,7 +26,7 @@ def pick_field(record, explicit, candidates, path: str, line: int, what) -> str:
     )
 
 
-def as_string_list(value, path: str, line: int, what) -> list:
+def as_string_list(value, path: str, line: int | str, what) -> list:
     """A list of strings from a JSON list or a space-separated string."""
     if isinstance(value, str):
         return value.split()
@@ -35,7 +35,7 @@ def as_string_list(value, path: str, line: int, what) -> list:
     raise at(path, line, f"the {what} field must be a list of strings or a space-separated string")
 
 
-def record_sentence(record, path: str, line: int, options, pattern) -> dict:
+def record_sentence(record, path: str, line: int | str, options, pattern) -> dict:
     """Tokens and tags of one record; the tag field may be absent only where labels are optional."""
     token_field = pick_field(record, options.text_field, TOKEN_FIELD_NAMES, path, line, "token")
     tokens = as_string_list(record[token_field], path, line, "token")

@@ -34,7 +34,7 @@ class TokenReadOptions:
         return re.compile(SUFFIX_PRESETS.get(self.strip_token_suffix, self.strip_token_suffix))
 
 
-def make_sentence(tokens, tags, path: str, line: int, options, pattern=None, document: str = "",
+def make_sentence(tokens, tags, path: str, line: int | str, options, pattern=None, document: str = "",
                   sentence_id: int = -1) -> dict:
     """Validate one sentence and return it as a record; tags=None means the input has no labels.
 

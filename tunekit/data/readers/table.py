@@ -67,7 +67,7 @@ def quote_problem(message: str, line: int) -> str:
     return f"bad quoting (line {line}: {message}): a quote must enclose a whole cell; double a quote that is part of the text (\"\")"
 
 
-def json_records(path: str) -> 'Iterator[tuple[int, dict]]':
+def json_records(path: str) -> 'Iterator[tuple[int | str, dict]]':
     """(line, record) from JSON lines, a whole-file JSON list of objects, or one object of objects keyed by id.
 
     Records of whole-file JSON have no line of their own: they are located as "entry <key>".

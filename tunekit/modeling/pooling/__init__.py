@@ -33,7 +33,7 @@ def with_pooling(encoder, config, tokens: str, chunk_length: 'int | None',
     given, a long text's chunks by attention, or with siamese reads the texts of a pair apart; the choices go into
     a copy of the config."""
     config = copy.deepcopy(config)
-    settings = {"tokens": tokens}
+    settings: dict[str, str | int] = {"tokens": tokens}
     if chunk_length:
         settings.update(chunks="attention", chunk_length=chunk_length)
     if siamese:

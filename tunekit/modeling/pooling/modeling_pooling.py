@@ -80,7 +80,7 @@ class PooledForSequenceClassification(PreTrainedModel):
     """encoder (without its pooler) -> token pooling -> (chunk attention) -> dropout -> linear; with siamese pairs
     each text is read alone and the classifier sees (u, v, |u - v|, u * v), as Sentence-BERT's classifier."""
 
-    config_class = AutoConfig
+    config_class = AutoConfig  # type: ignore[assignment]  # any config: the model inside says which
     base_model_prefix = "encoder"
     supports_gradient_checkpointing = True
     _supports_sdpa = True

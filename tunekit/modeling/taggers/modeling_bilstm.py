@@ -33,7 +33,7 @@ class AroundAnEncoder(PreTrainedModel):
     """What transformers reads from a model that holds another (the BiLSTM tagger, the CRF): any config, and the
     attention implementations and gradient checkpointing of the model inside."""
 
-    config_class = AutoConfig
+    config_class = AutoConfig  # type: ignore[assignment]  # any config: the model inside says which
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     _supports_flash_attn = True

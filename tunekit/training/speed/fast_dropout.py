@@ -23,7 +23,7 @@ PLAIN_ATTENTION_MODELS = ("bert", "roberta", "xlm-roberta", "camembert", "electr
 ATTENTION_NAMES = {"eager": "tunekit_eager", "sdpa": "tunekit_sdpa"}
 
 
-def keep_mask(shape, p: float, device=None) -> bool:
+def keep_mask(shape, p: float, device=None) -> torch.Tensor:
     """A bool tensor of `shape`, each element True with probability 1 - p, independently."""
     count = math.prod(shape)
     # random_ over the full signed range: its default range leaves the sign bit of every int64 at 0

@@ -1,6 +1,6 @@
 """Evaluation in length order (each batch pads to nearly nothing), with every result put back in input order."""
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from transformers import EvalPrediction
@@ -17,7 +17,7 @@ def sorted_by_length(dataset, enabled: bool = True) -> tuple:
     return dataset.select(order), order
 
 
-def in_input_order(values, order) -> object:
+def in_input_order(values, order) -> Any:
     """Rows of `values` (predicted in `order`) put back in the dataset's own order."""
     if order is None or values is None:
         return values

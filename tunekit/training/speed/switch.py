@@ -9,6 +9,7 @@ packing and length buckets, which change which rows share a batch: see docs/spee
 
 import dataclasses
 import logging
+from typing import Any, cast
 
 import datasets
 import torch
@@ -119,7 +120,7 @@ def plan_speed(
         (not run_args.fast_dropout, "--no_fast_dropout"),
         (on_gpu or training_args.device.type != "cpu", "CPU only: GPU dropout kernels are fast already"),
     ) or Choice(True, "cheap masks from 64-bit random numbers")
-    optimizer_class, optimizer_kwargs = Trainer.get_optimizer_cls_and_kwargs(training_args, model)
+    optimizer_class, optimizer_kwargs = Trainer.get_optimizer_cls_and_kwargs(training_args, cast(Any, model))
     adam = issubclass(optimizer_class, (torch.optim.Adam, torch.optim.AdamW)) if isinstance(optimizer_class, type) else False
     used_rows = _first_off(
         (not training, "not training"),

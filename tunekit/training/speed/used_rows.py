@@ -26,6 +26,10 @@ logger = logging.getLogger("tunekit")
 class UsedRowsEmbedding(nn.Module):
     """An nn.Embedding whose `rows` (sorted ids) train; every other id reads the original, frozen matrix."""
 
+    frozen: torch.Tensor  # buffers
+    rows: torch.Tensor
+    slots: torch.Tensor
+
     def __init__(self, embedding, rows):
         super().__init__()
         self.original = [embedding]  # a list: not a submodule, so its weight is no parameter of the model
