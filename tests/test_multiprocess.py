@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import NER_SAMPLE, REPO, conll_sentences, launch, run_program
-from tunekit.evaluation.metrics import load_local_metric
+from tunekit.evaluation.entity_scores import entity_scores
 
 
 TORCHRUN = shutil.which("torchrun") or os.path.join(os.path.dirname(os.path.realpath(os.sys.executable)), "torchrun")
@@ -47,8 +47,8 @@ def test_ner_two_processes_match_one(tiny_bert, tmp_path):
     results = json.load(open(tmp_path / "two" / "all_results.json"))
     assert results["eval_samples"] == 37 and results["predict_samples"] == 41
     # The reported test F1 is the F1 of the whole predictions file: nothing missing, nothing counted twice.
-    scores = load_local_metric("seqeval").compute(
-        predictions=[[row[2] for row in s] for s in two], references=[[row[1] for row in s] for s in two]
+    scores = entity_scores(
+        [[row[2] for row in s] for s in two], [[row[1] for row in s] for s in two]
     )
     assert results["predict_f1"] == pytest.approx(scores["overall_f1"])
     # One job split over two processes: half the optimizer steps, and one process logs the results.
@@ -69,8 +69,8 @@ def test_ner_document_context_in_two_processes_predicts_every_word_once(tiny_ber
     assert double.returncode == 0, double.stderr[-3000:]
     written = conll_sentences(tmp_path / "two" / "predictions.txt")
     assert [[row[:2] for row in s] for s in written] == [[list(pair) for pair in zip(*sentence)] for sentence in expected[:41]]
-    scores = load_local_metric("seqeval").compute(
-        predictions=[[row[2] for row in s] for s in written], references=[[row[1] for row in s] for s in written]
+    scores = entity_scores(
+        [[row[2] for row in s] for s in written], [[row[1] for row in s] for s in written]
     )
     assert json.load(open(tmp_path / "two" / "all_results.json"))["predict_f1"] == pytest.approx(scores["overall_f1"])
 
@@ -87,8 +87,8 @@ def test_bilstm_taggers_in_two_processes_predict_every_word_once(tiny_bert, tmp_
     written = conll_sentences(tmp_path / "two" / "predictions.txt")
     gold = conll_sentences(os.path.join(NER_SAMPLE, "test.txt"))[:41]
     assert [[row[0] for row in s] for s in written] == [[row[0] for row in s] for s in gold]
-    scores = load_local_metric("seqeval").compute(
-        predictions=[[row[2] for row in s] for s in written], references=[[row[1] for row in s] for s in written]
+    scores = entity_scores(
+        [[row[2] for row in s] for s in written], [[row[1] for row in s] for s in written]
     )
     assert json.load(open(tmp_path / "two" / "all_results.json"))["predict_f1"] == pytest.approx(scores["overall_f1"])
 

@@ -391,7 +391,7 @@ def check_options_of(arguments, switch: str, options: tuple) -> None:
 
 def strict_parser(classes) -> 'HfArgumentParser':
     """HfArgumentParser without argparse's prefix matching, whose own errors are one-line UserErrors."""
-    from transformers import HfArgumentParser, TrainingArguments
+    from transformers import HfArgumentParser
 
     class StrictParser(HfArgumentParser):
         def error(self, message: str):  # argparse prints the usage and exits; one line instead

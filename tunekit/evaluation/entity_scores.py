@@ -3,7 +3,7 @@
 seqeval's classification_report extracts the entities of both sides again for every figure it reports (twenty
 passes over CoNLL-2003 test, a second of a prediction run). In its default mode the entities are taken here once
 per side with seqeval's own get_entities and counted once; the figures follow seqeval's definitions
-(zero_division 0; tests/test_seqeval_metric.py checks them against classification_report). Strict mode with a
+(zero_division 0; tests/test_entity_scores.py checks them against classification_report). Strict mode with a
 scheme is left to seqeval itself.
 """
 

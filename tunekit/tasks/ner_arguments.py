@@ -136,12 +136,12 @@ class NerDataArguments(DataTrainingArguments):
         for name in ("bilstm_hidden_size", "bilstm_layers", "embedding_size", "min_word_count"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be at least 1")
-        check_options_of(self, "use_bilstm", ("bilstm_hidden_size", "bilstm_layers"))
-        check_options_of(self, "no_encoder", ("embedding_size", "min_word_count", "character_pieces"))
         if self.bilstm_dropout is not None and not 0 <= self.bilstm_dropout < 1:
             raise ValueError("--bilstm_dropout must be at least 0 and below 1")
+        check_options_of(self, "no_encoder", ("embedding_size", "min_word_count", "character_pieces"))
         if self.no_encoder:
             self.use_bilstm = self.use_crf = True
+        check_options_of(self, "use_bilstm", ("bilstm_hidden_size", "bilstm_layers"))
         if self.bilstm_dropout is None:
             self.bilstm_dropout = 0.5 if self.no_encoder else 0.1
         if self.document_context_mode not in CONTEXT_MODES:
