@@ -95,7 +95,8 @@ class CountPredictor:
 class Counting(Task):
     name = "counting"
     data_arguments = CountingArguments
-    speed = SpeedSupport(packing=False, token_normaliser=False, equal_token_batches=False, why_not="one number per text")
+    speed = SpeedSupport(equal_token_batches=False, no_packing="one number per text",
+                         no_token_normaliser="one number per text")
     card = CardText("text-classification", "texts", lambda folder, remote: f"`sh scripts/predict.sh {folder}`",
                     lambda data_args: ["- A toy: it counts capitalised words."])
 

@@ -117,8 +117,8 @@ def label_names(config) -> list:
 class SequenceClassification(Task):
     name = "classification"
     data_arguments = ClassificationDataArguments
-    speed = SpeedSupport(packing=False, token_normaliser=False, equal_token_batches=False,
-                         why_not="sequence classification: one label per text, the loss a mean over texts")
+    speed = SpeedSupport(equal_token_batches=False, no_packing="token classification only",
+                         no_token_normaliser="sequence classification: the loss is a mean over examples")
     sections = staticmethod(label_sections)
     card = CardText("text-classification", "examples", usage, limitations)
 

@@ -156,7 +156,7 @@ def limitations(data_args) -> list:
 class TokenClassification(Task):
     name = "ner"
     data_arguments = NerDataArguments
-    speed = SpeedSupport(packing=True, token_normaliser=True, equal_token_batches=True, why_not="")
+    speed = SpeedSupport(equal_token_batches=True)
     sections = staticmethod(tag_sections)
     card = CardText("token-classification", "sentences", usage, limitations)
 

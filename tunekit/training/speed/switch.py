@@ -38,13 +38,13 @@ ON_ORDER = ("precision", "attention", "packing", "length_buckets", "token_normal
 
 @dataclasses.dataclass(frozen=True)
 class SpeedSupport:
-    """Which techniques fit a task's labels: packing several examples into a row (labels per token, attention
-    kept apart), the per-token loss normaliser (a loss summed over tokens), and batches of equal token counts."""
+    """Which techniques fit a task's labels: batches of equal token counts, packing several examples into a row
+    (labels per token, attention kept apart) and the per-token loss normaliser (a loss summed over tokens); for
+    each of the last two, why it does not fit ("" where it does)."""
 
-    packing: bool
-    token_normaliser: bool
     equal_token_batches: bool
-    why_not: str  # said where a technique is off for this task
+    no_packing: str = ""
+    no_token_normaliser: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +94,7 @@ def plan_speed(
 
     packing = _first_off(
         (not training, "not training"),
-        (not support.packing, support.why_not),
+        (bool(support.no_packing), support.no_packing),
         (not buckets_wanted, "--no_length_bucketing"),
         (not run_args.pack_sequences, "--no_pack_sequences"),
         (not random_order, f"--train_sampling_strategy {training_args.train_sampling_strategy}"),
@@ -139,7 +139,7 @@ def plan_speed(
         (not compat.available("fold_clipping"), "the fused Adam step's hook changed"),
     ) or Choice(True, "inside the fused AdamW step")
     token_normaliser = _first_off(
-        (not support.token_normaliser, support.why_not),
+        (bool(support.no_token_normaliser), support.no_token_normaliser),
         (not buckets_wanted, "--no_length_bucketing: each batch's own mean, as Trainer"),
     ) or Choice(True, "every token weighs the same whatever its batch")
     mixed = training_args.bf16 or training_args.fp16
