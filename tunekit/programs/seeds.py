@@ -22,6 +22,7 @@ from tunekit import tasks
 from tunekit.config.resolve import Settings, resolved_config_text
 from tunekit.errors import UserError
 from tunekit.files import atomic_write, write_json
+from tunekit.splits import SCORED_PREFIXES
 from tunekit.outputs.report_page import seeds_report_html, write_page
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def metric_summary(results: list[dict]) -> dict:
 def shown_keys(summary: dict) -> list:
     """The scores a reader compares, split by split, then training time."""
     keys = []
-    for prefix in ("eval", "eval_mm", "predict"):
+    for prefix in SCORED_PREFIXES:
         keys += [f"{prefix}_{name}" for name in SHOWN if f"{prefix}_{name}" in summary]
     return keys + [key for key in ("train_runtime", "train_loss") if key in summary]
 
