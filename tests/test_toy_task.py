@@ -6,6 +6,8 @@ import json
 import os
 import random
 
+import pytest
+
 from conftest import REPO
 from in_process import run_program
 from toy_task import capitalised
@@ -24,6 +26,7 @@ def write_data(folder, seed: int = 0) -> None:
         (folder / name).write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.slow  # trains a model
 def test_a_task_registered_from_outside_the_package_trains_evaluates_predicts_and_serves(tiny_bert, tmp_path):
     from starlette.testclient import TestClient
 

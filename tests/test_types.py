@@ -3,9 +3,12 @@ string annotations included, names a type that exists and fits how the code uses
 
 import os
 
+import pytest
+
 from conftest import REPO
 
 
+@pytest.mark.slow  # about 50 s of one worker
 def test_mypy_passes_on_the_package(tmp_path):
     from mypy import api
 
