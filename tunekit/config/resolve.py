@@ -44,6 +44,12 @@ class Settings(Generic[DataArguments]):
     why_attention: str = ""
 
     @property
+    def max_length(self) -> int:
+        """--max_seq_length once settled (settle_data turns auto into a number)."""
+        assert isinstance(self.data.max_seq_length, int), self.data.max_seq_length
+        return self.data.max_seq_length
+
+    @property
     def output_dir(self) -> str:
         """Where the run writes (parse_arguments refuses a run without one)."""
         assert self.training.output_dir is not None

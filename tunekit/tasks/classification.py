@@ -8,8 +8,11 @@ from transformers import (
     AutoModel,
     AutoModelForSequenceClassification,
     DataCollatorWithPadding,
+    PretrainedConfig,
+    PreTrainedTokenizerBase,
 )
 
+from tunekit.config.resolve import Settings
 from tunekit.data.example_data import (
     check_same_shape,
     hub_dataset_of,
@@ -111,7 +114,7 @@ def limitations(data_args) -> list:
 
 
 def label_names(config) -> list:
-    return [config.id2label[i] for i in range(config.num_labels)]
+    return [(config.id2label or {})[i] for i in range(config.num_labels or 0)]
 
 
 class SequenceClassification(Task):
@@ -122,7 +125,7 @@ class SequenceClassification(Task):
     sections = staticmethod(label_sections)
     card = CardText("text-classification", "examples", usage, limitations)
 
-    def read(self, settings, base_config) -> TaskData:
+    def read(self, settings: Settings[ClassificationDataArguments], base_config: PretrainedConfig) -> TaskData:
         hub = hub_dataset_of(settings.data)
         data_args = settings.with_changes(data=hub).data if hub else settings.data
         splits = load_examples(data_args, settings.model, settings.training)
@@ -142,7 +145,7 @@ class SequenceClassification(Task):
         return TaskData(splits, labels, {"problem_type": problem_type, **maps}, settings.data.output_name, kind,
                         hub or {}, problem_type)
 
-    def model_inputs(self, data, settings) -> tuple:
+    def model_inputs(self, data: TaskData, settings: Settings[ClassificationDataArguments]) -> tuple[PretrainedConfig, PreTrainedTokenizerBase]:
         config, tokenizer = default_config_and_tokenizer(data, settings)
         if settings.training.should_log:
             warn_about_unknown_words(tokenizer, data.splits, "text_a", split_into_words=False)
@@ -152,11 +155,12 @@ class SequenceClassification(Task):
                             "are cut inside the model); export a model trained with mean or max chunk pooling")
         return config, tokenizer
 
-    def lengths(self, tokenizer, data_args) -> Lengths:
+    def lengths(self, tokenizer: PreTrainedTokenizerBase, data_args: ClassificationDataArguments) -> Lengths:
         longer_means = "chunked" if data_args.long_text == "chunks" else f"truncated ({data_args.truncation_side})"
         return Lengths(lambda batch: piece_counts(tokenizer, batch), longer_means)
 
-    def encode(self, data, tokenizer, config, settings) -> Encoded:
+    def encode(self, data: TaskData, tokenizer: PreTrainedTokenizerBase, config: PretrainedConfig,
+               settings: Settings[ClassificationDataArguments]) -> Encoded:
         data_args = settings.data
         chunk_stride = data_args.chunk_stride if data_args.long_text == "chunks" else None
         encoded = {}
@@ -178,8 +182,9 @@ class SequenceClassification(Task):
             encoded.update(encode_splits({split: (dataset, source)}, encoder, data_args, settings.training, with_indices=True))
         return Encoded(encoded)
 
-    def recipe(self, data, encoded, config, tokenizer, settings) -> Recipe:
-        problem_type = data.problem_type
+    def recipe(self, data: TaskData, encoded: Encoded, config: PretrainedConfig, tokenizer: PreTrainedTokenizerBase,
+               settings: Settings[ClassificationDataArguments]) -> Recipe:
+        problem_type = data.problem_type or SINGLE
         if settings.run.class_weights is not None and problem_type != SINGLE:
             raise UserError(f"--class_weights is for single-label classification, not {problem_type.replace('_', '-')}")
         if problem_type == REGRESSION:
@@ -190,17 +195,19 @@ class SequenceClassification(Task):
             main_metric = "matthews_correlation" if settings.data.task_name == "cola" else "accuracy"
         return Recipe(
             DataCollatorWithPadding(tokenizer, **padding_options(settings.data, settings.training,
-                                                                 settings.data.max_seq_length)),
+                                                                 settings.max_length)),
             main_metric, lambda trial=None: load_classifier(settings.model, settings.data, config),
-            lambda plan: loss_function(settings.run, encoded.splits.get("train"), config.label2id),
+            lambda plan: loss_function(settings.run, encoded.splits.get("train"), dict(config.label2id or {})),
             lambda model: {},
         )
 
-    def evaluations(self, data, encoded, config, settings) -> list:
+    def evaluations(self, data: TaskData, encoded: Encoded, config: PretrainedConfig,
+                    settings: Settings[ClassificationDataArguments]) -> list[SplitEvaluation]:
         """Dev splits, then test; with --tune_thresholds dev tunes the multi-label thresholds that test and the
         writers receive. A run that evaluates a trained folder starts from the thresholds it saved."""
         saved = None
-        if data.problem_type == MULTI_LABEL and not settings.training.do_train:
+        problem_type = data.problem_type or SINGLE
+        if problem_type == MULTI_LABEL and not settings.training.do_train:
             saved = saved_thresholds(settings.model.model_name_or_path, label_names(config))
         start = Thresholds(saved)
 
@@ -208,16 +215,16 @@ class SequenceClassification(Task):
             tune = settings.data.tune_thresholds and split == "validation"
 
             def scorer(decided) -> ClassificationScorer:
-                return ClassificationScorer(data.problem_type, config.num_labels, encoded.splits[split]["example_id"],
+                return ClassificationScorer(problem_type, len(label_names(config)), encoded.splits[split]["example_id"],
                                             settings.data.chunk_pooling, decided or start, tune=tune)
 
             def write(output_dir: str, scored) -> None:
                 thresholds = (scored.decided or start).values
                 if split == "test":
-                    write_predictions(output_dir, settings.data.output_name, scored, data.problem_type,
-                                      config.id2label, thresholds)
+                    write_predictions(output_dir, settings.data.output_name, scored, problem_type,
+                                      dict(config.id2label or {}), thresholds)
                 else:
-                    write_confusion(output_dir, prefix, scored, data.problem_type, config)
+                    write_confusion(output_dir, prefix, scored, problem_type, config)
                 if tune and scored.metrics and thresholds is not None:
                     write_thresholds(output_dir, label_names(config), thresholds,
                                      {"f1_untuned": scored.metrics["f1_untuned"], "f1_tuned": scored.metrics["f1"]})
@@ -229,7 +236,7 @@ class SequenceClassification(Task):
         dev = [split for split in data.splits if split not in ("train", "test")]
         return [evaluation(split, prefix_of(split)) for split in dev + (["test"] if "test" in data.splits else [])]
 
-    def predictor(self, folder, options: PredictorOptions) -> ClassificationPredictor:
+    def predictor(self, folder: str, options: PredictorOptions) -> ClassificationPredictor:
         loaded = load_folder(folder, saved_classifier_class, options)
         config = loaded.model.config
         thresholds = saved_thresholds(folder, label_names(config)) if config.problem_type == MULTI_LABEL else None

@@ -8,8 +8,11 @@ from transformers import (
     AutoModel,
     AutoModelForTokenClassification,
     DataCollatorForTokenClassification,
+    PretrainedConfig,
+    PreTrainedTokenizerBase,
 )
 
+from tunekit.config.resolve import Settings
 from tunekit.data.labels import resolve_label_set
 from tunekit.data.report import LabelKind
 from tunekit.data.tag_scheme import PLAIN_TASKS, iob2_label_names
@@ -160,14 +163,14 @@ class TokenClassification(Task):
     sections = staticmethod(tag_sections)
     card = CardText("token-classification", "sentences", usage, limitations)
 
-    def read(self, settings, base_config) -> TaskData:
+    def read(self, settings: Settings[NerDataArguments], base_config: PretrainedConfig) -> TaskData:
         splits = load_sentences(settings.data, settings.model, settings.training)
         task = settings.data.task_name
         labels = resolve_label_set(trained_labels_only(splits, settings), "tags", settings.data.label_file, base_config,
                                    order_ner_labels, lambda names: iob2_label_names(names, task not in PLAIN_TASKS))
         return TaskData(splits, labels, label_maps(labels), task, LabelKind.TAGS)
 
-    def model_inputs(self, data, settings) -> tuple:
+    def model_inputs(self, data: TaskData, settings: Settings[NerDataArguments]) -> tuple[PretrainedConfig, PreTrainedTokenizerBase]:
         if settings.data.no_encoder and not settings.model.model_name_or_path:
             config, tokenizer = scratch_config_and_tokenizer(data.splits.get("train"), settings.data,
                                                              data.config_overrides)
@@ -176,7 +179,8 @@ class TokenClassification(Task):
         self.check(data.splits, settings, config, tokenizer)
         return config, tokenizer
 
-    def check(self, splits, settings, config, tokenizer) -> None:
+    def check(self, splits: dict, settings: Settings[NerDataArguments], config: PretrainedConfig,
+              tokenizer: PreTrainedTokenizerBase) -> None:
         """Settings this task cannot run with this model."""
         tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
         if settings.training.should_log:
@@ -187,13 +191,13 @@ class TokenClassification(Task):
             raise UserError("--class_weights works with the softmax classifier, not with --use_crf or --hp_search_trials")
         trained = saved_run_facts(settings.model.model_name_or_path or "").get("data", {})
         if trained and not settings.training.do_train:
-            warn_about_context_mismatch(settings.model.model_name_or_path, trained, settings.data)
+            warn_about_context_mismatch(settings.model.model_name_or_path or "", trained, settings.data)
         bilstm = settings.data.use_bilstm or bilstm_settings(config)
         if (crf or bilstm or run_args.hp_search_trials) and run_args.export_onnx:
             raise UserError("--export_onnx covers an encoder with its linear classifier, not the CRF's Viterbi decoding "
                             "or a BiLSTM's variable-length reading; export a model trained without --use_crf and --use_bilstm")
 
-    def lengths(self, tokenizer, data_args) -> Lengths:
+    def lengths(self, tokenizer: PreTrainedTokenizerBase, data_args: NerDataArguments) -> Lengths:
         # with document context a sentence needs room for its context too: N pieces on each side
         context = 2 * data_args.document_context
 
@@ -204,9 +208,10 @@ class TokenClassification(Task):
         counted = f" (lengths count {context} pieces of document context)" if context else ""
         return Lengths(pieces, "split into overlapping windows" + counted)
 
-    def encode(self, data, tokenizer, config, settings) -> Encoded:
+    def encode(self, data: TaskData, tokenizer: PreTrainedTokenizerBase, config: PretrainedConfig,
+               settings: Settings[NerDataArguments]) -> Encoded:
         data_args, splits = settings.data, data.splits
-        max_length = data_args.max_seq_length
+        max_length = settings.max_length
         window = max_length - tokenizer.num_special_tokens_to_add()
         if data_args.stride > window // 2:
             logger.warning("--stride %d is more than half a window of %d word pieces: long sentences' windows overlap "
@@ -222,7 +227,7 @@ class TokenClassification(Task):
                         data_args.stride, data_args.document_context, data_args.document_context_mode
                     )
             encoder = NerEncoder(
-                tokenizer, config.label2id, max_length, stride, data_args.label_all_tokens, per_sentence
+                tokenizer, dict(config.label2id or {}), max_length, stride, data_args.label_all_tokens, per_sentence
             )
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         if "train" not in documents or not data_args.batch_in_sentences:
@@ -235,7 +240,8 @@ class TokenClassification(Task):
         return Encoded(encoded, documents, windows / sentences,
                        {"per_device_train_batch_size": rows, "batch_in_sentences": False})
 
-    def recipe(self, data, encoded, config, tokenizer, settings) -> Recipe:
+    def recipe(self, data: TaskData, encoded: Encoded, config: PretrainedConfig, tokenizer: PreTrainedTokenizerBase,
+               settings: Settings[NerDataArguments]) -> Recipe:
         def make_model(trial=None):
             use_crf = trial.params.get("use_crf", settings.data.use_crf) if trial is not None else settings.data.use_crf
             return load_ner_model(settings.model, settings.data, use_crf, config)
@@ -247,13 +253,15 @@ class TokenClassification(Task):
             return options
 
         return Recipe(
-            DataCollatorForTokenClassification(tokenizer, **padding_options(settings.data, settings.training, settings.data.max_seq_length)), "f1",
+            DataCollatorForTokenClassification(tokenizer, **padding_options(settings.data, settings.training, settings.max_length)), "f1",
             make_model,
-            lambda plan: loss_function(settings.run, encoded.splits.get("train"), config.label2id, plan.token_normaliser.on),
+            lambda plan: loss_function(settings.run, encoded.splits.get("train"), dict(config.label2id or {}),
+                                       plan.token_normaliser.on),
             trainer_options, search_crf=not is_crf(config),
         )
 
-    def evaluations(self, data, encoded, config, settings) -> list:
+    def evaluations(self, data: TaskData, encoded: Encoded, config: PretrainedConfig,
+                    settings: Settings[NerDataArguments]) -> list[SplitEvaluation]:
         def evaluation(split: str, prefix: str) -> SplitEvaluation:
             sentences = data.splits[split][0]
 
@@ -263,11 +271,11 @@ class TokenClassification(Task):
                     write_predictions(output_dir, sentences, scored.predicted)
 
             return SplitEvaluation(split, prefix, lambda decided: NerScorer(
-                sentences, encoded.splits[split], config.id2label, settings.data, encoded.documents.get(split)), write)
+                sentences, encoded.splits[split], dict(config.id2label or {}), settings.data, encoded.documents.get(split)), write)
 
         return [evaluation(split, prefix_of(split)) for split in ("validation", "test") if split in data.splits]
 
-    def predictor(self, folder, options: PredictorOptions) -> NerPredictor:
+    def predictor(self, folder: str, options: PredictorOptions) -> NerPredictor:
         loaded = load_folder(folder, saved_tagger_class, options)
         # a text is a document: a model trained with --document_context reads it with the same context
         data_args = loaded.data_args

@@ -16,7 +16,7 @@ CONTEXT_MODES = ("windows", "sentence")
 class NerDataArguments(DataTrainingArguments):
     """Data arguments of run_ner.py: the shared ones plus token-level options."""
 
-    task_name: Optional[str] = field(
+    task_name: str = field(
         default="ner", metadata={"help": "ner, pos or chunk: which CoNLL-2003 column (or Hub *_tags column) to learn."}
     )
     text_column_name: Optional[str] = field(
