@@ -6,7 +6,8 @@ import tempfile
 from contextlib import contextmanager
 from typing import Iterator
 
-from tunekit.splits import BY_PREFIX, title
+from tunekit.folder import OutputFolder
+from tunekit.splits import title
 
 
 def _umask():
@@ -66,17 +67,18 @@ def key_value_lines(metrics: dict) -> str:
 
 def save_results(output_dir: str, split: str, metrics: dict) -> None:
     """{split}_results.json, the merged all_results.json, and for eval/predict the `key = value` text file."""
-    write_json(os.path.join(output_dir, f"{split}_results.json"), metrics)
-    all_path = os.path.join(output_dir, "all_results.json")
+    folder = OutputFolder(output_dir)
+    write_json(folder.results(split), metrics)
+    all_path = folder.all_results
     merged = {}
     if os.path.exists(all_path):
         with open(all_path, encoding="utf-8") as stream:
             merged = json.load(stream)
     merged.update(metrics)
     write_json(all_path, merged)
-    results_file = BY_PREFIX[split].results_file if split in BY_PREFIX else None
-    if results_file:
-        atomic_write(os.path.join(output_dir, results_file), key_value_lines(metrics))
+    results_text = folder.results_text(split)
+    if results_text:
+        atomic_write(results_text, key_value_lines(metrics))
 
 
 def chart_title(output_dir: str, split: str, what) -> str:

@@ -19,6 +19,7 @@ REPORT_PARTS_FILE = "report_parts.json"  # what the page shows, kept so that lat
 THRESHOLDS_FILE = "thresholds.json"
 SEEDS_SUMMARY_NAME = "seeds_summary"
 ONNX_FOLDER = "onnx"
+TRAINER_STATE_FILE = "trainer_state.json"  # Trainer's own, in the folder and in each checkpoint
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class OutputFolder:
     run_config = property(lambda self: self.file(RUN_CONFIG_FILE))
     model_config = property(lambda self: self.file("config.json"))
     train_results = property(lambda self: self.file("train_results.json"))
+    trainer_state = property(lambda self: self.file(TRAINER_STATE_FILE))
     all_results = property(lambda self: self.file("all_results.json"))
     # what people read
     card = property(lambda self: self.file("README.md"))
@@ -50,6 +52,11 @@ class OutputFolder:
     onnx = property(lambda self: self.file(ONNX_FOLDER))
     hp_trials = property(lambda self: self.file("hp_search_trials.tsv"))
     hp_best = property(lambda self: self.file("hp_search_best.json"))
+    predictions = property(lambda self: self.file("predictions.txt"))  # a tagger's test split, CoNLL-style
+
+    def class_predictions(self, task_name: str) -> str:
+        """A classifier's test predictions, predict_results_<task>.txt as the official script names them."""
+        return self.file(f"predict_results_{task_name}.txt")
 
     def data_report(self, extension: str) -> str:
         return self.file(f"{DATA_REPORT_NAME}.{extension}")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterator
 from tunekit.backends import BACKENDS
 from tunekit.errors import UserError
 from tunekit.files import atomic_write
-from tunekit.folder import ONNX_FOLDER
+from tunekit.folder import ONNX_FOLDER, OutputFolder
 from tunekit.inference.backend import quantization_record, runtime_model
 from tunekit.inference.onnx_graphs import (
     QUANTIZATION_FILE,
@@ -38,7 +38,7 @@ def saved_folder(settings) -> str:
     if settings.training.do_train:
         return settings.output_dir
     folder = settings.model.model_name_or_path
-    if not os.path.isfile(os.path.join(folder, "config.json")):
+    if not os.path.isfile(OutputFolder(folder).model_config):
         raise UserError(f"--backend onnxruntime runs a saved model folder; {folder} is not one (train it first, or "
                         "give --model_name_or_path a local folder)")
     return folder

@@ -1,7 +1,7 @@
 """The files a scored classification split leaves: the confusion chart, predict_results_<task>.txt."""
 
-import os
 
+from tunekit.folder import OutputFolder
 from tunekit.data.problem_types import REGRESSION, SINGLE
 from tunekit.encoding.classification import labels_and_probabilities
 from tunekit.files import atomic_write, chart_title
@@ -26,7 +26,7 @@ def prediction_lines(logits, problem_type: str, id2label: dict, thresholds=None)
 def write_predictions(output_dir: str, output_name: str, scored: Scored, problem_type: str, id2label: dict,
                       thresholds=None) -> None:
     lines = prediction_lines(scored.predicted, problem_type, id2label, thresholds)
-    atomic_write(os.path.join(output_dir, f"predict_results_{output_name}.txt"), "\n".join(lines) + "\n")
+    atomic_write(OutputFolder(output_dir).class_predictions(output_name), "\n".join(lines) + "\n")
 
 
 def write_confusion(output_dir: str, prefix: str, scored: Scored, problem_type: str, config) -> None:
@@ -36,5 +36,5 @@ def write_confusion(output_dir: str, prefix: str, scored: Scored, problem_type: 
     names = [config.id2label[i] for i in range(config.num_labels)]
     gold, predicted = ([names[i] for i in values.tolist()] for values in (scored.gold, scored.details))
     counts = confusion_matrix(gold, predicted, names)
-    confusion_chart(counts, names, os.path.join(output_dir, f"{prefix}_confusion_matrix.png"),
+    confusion_chart(counts, names, OutputFolder(output_dir).split_file(prefix, "confusion_matrix.png"),
                     chart_title(output_dir, prefix, "labels"))

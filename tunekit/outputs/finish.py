@@ -9,7 +9,7 @@ from tunekit.outputs.model_card import CardText, with_interval, write_model_card
 from tunekit.outputs.plots import training_curves
 from tunekit.outputs.report_page import SplitSections, write_report
 from tunekit.splits import short_name
-from tunekit.folder import saved_run_facts
+from tunekit.folder import OutputFolder, saved_run_facts
 
 logger = logging.getLogger("tunekit")
 SUMMARY_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "loss")
@@ -62,9 +62,9 @@ def finish_run(trainer, run_args, model_args, data_args, card: CardText, section
         name = training_args.metric_for_best_model or curve_metric
         metric = name if name.startswith("eval_") else f"eval_{name}"
         if train_metrics:
-            training_curves(trainer.state.log_history, metric, os.path.join(output_dir, "training_curves.png"),
+            training_curves(trainer.state.log_history, metric, OutputFolder(output_dir).training_curves,
                             os.path.basename(os.path.abspath(output_dir)))
-        if training_args.do_train or os.path.exists(os.path.join(output_dir, "config.json")):
+        if training_args.do_train or os.path.exists(OutputFolder(output_dir).model_config):
             write_model_card(output_dir, card, script, base_model(model_args, output_dir), data_args, training_args,
                              labels)
         started = time.perf_counter()

@@ -9,7 +9,7 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from tunekit.files import atomic_write
 from tunekit.splits import SCORED_PREFIXES, title
-from tunekit.folder import saved_run_facts
+from tunekit.folder import OutputFolder, saved_run_facts
 from tunekit.training.run_folder import CARD_SETTINGS
 
 DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
@@ -69,7 +69,7 @@ def per_type_table(output_dir: str) -> str:
     """Per entity type precision / recall / F1 / support from seqeval's reports (dev and test)."""
     rows = []
     for split, name in (("dev", "eval"), ("test", "test")):
-        path = os.path.join(output_dir, f"{name}_classification_report.txt")
+        path = OutputFolder(output_dir).split_file(name, "classification_report.txt")
         if not os.path.exists(path):
             continue
         with open(path, encoding="utf-8") as stream:
@@ -165,7 +165,8 @@ def write_model_card(output_dir: str, card: CardText, script: str, model_name, d
                      labels) -> None:
     """README.md: metadata (valid Hub model-card YAML), base model, data and its sizes, hyperparameters, training
     time and hardware, results (per entity type too), labels, usage that runs, limitations."""
-    results = read_json(os.path.join(output_dir, "all_results.json"))
+    output = OutputFolder(output_dir)
+    results = read_json(output.all_results)
     facts = saved_run_facts(output_dir)
     settings = facts.get("training") or {name: getattr(training_args, name) for name in CARD_SETTINGS}
     base = hub_id(model_name)
@@ -177,7 +178,7 @@ def write_model_card(output_dir: str, card: CardText, script: str, model_name, d
         metrics=[name for name in SHOWN_METRICS if f"eval_{name}" in results] or None,
         tags=["tunekit", card.pipeline_tag],
     )
-    config = read_json(os.path.join(output_dir, "config.json"))
+    config = read_json(output.model_config)
     if (config.get("tunekit_bilstm") or {}).get("embeddings") and model_name is None:
         origin = "scratch: word embeddings, BiLSTM and CRF learned from the training data alone"
     elif model_name is None:
@@ -219,4 +220,4 @@ Fine-tuned with tunekit ({script}) from {origin}.
 {limitations(card, model_name, data_args)}
 """
     model_card = ModelCard(f"---\n{metadata.to_yaml()}\n---\n{body}")
-    atomic_write(os.path.join(output_dir, "README.md"), str(model_card))
+    atomic_write(output.card, str(model_card))

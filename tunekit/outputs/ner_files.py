@@ -2,8 +2,8 @@
 predictions.txt."""
 
 import json
-import os
 
+from tunekit.folder import OutputFolder
 from tunekit.evaluation.entity_errors import entity_errors
 from tunekit.evaluation.ner_scorer import entity_report
 from tunekit.files import atomic_write, chart_title
@@ -17,19 +17,20 @@ def write_scored_split(output_dir: str, prefix: str, scored: Scored, data_args, 
     if not any(scored.gold):
         return
     name = "eval" if prefix == "eval" else "test"
-    atomic_write(os.path.join(output_dir, f"{name}_classification_report.txt"),
+    folder = OutputFolder(output_dir)
+    atomic_write(folder.split_file(name, "classification_report.txt"),
                  entity_report(scored.gold, scored.predicted, data_args))
     analysis = scored.analysis if scored.analysis is not None else entity_errors(words, scored.gold, scored.predicted)
-    atomic_write(os.path.join(output_dir, f"{name}_entity_errors.json"),
+    atomic_write(folder.split_file(name, "entity_errors.json"),
                  json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
     per_type = {kind: values for kind, values in scored.details.items() if isinstance(values, dict)}
     if per_type:
-        per_type_scores(per_type, os.path.join(output_dir, f"{name}_entity_scores.png"),
+        per_type_scores(per_type, folder.split_file(name, "entity_scores.png"),
                         chart_title(output_dir, prefix, "scores per entity type"))
     gold_types, predicted_types = word_types(scored.gold), word_types(scored.predicted)
     types = sorted(set(gold_types) | set(predicted_types), key=lambda t: (t == "O", t))
     counts = confusion_matrix(gold_types, predicted_types, types)
-    confusion_chart(counts, types, os.path.join(output_dir, f"{name}_confusion_matrix.png"),
+    confusion_chart(counts, types, folder.split_file(name, "confusion_matrix.png"),
                     chart_title(output_dir, prefix, "entity types per word"))
 
 
@@ -44,4 +45,4 @@ def conll_predictions(sentences, predicted_words: list) -> str:
 
 
 def write_predictions(output_dir: str, sentences, predicted_words: list) -> None:
-    atomic_write(os.path.join(output_dir, "predictions.txt"), conll_predictions(sentences, predicted_words))
+    atomic_write(OutputFolder(output_dir).predictions, conll_predictions(sentences, predicted_words))

@@ -12,7 +12,7 @@ import json
 import os
 from typing import Callable
 
-from tunekit.folder import REPORT_FILE, REPORT_PARTS_FILE
+from tunekit.folder import OutputFolder, REPORT_FILE, REPORT_PARTS_FILE
 from tunekit.evaluation.entity_errors import KINDS
 from tunekit.files import atomic_write
 from tunekit.outputs.plots import confusion_matrix, word_types
@@ -193,13 +193,14 @@ def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summar
     """The page; facts: task, base model and the like shown under the title; split_html: prefix -> the split's
     sections (split_sections), rendered by this run or an earlier one of the folder."""
     title = f"{os.path.basename(os.path.abspath(output_dir))}: training report"
-    config = file_text(os.path.join(output_dir, "run_config.yaml"))
-    data = file_text(os.path.join(output_dir, "data_report.txt"))
+    folder = OutputFolder(output_dir)
+    config = file_text(folder.run_config)
+    data = file_text(folder.data_report("txt"))
     sections = [
         ("configuration", "Configuration",
          f"<pre>{escaped(config)}</pre>" if config else "<p class='note'>No run_config.yaml: not trained here.</p>"),
         ("data", "Data report", f"<pre>{escaped(data)}</pre>" if data else "<p class='note'>No data report.</p>"),
-        ("curves", "Training curves", inlined_image(os.path.join(output_dir, "training_curves.png"), "training curves")),
+        ("curves", "Training curves", inlined_image(folder.training_curves, "training curves")),
         ("results", "Results", results_section(train_metrics, summary)),
         ("analysis", "Per split", "".join(split_html.values()) or "<p>No split was scored.</p>"),
     ]

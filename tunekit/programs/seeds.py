@@ -17,7 +17,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
-from tunekit.folder import RUN_CONFIG_FILE, SEEDS_SUMMARY_NAME
+from tunekit.folder import OutputFolder, RUN_CONFIG_FILE, SEEDS_SUMMARY_NAME
 from tunekit import tasks
 from tunekit.config.resolve import Settings, resolved_config_text
 from tunekit.errors import UserError
@@ -100,7 +100,7 @@ def run_seeds(task: "Task", settings: Settings) -> int:
                 return code
     results = []
     for folder in folders:
-        path = os.path.join(folder, "all_results.json")
+        path = OutputFolder(folder).all_results
         if not os.path.isfile(path):
             raise UserError(f"{path}: the seed's run left no results (was it given --do_train / --do_eval?)")
         with open(path, encoding="utf-8") as stream:

@@ -11,7 +11,7 @@ from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from tunekit.errors import UserError
-from tunekit.folder import DATA_REPORT_FILES, RUN_ARGUMENTS_FILE
+from tunekit.folder import DATA_REPORT_FILES, OutputFolder, RUN_ARGUMENTS_FILE
 from tunekit.files import give_usual_permissions, save_results, write_json
 
 logger = logging.getLogger("tunekit")
@@ -56,8 +56,8 @@ def finished_training(training_args, run_args) -> 'dict | None':
     if not training_args.do_train or run_args.overwrite_output_dir or training_args.resume_from_checkpoint:
         return None
     folder = training_args.output_dir
-    results = os.path.join(folder, "train_results.json")
-    if not (os.path.isfile(results) and os.path.isfile(os.path.join(folder, "config.json"))):
+    results = OutputFolder(folder).train_results
+    if not (os.path.isfile(results) and os.path.isfile(OutputFolder(folder).model_config)):
         return None
     with open(results, encoding="utf-8") as stream:
         return json.load(stream)
@@ -72,7 +72,7 @@ def last_complete_checkpoint(output_dir: str) -> 'str | None':
         if suffix.isdigit() and os.path.isdir(path):
             steps.append((int(suffix), path))
     for _, path in sorted(steps, reverse=True):
-        if os.path.exists(os.path.join(path, "trainer_state.json")):
+        if os.path.exists(OutputFolder(path).trainer_state):
             return path
         logger.warning("Skipping %s: it was not completely saved (the run was probably killed while saving)", path)
     return None

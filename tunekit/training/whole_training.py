@@ -12,7 +12,8 @@ import torch
 from transformers import TrainerCallback
 from transformers.trainer_callback import ExportableState
 
-STATE_FILE = "trainer_state.json"
+from tunekit.folder import TRAINER_STATE_FILE
+
 
 
 class WholeTraining(TrainerCallback, ExportableState):
@@ -45,7 +46,7 @@ class WholeTraining(TrainerCallback, ExportableState):
         """A new call of train(): totals from zero (a hyperparameter search trains one Trainer again and again), or
         the totals saved with the checkpoint it resumes (none in one written before this callback existed)."""
         self.earlier_loss, self.earlier_seconds, self.loss_sum, self.started, self.resumed_at = 0.0, 0.0, None, None, 0
-        path = os.path.join(checkpoint, STATE_FILE) if checkpoint else None
+        path = os.path.join(checkpoint, TRAINER_STATE_FILE) if checkpoint else None
         if path is None or not os.path.isfile(path):
             return
         with open(path, encoding="utf-8") as stream:
