@@ -18,14 +18,14 @@ from tunekit.config.arguments import DataTrainingArguments
 from tunekit.data.report import LabelKind
 from tunekit.errors import UserError, at
 from tunekit.evaluation.intervals import Statistics, divided
-from tunekit.evaluation.scored import Scored
+from tunekit.evaluation.scored import Scored, Scorer
 from tunekit.files import atomic_write
 from tunekit.inference.predictor import PredictorOptions, load_folder
 from tunekit.modeling.loading import load_model
 from tunekit.outputs.model_card import CardText
 from tunekit.splits import prefix_of
 from tunekit.tasks.base import (
-    Encoded, Lengths, Recipe, Scorer, SplitEvaluation, Task, TaskData, default_config_and_tokenizer,
+    Encoded, Lengths, Recipe, SplitEvaluation, Task, TaskData, default_config_and_tokenizer,
 )
 from tunekit.training.speed.switch import SpeedSupport
 

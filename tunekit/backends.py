@@ -12,16 +12,14 @@ from typing import Any
 @dataclass(frozen=True)
 class Backend:
     builder: str  # "module:function"
-    about: str  # for --help
     quantizes: bool  # whether --quantize int8 runs on it
     in_process: bool  # the PyTorch model itself (nothing to build, export or check)
 
 
 BACKENDS = {
-    "torch": Backend("tunekit.inference.backend:pytorch_model", "the PyTorch model itself", False, True),
-    "onnxruntime": Backend("tunekit.inference.backend:onnx_runtime_model",
-                           "the folder's ONNX graph in ONNX Runtime (exported on first use into <folder>/onnx/)",
-                           True, False),
+    "torch": Backend("tunekit.inference.backend:pytorch_model", quantizes=False, in_process=True),  # the model itself
+    # the folder's ONNX graph in ONNX Runtime (exported on first use into <folder>/onnx/)
+    "onnxruntime": Backend("tunekit.inference.backend:onnx_runtime_model", quantizes=True, in_process=False),
 }
 QUANTIZATIONS = ("none", "int8")
 

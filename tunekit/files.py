@@ -20,8 +20,6 @@ def _umask():
 # safetensors create 0o600 files, which another user, a serving container or a copied folder cannot read.
 FILE_MODE = 0o666 & ~_umask()
 
-# Which text file each split's results go to (seed 004's layout: eval_results.txt beside the model).
-
 
 @contextmanager
 def replaced_atomically(path: str) -> 'Iterator[str]':
@@ -83,5 +81,4 @@ def save_results(output_dir: str, split: str, metrics: dict) -> None:
 
 def chart_title(output_dir: str, split: str, what) -> str:
     """`<run>, <split>: <what>`: the run is the output folder's name."""
-    run = os.path.basename(os.path.abspath(output_dir))
-    return f"{run}, {title(split)}: {what}"
+    return f"{OutputFolder(output_dir).name}, {title(split)}: {what}"

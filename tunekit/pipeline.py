@@ -30,11 +30,11 @@ from tunekit.config.resolve import (
 from tunekit.data.max_length import choose_max_length
 from tunekit.data.report import accumulated, data_report, read_data_report, write_data_report
 from tunekit.data.sources import size_or_none
-from tunekit.evaluation.run import Evaluation, run_evaluations
+from tunekit.evaluation.run import run_evaluations
 from tunekit.evaluation.runtime import evaluated_with, evaluation_model
 from tunekit.modeling.loading import load_config
 from tunekit.files import atomic_write
-from tunekit.folder import RUN_CONFIG_FILE
+from tunekit.folder import OutputFolder
 from tunekit.outputs.finish import finish_run
 from tunekit.training.terminal import setup_logging
 from tunekit import tasks
@@ -85,7 +85,7 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     return settings, previous, checkpoint_to_resume(settings.training, settings.run)
 
 
-def inspect_data(task: Task, data: TaskData, settings: Settings, lengths: Lengths) -> None:
+def inspect_data(data: TaskData, settings: Settings, lengths: Lengths) -> None:
     """The data report (data/report.py): printed and written into the output folder by the main process."""
     if settings.training.process_index != 0:
         return
@@ -97,7 +97,7 @@ def inspect_data(task: Task, data: TaskData, settings: Settings, lengths: Length
         report = accumulated(earlier, report)
     text = write_data_report(settings.output_dir, report, data.label_kind)
     if not settings.run.quiet:
-        print(f"\nData report ({os.path.join(settings.output_dir, 'data_report.txt')}):\n{text}\n", flush=True)
+        print(f"\nData report ({OutputFolder(settings.output_dir).data_report('txt')}):\n{text}\n", flush=True)
     logger.info("Data report made in %.2f s", time.perf_counter() - started)
 
 
@@ -110,7 +110,7 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
     max_length = choose_max_length(settings.data, tokenizer, config, data.splits.get("train", (None,))[0],
                                    lengths.pieces, lengths.longer_means)
     settings = settle_data(settings, max_seq_length=max_length)  # saved with the run: evaluation uses the same
-    inspect_data(task, data, settings, lengths)
+    inspect_data(data, settings, lengths)
     if settings.run.inspect_data:
         return 0
     encoded = task.encode(data, tokenizer, config, settings)
@@ -148,15 +148,11 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
             output_dir = settings.output_dir
             save_run_arguments(output_dir, task.name, tasks.where(task), settings.data, settings.training,
                                settings.model.model_name_or_path, describe_hardware(settings.training))
-            atomic_write(os.path.join(output_dir, RUN_CONFIG_FILE), resolved_config)
+            atomic_write(OutputFolder(output_dir).run_config, resolved_config)
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(data.splits["train"][0]))
-    scored_splits = [
-        Evaluation(evaluation.prefix, encoded.splits[evaluation.split], evaluation.scorer,
-                   len(data.splits[evaluation.split][0]), evaluation.write)
-        for evaluation in evaluations
-    ]
     with evaluated_with(trainer, evaluation_model(trainer, settings, tokenizer, recipe.main_metric)):
-        summary, scored = run_evaluations(trainer, scored_splits, plan.sorted_evaluation.on,
+        samples = {evaluation.split: len(data.splits[evaluation.split][0]) for evaluation in evaluations}
+        summary, scored = run_evaluations(trainer, evaluations, encoded.splits, samples, plan.sorted_evaluation.on,
                                           settings.run.bootstrap_resamples)
     finish_run(trainer, settings.run, settings.model, settings.data, task.card, task.sections, tasks.script(task.name),
                data.labels, train_metrics, summary, recipe.main_metric, scored)

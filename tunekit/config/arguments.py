@@ -349,7 +349,7 @@ def parse_arguments(data_arguments_class: type, argv: list | None = None) -> 'Pa
     from_file = len(argv) >= 1 and argv[0].endswith((".json", ".yaml", ".yml"))
     names = field_names(classes)
     try:
-        values = {}
+        values, flags = {}, list(argv)
         if from_file:
             values = read_config_file(argv[0])
             for key in values:
@@ -359,17 +359,17 @@ def parse_arguments(data_arguments_class: type, argv: list | None = None) -> 'Pa
                 require_output_dir("output_dir" in values, f"{argv[0]}: no output_dir key")
                 return cast(Parsed, parser.parse_dict({**on_cpu, **values}))
             parser.set_defaults(**values)  # the file's values, which the flags after it change
-            argv = argv[1:]
-        given = "output_dir" in values or any(arg.split("=", 1)[0] == "--output_dir" for arg in argv)
+            flags = flags[1:]
+        given = "output_dir" in values or any(arg.split("=", 1)[0] == "--output_dir" for arg in flags)
         require_output_dir(given, "no --output_dir")
         *parsed, remaining = parser.parse_args_into_dataclasses(
-            args=(["--use_cpu"] if on_cpu else []) + list(argv), return_remaining_strings=True
+            args=(["--use_cpu"] if on_cpu else []) + flags, return_remaining_strings=True
         )
         if remaining:
             unknown = next((arg for arg in remaining if arg.startswith("-")), remaining[0])
             flag = unknown.split("=", 1)[0]
-            flags = names + [f"no_{item.name}" for cls in classes for item in dataclasses.fields(cls) if item.default is True]
-            raise UserError(f"unknown flag {flag}{nearest(flag.lstrip('-').replace('-', '_'), flags, '--')}")
+            known = names + [f"no_{item.name}" for cls in classes for item in dataclasses.fields(cls) if item.default is True]
+            raise UserError(f"unknown flag {flag}{nearest(flag.lstrip('-').replace('-', '_'), known, '--')}")
         return cast(Parsed, tuple(parsed))
     except FileNotFoundError as error:
         raise UserError(f"{error.filename}: no such configuration file") from None

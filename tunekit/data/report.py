@@ -14,7 +14,7 @@ from collections import Counter
 
 import numpy as np
 
-from tunekit.folder import DATA_REPORT_NAME
+from tunekit.folder import OutputFolder
 from tunekit.data.sources import size_or_none
 from tunekit.files import atomic_write, write_json
 from tunekit.splits import BY_NAME, short_name
@@ -178,7 +178,7 @@ def report_text(report: dict, kind: LabelKind) -> str:
 
 def read_data_report(output_dir: str) -> dict | None:
     """The folder's data_report.json, or None."""
-    path = os.path.join(output_dir, f"{DATA_REPORT_NAME}.json")
+    path = OutputFolder(output_dir).data_report("json")
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as stream:
@@ -188,6 +188,6 @@ def read_data_report(output_dir: str) -> dict | None:
 def write_data_report(output_dir: str, report: dict, kind: LabelKind) -> str:
     """data_report.json and data_report.txt in the output folder; returns the text."""
     text = report_text(report, kind)
-    write_json(os.path.join(output_dir, f"{DATA_REPORT_NAME}.json"), report)
-    atomic_write(os.path.join(output_dir, f"{DATA_REPORT_NAME}.txt"), text + "\n")
+    write_json(OutputFolder(output_dir).data_report("json"), report)
+    atomic_write(OutputFolder(output_dir).data_report("txt"), text + "\n")
     return text

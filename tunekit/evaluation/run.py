@@ -12,22 +12,20 @@ from tunekit.evaluation.entity_errors import KINDS
 from tunekit.evaluation.intervals import bootstrap_intervals, interval_metrics
 from tunekit.training.speed.length_order import in_input_order, in_order_scorer, sorted_by_length
 from tunekit.files import save_results
-from tunekit.evaluation.scored import Scored
+from tunekit.evaluation.scored import Scored, Scorer
 
 logger = logging.getLogger("tunekit")
 
 
 @dataclass(frozen=True)
-class Evaluation:
-    """One split to score: its metric prefix (eval, eval_mm, predict), encoded features, its scorer made from what
-    earlier splits decided (make_scorer(decided) -> an object with score(prediction) -> Scored), number of examples,
-    and the writer of its files ((output_dir, Scored) -> None)."""
+class SplitEvaluation:
+    """One split a task scores after training: its metric prefix (eval, eval_mm, predict), a scorer made from what
+    earlier splits decided (the multi-label thresholds dev tuned, or None), and the writer of its files."""
 
+    split: str
     prefix: str
-    dataset: Any
-    make_scorer: Callable[[Any], Any]
-    samples: int
-    write_outputs: Callable[[str, Scored], None] | None = None
+    scorer: Callable[[Any], Scorer]
+    write: Callable[[str, Scored], None]
 
 
 def closing_figures(scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> tuple[dict, Scored]:
@@ -41,15 +39,16 @@ def closing_figures(scorer, scored: Scored, prefix: str, resamples: int, seed: i
     return metrics, scored
 
 
-def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool,
+def run_evaluations(trainer, evaluations: list[SplitEvaluation], encoded: dict, samples: dict, sort_by_length: bool,
                     resamples: int = 1000) -> tuple[dict, dict]:
-    """Predict and score each split (with intervals and error analysis where it has gold), save its results and
-    files; returns (prefix -> metrics, prefix -> Scored)."""
+    """Predict and score each split (encoded: split -> model inputs; samples: split -> number of examples), with
+    intervals and error analysis where it has gold, and save its results and files; returns (prefix -> metrics,
+    prefix -> Scored)."""
     summary, scored_splits, decided = {}, {}, None
     for evaluation in evaluations:
-        dataset, order = sorted_by_length(evaluation.dataset, sort_by_length)
+        dataset, order = sorted_by_length(encoded[evaluation.split], sort_by_length)
         scored: list[Scored] = []  # the scorer's result, kept here for the writers
-        scorer = evaluation.make_scorer(decided)  # dev's decisions (tuned thresholds) reach the splits after it
+        scorer = evaluation.scorer(decided)  # dev's decisions (tuned thresholds) reach the splits after it
 
         def compute_metrics(prediction, scorer=scorer, scored=scored):
             scored.append(scorer.score(prediction))
@@ -61,7 +60,7 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
             predictions = in_input_order(output.predictions, order)
             no_labels: Any = None
             scored.append(scorer.score(EvalPrediction(predictions=predictions, label_ids=no_labels)))
-        metrics = dict(output.metrics, **{f"{evaluation.prefix}_samples": evaluation.samples})
+        metrics = dict(output.metrics, **{f"{evaluation.prefix}_samples": samples[evaluation.split]})
         if scored[-1].metrics:
             started = time.perf_counter()
             figures, scored[-1] = closing_figures(scorer, scored[-1], evaluation.prefix, resamples,
@@ -74,6 +73,5 @@ def run_evaluations(trainer, evaluations: list[Evaluation], sort_by_length: bool
         decided = scored[-1].decided if scored[-1].decided is not None else decided
         if trainer.is_world_process_zero():
             save_results(trainer.args.output_dir, evaluation.prefix, metrics)
-            if evaluation.write_outputs is not None:
-                evaluation.write_outputs(trainer.args.output_dir, scored[-1])
+            evaluation.write(trainer.args.output_dir, scored[-1])
     return summary, scored_splits

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterator
 from tunekit.backends import BACKENDS
 from tunekit.errors import UserError
 from tunekit.files import atomic_write
-from tunekit.folder import ONNX_FOLDER, OutputFolder
+from tunekit.folder import OutputFolder
 from tunekit.inference.backend import quantization_record, runtime_model
 from tunekit.inference.onnx_graphs import (
     QUANTIZATION_FILE,
@@ -98,7 +98,7 @@ def make_checked_int8(trainer, model, tokenizer, folder: str, metric: str, toler
         "tolerance": tolerance, "kept": kept, "attempts": attempts, "dev_examples": len(trainer.eval_dataset),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    atomic_write(os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE), json.dumps(record, indent=2) + "\n")
+    atomic_write(os.path.join(OutputFolder(folder).onnx, QUANTIZATION_FILE), json.dumps(record, indent=2) + "\n")
     if kept:
         logger.info("int8 graph kept (%s in fp32): dev %s %.2f against %.2f exact (tolerance %s)",
                     record["fp32_products"], metric, record["int8"], exact, tolerance)
@@ -106,7 +106,7 @@ def make_checked_int8(trainer, model, tokenizer, folder: str, metric: str, toler
         os.remove(path)
         logger.warning("int8 graph not kept: dev %s %.2f against %.2f exact loses more than %s; evaluating with the "
                        "exact graph (the check is in %s)", metric, record["int8"], exact, tolerance,
-                       os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE))
+                       os.path.join(OutputFolder(folder).onnx, QUANTIZATION_FILE))
     return record
 
 
@@ -126,10 +126,10 @@ def evaluation_model(trainer, settings, tokenizer, metric: str) -> 'torch.nn.Mod
             record = make_checked_int8(trainer, model, tokenizer, folder, metric, run.quantize_tolerance)
         elif not record.get("kept"):
             logger.warning("The int8 graph of %s did not pass its dev check (%s): evaluating with the exact graph",
-                           folder, os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE))
+                           folder, os.path.join(OutputFolder(folder).onnx, QUANTIZATION_FILE))
         if not record["kept"]:
             quantize = "none"
     chosen = runtime_model(model, tokenizer, folder, run.backend, quantize)
     assert isinstance(chosen, OnnxRuntimeModel)
-    logger.info("Evaluating with ONNX Runtime: %s", os.path.join(folder, ONNX_FOLDER, chosen.file_name))
+    logger.info("Evaluating with ONNX Runtime: %s", os.path.join(OutputFolder(folder).onnx, chosen.file_name))
     return chosen

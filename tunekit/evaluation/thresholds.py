@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tunekit.folder import THRESHOLDS_FILE
+from tunekit.folder import OutputFolder
 from tunekit.errors import UserError
 from tunekit.files import write_json
 
@@ -59,7 +59,7 @@ def tuned_thresholds(logits: np.ndarray, references: np.ndarray) -> np.ndarray:
 
 
 def write_thresholds(folder: str, names: list, values: np.ndarray, dev_scores: dict) -> None:
-    write_json(os.path.join(folder, THRESHOLDS_FILE), {
+    write_json(OutputFolder(folder).thresholds, {
         "thresholds": {name: round(float(value), 6) for name, value in zip(names, values)},
         "tuned_on": "dev", "dev_scores": dev_scores,
     })
@@ -67,7 +67,7 @@ def write_thresholds(folder: str, names: list, values: np.ndarray, dev_scores: d
 
 def saved_thresholds(folder: str | None, names: list) -> np.ndarray | None:
     """The thresholds a model folder was saved with, in the order of `names`, or None (0.5 for every label)."""
-    path = os.path.join(folder or "", THRESHOLDS_FILE)
+    path = OutputFolder(folder or "").thresholds
     if not folder or not os.path.isfile(path):
         return None
     try:

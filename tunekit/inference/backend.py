@@ -7,7 +7,7 @@ import torch
 
 from tunekit.backends import backend_for, build
 from tunekit.errors import UserError
-from tunekit.folder import ONNX_FOLDER
+from tunekit.folder import OutputFolder
 from tunekit.inference.onnx_graphs import (
     QUANTIZATION_FILE,
     graphs_folder,
@@ -19,7 +19,7 @@ from tunekit.inference.onnx_model import OnnxRuntimeModel
 
 def quantization_record(folder: str) -> dict | None:
     """What the last int8 check of the folder found (onnx/quantization.json), or None."""
-    path = os.path.join(folder, ONNX_FOLDER, QUANTIZATION_FILE)
+    path = os.path.join(OutputFolder(folder).onnx, QUANTIZATION_FILE)
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as stream:

@@ -11,6 +11,7 @@ import torch
 
 from tunekit.errors import UserError
 from tunekit.files import replaced_atomically
+from tunekit.folder import OutputFolder
 
 SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
 
@@ -55,7 +56,7 @@ def export_onnx(model, tokenizer, output_dir: str, path: str | None = None) -> s
         import onnxruntime
     except ImportError:
         raise UserError("--export_onnx needs onnx, onnxscript and onnxruntime: pip install onnx onnxscript onnxruntime") from None
-    path = path or os.path.join(output_dir, "onnx", "model.onnx")
+    path = path or os.path.join(OutputFolder(output_dir).onnx, "model.onnx")
     sample = tokenizer(SAMPLE_TEXTS, padding=True, return_tensors="pt")
     names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
     model = type(model).from_pretrained(output_dir).float().eval()

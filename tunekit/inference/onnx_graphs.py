@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from tunekit.folder import ONNX_FOLDER
+from tunekit.folder import OutputFolder
 from tunekit.errors import UserError
 from tunekit.files import atomic_write, replaced_atomically
 
@@ -72,7 +72,7 @@ def file_sha256(path: str, size: int, modified_ns: int) -> str:
 
 def graphs_folder(folder: str) -> str:
     """<folder>/onnx, emptied of graphs made from other weights than the folder's."""
-    directory = os.path.join(folder, ONNX_FOLDER)
+    directory = OutputFolder(folder).onnx
     source_path = os.path.join(directory, SOURCE_FILE)
     fingerprint = weights_fingerprint(folder)
     recorded = None
@@ -154,7 +154,7 @@ def same_outputs(reference: str, candidate: str, tokenizer) -> bool:
 
 
 def int8_graph_path(folder: str, model) -> str:
-    return os.path.join(folder, ONNX_FOLDER, graph_stem(model) + "_int8.onnx")
+    return os.path.join(OutputFolder(folder).onnx, graph_stem(model) + "_int8.onnx")
 
 
 def weight_matmuls(path: str) -> list:

@@ -63,7 +63,7 @@ def finish_run(trainer, run_args, model_args, data_args, card: CardText, section
         metric = name if name.startswith("eval_") else f"eval_{name}"
         if train_metrics:
             training_curves(trainer.state.log_history, metric, OutputFolder(output_dir).training_curves,
-                            os.path.basename(os.path.abspath(output_dir)))
+                            OutputFolder(output_dir).name)
         if training_args.do_train or os.path.exists(OutputFolder(output_dir).model_config):
             write_model_card(output_dir, card, script, base_model(model_args, output_dir), data_args, training_args,
                              labels)

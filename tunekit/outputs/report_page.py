@@ -12,7 +12,7 @@ import json
 import os
 from typing import Callable
 
-from tunekit.folder import OutputFolder, REPORT_FILE, REPORT_PARTS_FILE
+from tunekit.folder import OutputFolder, REPORT_FILE
 from tunekit.evaluation.entity_errors import KINDS
 from tunekit.files import atomic_write
 from tunekit.outputs.plots import confusion_matrix, word_types
@@ -192,7 +192,7 @@ def page(title: str, meta_html: str, sections: list) -> str:
 def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, split_html: dict) -> str:
     """The page; facts: task, base model and the like shown under the title; split_html: prefix -> the split's
     sections (split_sections), rendered by this run or an earlier one of the folder."""
-    title = f"{os.path.basename(os.path.abspath(output_dir))}: training report"
+    title = f"{OutputFolder(output_dir).name}: training report"
     folder = OutputFolder(output_dir)
     config = file_text(folder.run_config)
     data = file_text(folder.data_report("txt"))
@@ -211,7 +211,7 @@ def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summar
 def seeds_report_html(output_dir: str, seeds: list, folders: list, main: tuple, every: tuple) -> str:
     """The --seeds folder's page: the main scores and every metric over the seeds (header, rows as from
     tunekit.programs.seeds.summary_rows) and a link to each seed's own report.html (relative: the folder moves whole)."""
-    title = f"{os.path.basename(os.path.abspath(output_dir))}: {len(seeds)} seeds"
+    title = f"{OutputFolder(output_dir).name}: {len(seeds)} seeds"
     links = "".join(
         f"<li><a href='{escaped(os.path.basename(folder))}/{REPORT_FILE}'>seed {escaped(seed)}</a> "
         f"<span class='note'>({escaped(os.path.basename(folder))})</span></li>" for seed, folder in zip(seeds, folders))
@@ -227,7 +227,7 @@ def seeds_report_html(output_dir: str, seeds: list, folders: list, main: tuple, 
 
 def write_page(output_dir: str, text: str) -> str:
     """report.html in the folder; returns its path."""
-    path = os.path.join(output_dir, REPORT_FILE)
+    path = OutputFolder(output_dir).report
     atomic_write(path, text)
     return path
 
@@ -244,7 +244,7 @@ def write_report(output_dir: str, facts: dict, train_metrics: dict | None, summa
     """A run's report.html (scored: prefix -> Scored of the splits this run scored), added to what earlier runs of
     the folder showed: eval.sh or a rerun replaces the splits it scored and keeps the others and the training's
     figures. The page's parts are kept in report_parts.json; returns the page's path."""
-    parts_path = os.path.join(output_dir, REPORT_PARTS_FILE)
+    parts_path = OutputFolder(output_dir).report_parts
     parts: dict = {"summary": {}, "splits": {}, "train": None}
     if os.path.isfile(parts_path) and not newer_weights(output_dir, parts_path):
         with open(parts_path, encoding="utf-8") as stream:

@@ -43,9 +43,9 @@ def replayed_config(output_dir: str) -> tuple[str, dict]:
     if not facts or not os.path.isfile(folder.run_config):
         missing = RUN_ARGUMENTS_FILE if not facts else RUN_CONFIG_FILE
         raise UserError(f"{output_dir}: not an output folder of a finished training (no {missing})")
-    tasks.get(facts["task"], facts.get("task_plugin"))  # a plug-in's task is registered where the folder says
+    task = tasks.of_folder(facts)  # a plug-in's task is registered where the folder says
     values = read_config_file(folder.run_config)
-    return facts["task"], {key: value for key, value in values.items() if key not in TRAINING_ONLY}
+    return task.name, {key: value for key, value in values.items() if key not in TRAINING_ONLY}
 
 
 def main(argv: list | None = None) -> int:

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from tunekit import tasks
 from tunekit.errors import OneLineErrors, UserError, exits_cleanly_on_user_errors
@@ -21,6 +22,9 @@ from tunekit.folder import RUN_ARGUMENTS_FILE, OutputFolder
 from tunekit.backends import BACKENDS, QUANTIZATIONS
 from tunekit.inference.inputs import read_inputs
 from tunekit.inference.predictor import Predictor, PredictorOptions, predicted_records
+
+if TYPE_CHECKING:
+    from tunekit.tasks.base import Task
 
 
 def parse(argv: list) -> 'argparse.Namespace':
@@ -41,15 +45,20 @@ def parse(argv: list) -> 'argparse.Namespace':
     return args
 
 
-def load_predictor(model_dir: str, options: PredictorOptions = PredictorOptions()) -> Predictor:
-    """The predictor of a saved folder's task, with the settings it was trained with, run by the chosen backend."""
+def saved_task(model_dir: str) -> "Task":
+    """The task of a saved model folder, or a one-line error for a folder that is not one."""
     folder = OutputFolder(model_dir)
     if not os.path.isfile(folder.model_config):
         raise UserError(f"{model_dir}: not a model folder (no config.json)")
     facts = folder.facts()
     if "task" not in facts:
         raise UserError(f"{model_dir}: not an output folder of run_ner.py or run_glue.py (no {RUN_ARGUMENTS_FILE})")
-    return tasks.get(facts["task"], facts.get("task_plugin")).predictor(model_dir, options)
+    return tasks.of_folder(facts)
+
+
+def load_predictor(model_dir: str, options: PredictorOptions = PredictorOptions()) -> Predictor:
+    """The predictor of a saved folder's task, with the settings it was trained with, run by the chosen backend."""
+    return saved_task(model_dir).predictor(model_dir, options)
 
 
 def main(argv: list | None = None) -> int:

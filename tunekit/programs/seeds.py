@@ -17,7 +17,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
-from tunekit.folder import OutputFolder, RUN_CONFIG_FILE, SEEDS_SUMMARY_NAME
+from tunekit.folder import OutputFolder, RUN_CONFIG_FILE
 from tunekit import tasks
 from tunekit.config.resolve import Settings, resolved_config_text
 from tunekit.errors import UserError
@@ -88,7 +88,8 @@ def run_seeds(task: "Task", settings: Settings) -> int:
                         "(or launch each seed with --seed N)")
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-    folders = [os.path.join(output_dir, f"seed-{seed}") for seed in seeds]
+    output = OutputFolder(output_dir)
+    folders = [output.seed(seed) for seed in seeds]
     with tempfile.TemporaryDirectory() as config_dir:
         config_file = os.path.join(config_dir, RUN_CONFIG_FILE)  # one replay mechanism: the settled arguments
         atomic_write(config_file, resolved_config_text(settings.with_changes(run={"seeds": None}), tasks.script(task.name)))
@@ -106,12 +107,12 @@ def run_seeds(task: "Task", settings: Settings) -> int:
         with open(path, encoding="utf-8") as stream:
             results.append(json.load(stream))
     summary = metric_summary(results)
-    write_json(os.path.join(output_dir, f"{SEEDS_SUMMARY_NAME}.json"),
+    write_json(output.seeds_summary("json"),
                {"seeds": seeds, "folders": folders, "metrics": summary})
-    atomic_write(os.path.join(output_dir, f"{SEEDS_SUMMARY_NAME}.md"), summary_markdown(seeds, summary) + "\n")
+    atomic_write(output.seeds_summary("md"), summary_markdown(seeds, summary) + "\n")
     main_rows = summary_rows(seeds, summary, every_metric=False)
     write_page(output_dir, seeds_report_html(output_dir, seeds, folders, main_rows, summary_rows(seeds, summary)))
     if not quiet:
-        print(f"\nOver {len(seeds)} seeds ({os.path.join(output_dir, SEEDS_SUMMARY_NAME)}.md has every metric):\n"
+        print(f"\nOver {len(seeds)} seeds ({output.seeds_summary('md')} has every metric):\n"
               + summary_markdown(seeds, summary, every_metric=False), flush=True)
     return 0

@@ -1,15 +1,7 @@
 """Serve a trained folder over HTTP (what scripts/serve.sh runs), on Starlette and uvicorn.
 
-    POST /predict   a JSON list of texts (strings, {"text", "text_pair"} objects or [text, pair] lists) -> a JSON list
-                    of what predict.sh writes for each: entities, or label and probabilities
-    GET  /health    status, task, backend, model folder, limits and batching counts
-    GET  /          a page to type a text and see the entities highlighted (or the labels)
-
-Requests share the model fairly (batcher.py): those arriving together are predicted in one call, and a long one is
-cut into slices that interleave with short ones. Every error is JSON {"error": "..."}: 4xx naming the item and the
-problem when the request is at fault, 5xx when the server is; a bad text fails only its own request. Slow clients
-are cut off (header, body and idle timeouts), the body's size is checked while it is read, and on a loopback
-address only loopback Host names are served (guards.py).
+The flags, the folder's predictor (its task's), and uvicorn with the header deadline; the API and its guards are
+serving/app.py's.
 
     python -m tunekit.programs.serve outputs/ner_sample --port 8000 [--backend onnxruntime] [--quantize int8]
 """
@@ -18,12 +10,11 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from tunekit import tasks
 from tunekit.backends import BACKENDS, QUANTIZATIONS, backend_for
 from tunekit.errors import OneLineErrors, UserError, exits_cleanly_on_user_errors
 from tunekit.folder import OutputFolder
 from tunekit.inference.predictor import PredictorOptions
-from tunekit.programs.predict import load_predictor
+from tunekit.programs.predict import saved_task
 from tunekit.serving.guards import LOOPBACK_NAMES, is_loopback
 from tunekit.serving.requests import Limits
 
@@ -79,10 +70,10 @@ def make_app(model_dir: str, backend: str = "torch", quantize: str = "none", lim
     serving/app.py's server. allowed_hosts: Host header names accepted (None: any)."""
     from tunekit.serving import app
 
-    predictor = load_predictor(model_dir, PredictorOptions(max_seq_length, batch_size, backend, quantize))
+    task = saved_task(model_dir)
+    predictor = task.predictor(model_dir, PredictorOptions(max_seq_length, batch_size, backend, quantize))
     engine = "onnxruntime int8" if quantize == "int8" else backend_for(backend, quantize)
-    folder = OutputFolder(model_dir)
-    return app.make_app(predictor, tasks.canonical(folder.facts()["task"]), folder.name, engine, limits, max_batch_texts,
+    return app.make_app(predictor, task.name, OutputFolder(model_dir).name, engine, limits, max_batch_texts,
                         batch_wait_ms, max_batch_characters, body_timeout, allowed_hosts)
 
 

@@ -1,4 +1,4 @@
-"""Serve a trained folder over HTTP (what scripts/serve.sh runs), on Starlette and uvicorn.
+"""The HTTP application around a predictor (programs/serve.py runs it with uvicorn), on Starlette.
 
     POST /predict   a JSON list of texts (strings, {"text", "text_pair"} objects or [text, pair] lists) -> a JSON list
                     of what predict.sh writes for each: entities, or label and probabilities
@@ -10,8 +10,6 @@ cut into slices that interleave with short ones. Every error is JSON {"error": "
 problem when the request is at fault, 5xx when the server is; a bad text fails only its own request. Slow clients
 are cut off (header, body and idle timeouts), the body's size is checked while it is read, and on a loopback
 address only loopback Host names are served (guards.py).
-
-    python -m tunekit.programs.serve outputs/ner_sample --port 8000 [--backend onnxruntime] [--quantize int8]
 """
 
 import asyncio

@@ -65,6 +65,12 @@ def get(name: str, where: str | None = None) -> "Task":
     return load(TASKS[canonical(name)].task)
 
 
+def of_folder(facts: dict) -> "Task":
+    """The task of a saved folder, from what its training recorded (OutputFolder.facts()): its name, and for a
+    plug-in this process has not registered, where its Task object lives."""
+    return get(facts["task"], facts.get("task_plugin"))
+
+
 def data_arguments(name: str) -> type:
     """The task's data-arguments dataclass, without importing the task (for --help)."""
     return load(TASKS[canonical(name)].data_arguments)

@@ -1,10 +1,11 @@
 """What a task supplies, from reading its data to answering a request: the interface every task implements.
 
-The pipeline (pipeline.run) owns the training sequence and asks the task four things, each answered with a typed
-value: its data with labels (`read` -> TaskData), the model inputs (`encode` -> Encoded), the parts to train with
-(`recipe` -> Recipe) and the splits to score with their writers (`evaluations` -> list[SplitEvaluation]).
-eval.sh, predict.sh, serve.sh, the page and the card ask the task of a saved folder (tasks.registry) for a
-predictor (`predictor` -> inference.predictor.Predictor) and for what the card says (`card` -> CardText). No
+The pipeline (pipeline.run) owns the training sequence and asks the task for typed values: its data with labels
+(`read` -> TaskData), the config and tokenizer (`model_inputs`), how examples are measured (`lengths` -> Lengths),
+the model inputs (`encode` -> Encoded), the parts to train with (`recipe` -> Recipe) and the splits to score with
+their writers (`evaluations` -> list[SplitEvaluation]). eval.sh, predict.sh, serve.sh, the page and the card ask the
+task of a saved folder (the registry, tasks/__init__.py) for a predictor (`predictor` ->
+inference.predictor.Predictor) and for what the card says (`card` -> CardText). No
 module outside tasks/ tests a task's name. See docs/ARCHITECTURE.md for adding one.
 """
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from tunekit.config.resolve import Settings
 from tunekit.data.report import LabelKind
-from tunekit.evaluation.scored import Scored, Scorer
+from tunekit.evaluation.run import SplitEvaluation
 from tunekit.outputs.model_card import CardText
 from tunekit.outputs.report_page import SplitSections
 from tunekit.training.speed.switch import SpeedSupport
@@ -74,17 +75,6 @@ class Recipe:
     loss: "Callable[[SpeedPlan], Optional[Callable]]"
     trainer_options: "Callable[[Optional[torch.nn.Module]], dict]"
     search_crf: bool = False
-
-
-@dataclass(frozen=True)
-class SplitEvaluation:
-    """One split scored after training: its metric prefix, a scorer made from what earlier splits decided (the
-    multi-label thresholds dev tuned, or None), and the writer of its files."""
-
-    split: str
-    prefix: str
-    scorer: Callable[[Any], Scorer]
-    write: Callable[[str, Scored], None]
 
 
 class Task:

@@ -11,7 +11,7 @@ from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from tunekit.errors import UserError
-from tunekit.folder import DATA_REPORT_FILES, OutputFolder, RUN_ARGUMENTS_FILE
+from tunekit.folder import DATA_REPORT_FILES, OutputFolder
 from tunekit.files import give_usual_permissions, save_results, write_json
 
 logger = logging.getLogger("tunekit")
@@ -127,7 +127,7 @@ def save_run_arguments(output_dir: str, task: str, task_plugin: str, data_args, 
         if values.get(key):
             values[key] = os.path.abspath(values[key])
     write_json(
-        os.path.join(output_dir, RUN_ARGUMENTS_FILE),
+        OutputFolder(output_dir).run_arguments,
         {
             "task": task, "task_plugin": task_plugin, "data": values, "seed": seed, "base_model": base_model, "hardware": hardware,
             "training": {name: getattr(training_args, name) for name in CARD_SETTINGS},
