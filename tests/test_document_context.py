@@ -13,7 +13,8 @@ from tunekit.data.token_data import documents_of
 from tunekit.encoding.ner import NerEncoder, sentence_windows
 from tunekit.errors import UserError
 from tunekit.evaluation.ner_scorer import split_into_sentences
-from tunekit.inference.ner import NerPredictor, split_words
+from tunekit.data.words import split_words
+from tunekit.inference.ner import NerPredictor
 from tunekit.inference.sentences import sentence_lengths
 
 SENTENCES_PER_DOCUMENT = 7

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import NER_SAMPLE, REPO, run_program
-from tunekit.inference.ner import group_entities, split_words
+from tunekit.data.words import split_words
+from tunekit.inference.ner import group_entities
 
 
 ENTITY_TYPES = {"PER", "ORG", "LOC", "MISC"}

@@ -39,6 +39,7 @@ from tunekit.outputs.finish import finish_run
 from tunekit.training.terminal import setup_logging
 from tunekit import tasks
 from tunekit.tasks.base import Lengths, Task, TaskData
+from tunekit.training.distillation import cut_student, teacher_folder, with_teacher
 from tunekit.training.build import TrainerParts, build_trainer, search_hyperparameters
 from tunekit.training.run_folder import checkpoint_to_resume, finished_training, save_run_arguments, train_and_save
 from tunekit.config.hardware import describe_hardware
@@ -69,6 +70,8 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     if settings.run.quiet:
         logging.getLogger("tunekit").setLevel(logging.ERROR)
     set_seed(settings.training.seed)
+    if settings.run.distill_from and settings.training.do_train:  # a wrong teacher stops before the data is read
+        teacher_folder(settings.run.distill_from, task.name, tasks.of_folder)
     if settings.run.inspect_data or settings.run.seeds:  # the report alone, or seed folders below this one
         return settings, None, None
     previous = finished_training(settings.training, settings.run)
@@ -119,6 +122,12 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
     evaluations = task.evaluations(data, encoded, config, settings)
     settings = settle_schedule(settings, recipe.main_metric, "validation" in encoded.splits)
     model = recipe.make_model()
+    distillation, teacher = None, None
+    if settings.training.do_train:
+        model, kept = cut_student(model, settings)
+        if settings.run.distill_from:
+            distillation, teacher = with_teacher(model, kept, tokenizer, settings, task.name, tasks.of_folder,
+                                                 task.model_class, task.distillation_kind(config))
     train_dataset = encoded.splits.get("train")
     plan = plan_speed(model, settings.run, settings.training, train_dataset, task.speed,
                       settings.why_precision, settings.why_attention)
@@ -127,7 +136,7 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
     parts = TrainerParts(
         tokenizer, recipe.collator, encoded.splits,
         (lambda prediction: dev_scorer.score(prediction).metrics) if dev_scorer is not None else None,
-        recipe.main_metric, {"compute_loss_func": recipe.loss(plan)},
+        recipe.main_metric, {"compute_loss_func": recipe.loss(plan), "distillation": distillation},
     )
     if settings.run.hp_search_trials and settings.training.do_train:
         parts.options.update(recipe.trainer_options(None))
@@ -147,7 +156,7 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
         if trainer.is_world_process_zero():
             output_dir = settings.output_dir
             save_run_arguments(output_dir, task.name, tasks.where(task), settings.data, settings.training,
-                               settings.model.model_name_or_path, describe_hardware(settings.training))
+                               settings.model.model_name_or_path, describe_hardware(settings.training), teacher)
             atomic_write(OutputFolder(output_dir).run_config, resolved_config)
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(data.splits["train"][0]))
     with evaluated_with(trainer, evaluation_model(trainer, settings, tokenizer, recipe.main_metric)):

@@ -294,6 +294,25 @@ class RunArguments:
         },
     )
 
+    distill_from: Optional[str] = field(
+        default=None,
+        metadata={"help": "A folder this suite trained to learn from (the teacher); without --model_name_or_path the "
+                          "student is the teacher cut to --student_layers."},
+    )
+    student_layers: Optional[str] = field(
+        default=None,
+        metadata={"help": "Keep N encoder layers (spread, the last kept; a student: half by default) or the named "
+                          "ones, e.g. 0,2,4."},
+    )
+    distill_temperature: float = field(default=2.0, metadata={"help": "Softening of the teacher's predictions."})
+    distill_weight: float = field(default=0.5, metadata={"help": "The teacher's share of the loss (the rest: gold)."})
+    distill_crf_targets: str = field(
+        default="marginals", metadata={"help": "A CRF teacher teaches its per-token marginals or emissions."}
+    )
+    distill_text: Optional[str] = field(
+        default=None, metadata={"help": "Raw text, one text per line, that only the teacher labels (NER)."}
+    )
+
     def __post_init__(self):
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise ValueError("--early_stopping_patience must be 1 or more")
@@ -314,6 +333,35 @@ class RunArguments:
             raise ValueError("--bootstrap_resamples must be zero or more")
         if self.seeds is not None:
             self.seeds = seed_list(self.seeds)
+        check_options_of(self, "distill_from", DISTILLATION_OPTIONS)
+        if self.distill_from and self.hp_search_trials:
+            raise ValueError("--distill_from trains one student: leave out --hp_search_trials (search the teacher's recipe)")
+        if self.distill_temperature <= 0:
+            raise ValueError("--distill_temperature must be more than 0")
+        if not 0 <= self.distill_weight <= 1:
+            raise ValueError("--distill_weight must be in [0, 1]: the teacher's share of the loss")
+        if self.distill_crf_targets not in CRF_TARGETS:
+            raise ValueError(f"--distill_crf_targets must be one of {', '.join(CRF_TARGETS)}, not {self.distill_crf_targets}")
+        if self.student_layers is not None:
+            self.student_layers = layer_list(self.student_layers)
+
+
+DISTILLATION_OPTIONS = ("distill_temperature", "distill_weight", "distill_crf_targets", "distill_text")
+CRF_TARGETS = ("marginals", "emissions")
+
+
+def layer_list(text) -> str:
+    """--student_layers as given: a count (3) or distinct layer numbers from 0 (0,2,4), checked; kept as text."""
+    parts = [part.strip() for part in str(text).split(",") if part.strip()]
+    if not parts or not all(part.isdigit() for part in parts):
+        raise ValueError(f"--student_layers must be a number of layers (3) or layer numbers from 0 (0,2,4), not '{text}'")
+    if len(parts) == 1:
+        if int(parts[0]) < 1:
+            raise ValueError("--student_layers must keep 1 layer or more")
+        return str(int(parts[0]))
+    if len(set(int(part) for part in parts)) != len(parts):
+        raise ValueError(f"--student_layers names a layer twice: '{text}'")
+    return ",".join(str(number) for number in sorted(int(part) for part in parts))
 
 
 def seed_list(text) -> str:

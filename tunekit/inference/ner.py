@@ -5,21 +5,14 @@ CoNLL tokens) and sentences, long texts are windowed exactly as in training, and
 spans with character offsets and a score (the mean probability of their words).
 """
 
-import re
 
 import torch
 
+from tunekit.data.words import split_words
 from tunekit.encoding.ner import NerEncoder, context_reading
 from tunekit.inference.batches import predict_in_length_order
 from tunekit.inference.sentences import sentence_lengths
 
-CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-WORD = re.compile(rf"[{CJK}]|[^\W{CJK}]+|[^\w\s]", re.UNICODE)
-
-
-def split_words(text: str) -> list:
-    """(word, start, end) for each word of a raw text."""
-    return [(match.group(), match.start(), match.end()) for match in WORD.finditer(text)]
 
 
 def group_entities(text: str, words, labels, scores) -> list:

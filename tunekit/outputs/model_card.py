@@ -9,6 +9,7 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from tunekit.files import atomic_write
 from tunekit.splits import SCORED_PREFIXES, title
+from tunekit.outputs.teacher import distillation_markdown
 from tunekit.folder import OutputFolder, saved_run_facts
 from tunekit.training.run_folder import CARD_SETTINGS
 
@@ -207,6 +208,7 @@ Fine-tuned with tunekit ({script}) from {origin}.
 
 {results_table(results)}{per_type_table(output_dir)}
 
+{distillation_markdown(output_dir)}
 ## Labels
 
 {', '.join(f'`{label}`' for label in labels) if labels else 'one regression output'}

@@ -5,7 +5,7 @@ A model trained sentence by sentence reads every sentence of a text alone (infer
 splitter looks at a word and its neighbour only, so the pieces give exactly the entities of the whole text. A
 model trained with --document_context reads across sentences: its texts are never cut."""
 
-from tunekit.inference.ner import split_words
+from tunekit.data.words import split_words
 from tunekit.inference.sentences import sentence_lengths
 
 

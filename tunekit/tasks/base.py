@@ -85,6 +85,12 @@ class Task:
     speed: SpeedSupport  # which length and loss techniques fit its labels
     card: CardText  # what the model card says that differs between tasks
     sections: SplitSections  # what report.html shows of a scored split (outputs/report_page.py)
+    model_class: "Callable[[PretrainedConfig], type]"  # the class that loads a saved folder (a teacher to distil)
+
+    def distillation_kind(self, config: "PretrainedConfig") -> Optional[str]:
+        """What a teacher of this task teaches (training/distillation.py: TOKENS, ONE_LABEL, SEVERAL_LABELS or VALUES); None: the
+        task cannot be distilled."""
+        return None
 
     def read(self, settings: Settings, base_config: "PretrainedConfig") -> TaskData:
         """Every split, the label set and the config changes it implies; checks of the data as a whole."""

@@ -55,6 +55,7 @@ from tunekit.tasks.base import (
     trained_labels_only,
 )
 from tunekit.tasks.classification_arguments import ClassificationDataArguments
+from tunekit.training.distillation import ONE_LABEL, SEVERAL_LABELS, VALUES
 from tunekit.training.losses import loss_function
 from tunekit.training.speed.switch import SpeedSupport
 
@@ -124,6 +125,10 @@ class SequenceClassification(Task):
                          no_token_normaliser="sequence classification: the loss is a mean over examples")
     sections = staticmethod(label_sections)
     card = CardText("text-classification", "examples", usage, limitations)
+    model_class = staticmethod(saved_classifier_class)
+
+    def distillation_kind(self, config: PretrainedConfig) -> str:
+        return {REGRESSION: VALUES, MULTI_LABEL: SEVERAL_LABELS}.get(config.problem_type or SINGLE, ONE_LABEL)
 
     def read(self, settings: Settings[ClassificationDataArguments], base_config: PretrainedConfig) -> TaskData:
         hub = hub_dataset_of(settings.data)
@@ -163,6 +168,9 @@ class SequenceClassification(Task):
                settings: Settings[ClassificationDataArguments]) -> Encoded:
         data_args = settings.data
         chunk_stride = data_args.chunk_stride if data_args.long_text == "chunks" else None
+        if settings.run.distill_text:
+            raise UserError("--distill_text adds unlabelled text to a tagger's training (run_ner.py); a classifier's "
+                            "student learns from the teacher on the labelled examples")
         encoded = {}
         for split, (dataset, source) in data.splits.items():
             pairs = first_record(dataset)["text_b"] is not None

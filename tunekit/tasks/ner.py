@@ -20,6 +20,7 @@ from tunekit.data.token_data import documents_of, load_sentences, order_ner_labe
 from tunekit.data.vocabulary import warn_about_unknown_words
 from tunekit.encoding.ner import NerEncoder, context_reading
 from tunekit.encoding.splits import encode_splits, padding_options
+from tunekit.encoding.unlabelled import with_unlabelled_text
 from tunekit.errors import UserError
 from tunekit.evaluation.ner_scorer import NerScorer, argmax_logits
 from tunekit.folder import saved_run_facts
@@ -50,6 +51,7 @@ from tunekit.tasks.base import (
     trained_labels_only,
 )
 from tunekit.tasks.ner_arguments import NerDataArguments
+from tunekit.training.distillation import TOKENS
 from tunekit.training.hp_search import batch_rows
 from tunekit.training.losses import loss_function
 from tunekit.training.speed.switch import SpeedSupport
@@ -162,6 +164,10 @@ class TokenClassification(Task):
     speed = SpeedSupport(equal_token_batches=True)
     sections = staticmethod(tag_sections)
     card = CardText("token-classification", "sentences", usage, limitations)
+    model_class = staticmethod(saved_tagger_class)
+
+    def distillation_kind(self, config: PretrainedConfig) -> str:
+        return TOKENS
 
     def read(self, settings: Settings[NerDataArguments], base_config: PretrainedConfig) -> TaskData:
         splits = load_sentences(settings.data, settings.model, settings.training)
@@ -230,6 +236,9 @@ class TokenClassification(Task):
                 tokenizer, dict(config.label2id or {}), max_length, stride, data_args.label_all_tokens, per_sentence
             )
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
+        if settings.run.distill_text and "train" in encoded:
+            encoded["train"] = with_unlabelled_text(encoded["train"], settings.run.distill_text, tokenizer,
+                                                    dict(config.label2id or {}), max_length, data_args, settings.training)
         if "train" not in documents or not data_args.batch_in_sentences:
             return Encoded(encoded, documents)
         # Document windows hold several sentences: a batch of N sentences becomes the windows that hold about N.

@@ -19,9 +19,15 @@ def label_counts(dataset, num_labels: int) -> 'np.ndarray':
     for batch in dataset.iter(batch_size=4096):
         values = batch["labels"]
         flat = np.concatenate([np.asarray(v).ravel() for v in values]) if len(values) and np.ndim(values[0]) else np.asarray(values)
-        flat = flat[flat != IGNORE_INDEX].astype(np.int64)
+        flat = flat[flat >= 0].astype(np.int64)  # not IGNORE_INDEX, nor UNLABELLED words (--distill_text)
         counts += np.bincount(flat, minlength=num_labels)[:num_labels]
     return counts
+
+
+def predicted_positions(dataset) -> int:
+    """How many positions of the `labels` column are predicted: gold labels and UNLABELLED words alike."""
+    return sum(int((np.asarray(labels) != IGNORE_INDEX).sum()) for batch in dataset.iter(batch_size=4096)
+               for labels in batch["labels"])
 
 
 def balanced_weights(counts) -> 'np.ndarray':
@@ -106,7 +112,7 @@ def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: boo
     weights = class_weights(run_args.class_weights, train_dataset, label2id)
     tokens_per_row = None
     if token_normaliser and train_dataset is not None and hasattr(train_dataset, "__len__"):
-        tokens_per_row = label_counts(train_dataset, len(label2id)).sum() / max(len(train_dataset), 1)
+        tokens_per_row = predicted_positions(train_dataset) / max(len(train_dataset), 1)
     if weights is None and tokens_per_row is None:
         return None
     return CrossEntropyLoss(weights, tokens_per_row)

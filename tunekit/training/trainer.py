@@ -29,8 +29,9 @@ class TunekitTrainer(Trainer):
     """Trainer that follows the run's SpeedPlan (training/speed/switch.py) and its parameter groups; it decides
     nothing of its own. Without a plan it trains as Trainer does."""
 
-    def __init__(self, *args, speed=None, head_learning_rate=None, layerwise_lr_decay=None, **kwargs):
+    def __init__(self, *args, speed=None, head_learning_rate=None, layerwise_lr_decay=None, distillation=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.distillation = distillation  # training/distillation.py: a teacher's soft labels join the loss
         self.speed = speed if speed is not None else SPEED_OFF
         self.head_learning_rate = head_learning_rate
         self.layerwise_lr_decay = layerwise_lr_decay
@@ -72,6 +73,22 @@ class TunekitTrainer(Trainer):
         return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None) -> Any:
+        """The gold loss; in distillation training, mixed with the distance to the teacher's soft labels."""
+        if self.distillation is None or not model.training:
+            return self.gold_loss(model, inputs, return_outputs, num_items_in_batch)
+        # a copy: Trainer pops the labels from what it is given, and the soft loss needs them
+        gold, outputs = self.gold_loss(model, dict(self.distillation.gold_inputs(inputs)), True, num_items_in_batch)
+        student = self.accelerator.unwrap_model(model)
+        per_step = self.compute_loss_func is not None or bool(self.model_accepts_loss_kwargs and num_items_in_batch is not None)
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[1 if len(outputs) > 1 else 0]
+        soft = self.distillation.soft_loss(student, logits, inputs, num_items_in_batch, per_step,
+                                           compat.accumulation_steps(self))
+        if per_step and num_items_in_batch is not None and self.args.average_tokens_across_devices:
+            soft = soft * self.accelerator.num_processes  # as Trainer scales the gold loss
+        loss = self.distillation.mixed(gold, soft)
+        return (loss, outputs) if return_outputs else loss
+
+    def gold_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None) -> Any:
         # A model with its own loss (the CRF) keeps it even when compute_loss_func is set for other trials of
         # a search; Trainer then skips its division by the accumulation steps, so it is done here.
         if self.compute_loss_func is not None and getattr(self.accelerator.unwrap_model(model), "computes_own_loss", False):

@@ -86,6 +86,24 @@ class LinearChainCrf(nn.Module):
         allowed = torch.where(labelled.unsqueeze(2), one_hot, allowed)
         return self.log_partition(emissions, mask) - self.log_partition(emissions, mask, allowed)
 
+    def log_marginals(self, emissions, mask, temperature=1.0):
+        """Each position's log probability of each label over all paths (forward-backward), with every score divided
+        by `temperature`; positions outside the mask repeat the last one's. Differentiable: a CRF student learns
+        its marginals from a teacher's."""
+        transitions, start, end = (score / temperature for score in self.scores())
+        emissions = emissions / temperature
+        alphas = [start + emissions[:, 0]]
+        for t in range(1, emissions.shape[1]):
+            step = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions, dim=1) + emissions[:, t]
+            alphas.append(torch.where(mask[:, t].unsqueeze(1), step, alphas[-1]))
+        last = end.expand_as(emissions[:, 0])
+        betas = [last]
+        for t in range(emissions.shape[1] - 2, -1, -1):
+            step = torch.logsumexp(transitions.unsqueeze(0) + (emissions[:, t + 1] + betas[-1]).unsqueeze(1), dim=2)
+            betas.append(torch.where(mask[:, t + 1].unsqueeze(1), step, last))
+        log_partition = torch.logsumexp(alphas[-1] + end, dim=1)
+        return torch.stack(alphas, 1) + torch.stack(betas[::-1], 1) - log_partition[:, None, None]
+
     def decoded_logits(self, emissions, mask):
         """The emissions with the Viterbi path raised by PATH_BONUS: an argmax over them reads the decoded labels."""
         path = self.viterbi(emissions, mask)
