@@ -142,6 +142,37 @@ def test_unlabelled_text_joins_training_with_every_word_marked_for_the_teacher_a
     assert marked == 6 + 30  # every word once, whatever window owns it
 
 
+def test_hidden_states_are_matched_layer_to_layer_and_only_at_equal_width(tiny_bert):
+    from transformers import BertConfig, BertForTokenClassification
+
+    from tunekit.training.hidden_matching import HiddenMatching, uniform_mapping
+
+    assert uniform_mapping(3, 6) == [1, 3, 5] and uniform_mapping(2, 6) == [2, 5] and uniform_mapping(4, 4) == [0, 1, 2, 3]
+    torch.manual_seed(0)
+    config = BertConfig.from_pretrained(tiny_bert, num_labels=3)
+    teacher = BertForTokenClassification(config).eval()
+    student = BertForTokenClassification(config)
+    student.load_state_dict(teacher.state_dict())
+    student.train()
+    for module in student.modules():  # no dropout: the same network gives the same layer outputs
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    matching = HiddenMatching(student, teacher, [0, 1], weight=2.0)
+    ids, mask = torch.tensor([[101, 2000, 2001, 102]]), torch.ones(1, 4, dtype=torch.long)
+    student(input_ids=ids, attention_mask=mask)
+    with torch.no_grad():
+        teacher(input_ids=ids, attention_mask=mask)
+    assert matching.loss(mask).item() == pytest.approx(0.0, abs=1e-10)
+    with torch.no_grad():
+        student.bert.encoder.layer[1].output.dense.bias.add_(torch.randn(32))  # a constant would be normalised away
+    student(input_ids=ids, attention_mask=mask)
+    teacher(input_ids=ids, attention_mask=mask)
+    assert matching.loss(mask).item() > 0.01
+    narrow = BertForTokenClassification(BertConfig.from_pretrained(tiny_bert, hidden_size=16, num_attention_heads=2))
+    with pytest.raises(UserError, match="16 wide where the teacher's are 32"):
+        HiddenMatching(narrow, teacher, None, 1.0)
+
+
 @pytest.fixture(scope="module")
 def student(trained_crf, tmp_path_factory):
     """A 1-layer student of the tiny 2-layer CRF teacher, with unlabelled text."""
@@ -149,7 +180,7 @@ def student(trained_crf, tmp_path_factory):
     text.write_text("Anna Brandt visited Oslo on Tuesday.\n\nPeter flew to Berlin with Lufthansa.\n", encoding="utf-8")
     output = tmp_path_factory.mktemp("student") / "out"
     result = run_program(*student_flags(output, "--distill_from", trained_crf, "--student_layers", "1",
-                                        "--distill_text", text, "--save_strategy", "no"))
+                                        "--distill_text", text, "--distill_hidden_weight", "0.5", "--save_strategy", "no"))
     assert result.returncode == 0, result.stderr[-3000:]
     return output
 
@@ -160,6 +191,7 @@ def test_the_student_is_the_teacher_cut_and_says_so_in_its_folder(student, train
     about = json.loads((student / "tunekit_args.json").read_text())["distillation"]
     assert about["teacher"] == str(trained_crf) and about["kept_layers"] == [1] and about["teacher_layers"] == 2
     assert about["distill_text"].endswith("tweets.txt") and "eval_f1" in about["teacher_results"]
+    assert about["hidden_weight"] == 0.5
     assert "distill_from: " in (student / "run_config.yaml").read_text()
     card = (student / "README.md").read_text()
     teacher_f1 = f"{100 * json.loads((trained_crf / 'all_results.json').read_text())['eval_f1']:.2f}"

@@ -306,6 +306,9 @@ class RunArguments:
     )
     distill_temperature: float = field(default=2.0, metadata={"help": "Softening of the teacher's predictions."})
     distill_weight: float = field(default=0.5, metadata={"help": "The teacher's share of the loss (the rest: gold)."})
+    distill_hidden_weight: float = field(
+        default=0.0, metadata={"help": "Also pull each student layer's output towards its teacher layer's, this much."}
+    )
     distill_crf_targets: str = field(
         default="marginals", metadata={"help": "A CRF teacher teaches its per-token marginals or emissions."}
     )
@@ -338,6 +341,8 @@ class RunArguments:
             raise ValueError("--distill_from trains one student: leave out --hp_search_trials (search the teacher's recipe)")
         if self.distill_temperature <= 0:
             raise ValueError("--distill_temperature must be more than 0")
+        if self.distill_hidden_weight < 0:
+            raise ValueError("--distill_hidden_weight must be zero or more")
         if not 0 <= self.distill_weight <= 1:
             raise ValueError("--distill_weight must be in [0, 1]: the teacher's share of the loss")
         if self.distill_crf_targets not in CRF_TARGETS:
@@ -346,7 +351,7 @@ class RunArguments:
             self.student_layers = layer_list(self.student_layers)
 
 
-DISTILLATION_OPTIONS = ("distill_temperature", "distill_weight", "distill_crf_targets", "distill_text")
+DISTILLATION_OPTIONS = ("distill_temperature", "distill_weight", "distill_hidden_weight", "distill_crf_targets", "distill_text")
 CRF_TARGETS = ("marginals", "emissions")
 
 

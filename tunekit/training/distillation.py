@@ -67,12 +67,14 @@ def teacher_folder(path: str, task_name: str, task_of: Callable[[dict], Any]) ->
     return TeacherFolder(path, facts, results)
 
 
-def load_teacher(teacher: TeacherFolder, model_class: Callable[[Any], type]) -> torch.nn.Module:
-    """The teacher's model as it was saved (its head: softmax, CRF, BiLSTM, pooling), in evaluation mode, frozen."""
+def load_teacher(teacher: TeacherFolder, model_class: Callable[[Any], type], attention: str = "auto") -> torch.nn.Module:
+    """The teacher's model as it was saved (its head: softmax, CRF, BiLSTM, pooling), in evaluation mode, frozen,
+    with the attention the run settled for the student (eager on CPU: faster for short sequences)."""
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(teacher.path)
-    model = model_class(config).from_pretrained(teacher.path)
+    options = {"attn_implementation": attention} if attention != "auto" else {}
+    model = model_class(config).from_pretrained(teacher.path, **options)
     model.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
@@ -115,8 +117,9 @@ class Distillation:
     """The soft part of a student's loss (TunekitTrainer.compute_loss calls it on training batches)."""
 
     def __init__(self, teacher: torch.nn.Module, kind: str, temperature: float, weight: float, crf_targets: str,
-                 columns: Optional[list] = None):
+                 columns: Optional[list] = None, hidden: Optional[Any] = None):
         self.teacher = teacher
+        self.hidden = hidden  # hidden_matching.HiddenMatching, with --distill_hidden_weight
         self.kind = kind
         self.temperature = temperature
         self.weight = weight
@@ -187,8 +190,14 @@ class Distillation:
             return total / num_items_in_batch
         return total / predicted.sum().clamp_min(1)
 
-    def mixed(self, gold: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
-        return (1 - self.weight) * gold + self.weight * soft
+    def mixed(self, gold: torch.Tensor, soft: torch.Tensor, inputs: dict, per_step: bool, accumulation: int) -> torch.Tensor:
+        """(1 - w) x gold + w x soft, plus the matched layer outputs' distance with --distill_hidden_weight."""
+        loss = (1 - self.weight) * gold + self.weight * soft
+        if self.hidden is not None:
+            mask = inputs.get("attention_mask")
+            mask = mask if mask is not None and mask.dim() == 2 else torch.ones_like(inputs["input_ids"])
+            loss = loss + self.hidden.loss(mask) / (accumulation if per_step else 1)
+        return loss
 
 
 def attention_mask_of(inputs: dict) -> torch.Tensor:
@@ -217,6 +226,7 @@ def describe(teacher: TeacherFolder, kept: Optional[list], teacher_layers: int, 
         "temperature": run_args.distill_temperature,
         "weight": run_args.distill_weight,
         "crf_targets": run_args.distill_crf_targets,
+        "hidden_weight": run_args.distill_hidden_weight,
         "distill_text": os.path.abspath(run_args.distill_text) if run_args.distill_text else None,
         "teacher_results": scores_of(teacher.results),
     }
@@ -253,12 +263,17 @@ def with_teacher(student: torch.nn.Module, kept: Optional[list], tokenizer, sett
     student_name = "the teacher's encoder" if from_teacher else (model_args.model_name_or_path or "the default model")
     if not from_teacher:
         check_tokenizer(teacher.path, tokenizer, student_name)
-    teacher_model = load_teacher(teacher, model_class)
+    teacher_model = load_teacher(teacher, model_class, model_args.attn_implementation)
     columns = label_columns(teacher_model.config, student.config, teacher.path, kind)
     crf = getattr(teacher_model, "crf", None) is not None
     logger.info("Distilling %s into %s: temperature %g, the teacher's share of the loss %g%s", teacher.path,
                 student_name, run_args.distill_temperature, run_args.distill_weight,
                 f", a CRF teacher's {run_args.distill_crf_targets}" if crf else "")
+    hidden = None
+    if run_args.distill_hidden_weight:
+        from tunekit.training.hidden_matching import HiddenMatching
+
+        hidden = HiddenMatching(student, teacher_model, kept if from_teacher else None, run_args.distill_hidden_weight)
     distillation = Distillation(teacher_model, kind, run_args.distill_temperature, run_args.distill_weight,
-                                run_args.distill_crf_targets, columns)
+                                run_args.distill_crf_targets, columns, hidden)
     return distillation, describe(teacher, kept, teacher_model.config.num_hidden_layers, student_name, run_args)

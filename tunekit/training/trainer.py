@@ -85,7 +85,7 @@ class TunekitTrainer(Trainer):
                                            compat.accumulation_steps(self))
         if per_step and num_items_in_batch is not None and self.args.average_tokens_across_devices:
             soft = soft * self.accelerator.num_processes  # as Trainer scales the gold loss
-        loss = self.distillation.mixed(gold, soft)
+        loss = self.distillation.mixed(gold, soft, inputs, per_step, compat.accumulation_steps(self))
         return (loss, outputs) if return_outputs else loss
 
     def gold_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None) -> Any:
