@@ -27,10 +27,11 @@ def student_flags(output, *flags):
     return quick[:at] + quick[at + 2:]
 
 
-def test_kept_layers_spread_with_the_last_or_as_named():
-    assert kept_layers("3", 6, "t") == [1, 3, 5]
-    assert kept_layers("2", 6, "t") == [2, 5]
-    assert kept_layers(None, 6, "t") == [1, 3, 5]  # half, by default
+def test_kept_layers_are_the_bottom_ones_or_as_named():
+    assert kept_layers("3", 6, "t") == [0, 1, 2]
+    assert kept_layers("2", 6, "t") == [0, 1]
+    assert kept_layers(None, 6, "t") == [0, 1, 2]  # half, by default
+    assert kept_layers("1,3,5", 6, "t") == [1, 3, 5]
     assert kept_layers("6", 6, "t") == list(range(6))
     assert kept_layers("0,1,2", 6, "t") == [0, 1, 2]
     with pytest.raises(UserError, match="has 6 layers, so a student keeps 1 to 6"):
@@ -189,7 +190,7 @@ def test_the_student_is_the_teacher_cut_and_says_so_in_its_folder(student, train
     config = json.loads((student / "config.json").read_text())
     assert config["num_hidden_layers"] == 1 and "crf" in json.dumps(config.get("auto_map", {})).lower()
     about = json.loads((student / "tunekit_args.json").read_text())["distillation"]
-    assert about["teacher"] == str(trained_crf) and about["kept_layers"] == [1] and about["teacher_layers"] == 2
+    assert about["teacher"] == str(trained_crf) and about["kept_layers"] == [0] and about["teacher_layers"] == 2
     assert about["distill_text"].endswith("tweets.txt") and "eval_f1" in about["teacher_results"]
     assert about["hidden_weight"] == 0.5
     assert "distill_from: " in (student / "run_config.yaml").read_text()

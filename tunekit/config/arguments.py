@@ -301,8 +301,8 @@ class RunArguments:
     )
     student_layers: Optional[str] = field(
         default=None,
-        metadata={"help": "Keep N encoder layers (spread, the last kept; a student: half by default) or the named "
-                          "ones, e.g. 0,2,4."},
+        metadata={"help": "Keep the first N encoder layers (a student: half by default) or the named ones, e.g. "
+                          "0,2,4."},
     )
     distill_temperature: float = field(default=2.0, metadata={"help": "Softening of the teacher's predictions."})
     distill_weight: float = field(default=0.5, metadata={"help": "The teacher's share of the loss (the rest: gold)."})

@@ -23,8 +23,12 @@ def layer_count(config) -> int:
 
 
 def kept_layers(spec: str | None, count: int, where: str) -> list[int]:
-    """The layers a student keeps of `count`: spec "N" spreads N evenly with the last layer kept (3 of 6: 1, 3, 5),
-    "a,b,c" names them; None keeps half (rounded up). Out of range: a UserError naming `where` (the teacher)."""
+    """The layers a student keeps of `count`: spec "N" keeps the first N (the bottom of the network), "a,b,c" names
+    them; None keeps half (rounded up). Out of range: a UserError naming `where` (the teacher).
+
+    The bottom N, not N spread over the depth: on CoNLL-2003, a 3-layer student of the 6-layer MiniLM teacher
+    reached test F1 87.35 with layers 0, 1, 2 and 84.65 with 1, 3, 5 after one epoch (seed 42, docs/distillation.md).
+    Cutting the top keeps the lower layers' chain intact; spreading breaks every link."""
     if spec is None:
         number = (count + 1) // 2
     elif "," not in spec:
@@ -36,8 +40,7 @@ def kept_layers(spec: str | None, count: int, where: str) -> list[int]:
         return layers
     if not 1 <= number <= count:
         raise UserError(f"--student_layers {spec}: {where} has {count} layers, so a student keeps 1 to {count}")
-    # evenly spaced from the top: the last layer feeds the head it was trained with
-    return sorted({count - 1 - round(i * count / number) for i in range(number)})
+    return list(range(number))
 
 
 def layer_list_of(model: nn.Module, count: int) -> tuple[nn.Module, str]:
