@@ -14,7 +14,8 @@ Rows (each with the teacher's recipe; CoNLL-2003: its best, 3 epochs with a CRF;
   teacher   the offline MiniLM, all 6 layers
   distilN   the teacher cut to its first N layers, learning from the teacher's soft labels
   goldN     the offline MiniLM cut to its first N layers, trained on the gold labels only: no teacher at all
-  --extra "name=flags" adds a distilled 3-layer row with more flags (e.g. a temperature, a layer choice)
+  --extra "name=flags" adds a distilled 3-layer row with more flags (e.g. a temperature, a layer choice); a name
+            starting with "gold" adds a gold-only 3-layer row instead
 """
 
 import argparse
@@ -54,6 +55,8 @@ def row_flags(row: str, seed: int, runs: str, task: str, extra: dict) -> list:
     teacher = os.path.join(runs, f"{task}-teacher-s{seed}")
     if row == "teacher":
         return []
+    if row in extra and row.startswith("gold"):
+        return ["--model_name_or_path", default_model(), "--student_layers", "3", *shlex.split(extra[row])]
     if row in extra:
         return ["--distill_from", teacher, "--student_layers", "3", *shlex.split(extra[row])]
     layers = row[-1]
@@ -69,8 +72,9 @@ def train(task: str, row: str, seed: int, args, extra: dict) -> dict:
     results = os.path.join(folder, "all_results.json")
     if not os.path.isfile(results):
         script, recipe, _ = RECIPES[task]
-        command = [sys.executable, os.path.join(REPO, script), "--output_dir", folder, "--do_train", "--do_eval",
-                   "--do_predict", "--save_strategy", "no", "--report_to", "none", "--seed", str(seed),
+        scored = ["--do_eval", "--do_predict"] if task == "ner" else ["--do_eval"]  # GLUE's test has no labels
+        command = [sys.executable, os.path.join(REPO, script), "--output_dir", folder, "--do_train", *scored,
+                   "--save_strategy", "no", "--report_to", "none", "--seed", str(seed),
                    "--overwrite_output_dir", *data_flags(task, args.data), *recipe,
                    *row_flags(row, seed, args.runs, task, extra)]
         print(f"training {folder} ...", flush=True)
