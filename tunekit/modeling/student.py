@@ -64,7 +64,7 @@ def cut_layers(model: nn.Module, kept: list[int]) -> nn.Module:
     for position, layer in enumerate(chosen):
         for module in layer.modules():  # layers that know their place (for caches) learn the new one
             if isinstance(getattr(module, "layer_idx", None), int):
-                module.layer_idx = position
+                setattr(module, "layer_idx", position)
     setattr(parent, attribute, chosen)
     for module in model.modules():
         module_config = getattr(module, "config", None)

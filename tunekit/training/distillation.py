@@ -67,7 +67,7 @@ def teacher_folder(path: str, task_name: str, task_of: Callable[[dict], Any]) ->
     return TeacherFolder(path, facts, results)
 
 
-def load_teacher(teacher: TeacherFolder, model_class: Callable[[Any], type], attention: str = "auto") -> torch.nn.Module:
+def load_teacher(teacher: TeacherFolder, model_class: Callable[[Any], Any], attention: str = "auto") -> Any:
     """The teacher's model as it was saved (its head: softmax, CRF, BiLSTM, pooling), in evaluation mode, frozen,
     with the attention the run settled for the student (eager on CPU: faster for short sequences)."""
     from transformers import AutoConfig
@@ -116,7 +116,7 @@ def label_columns(teacher_config, student_config, teacher_path: str, kind: str) 
 class Distillation:
     """The soft part of a student's loss (TunekitTrainer.compute_loss calls it on training batches)."""
 
-    def __init__(self, teacher: torch.nn.Module, kind: str, temperature: float, weight: float, crf_targets: str,
+    def __init__(self, teacher: Any, kind: str, temperature: float, weight: float, crf_targets: str,
                  columns: Optional[list] = None, hidden: Optional[Any] = None):
         self.teacher = teacher
         self.hidden = hidden  # hidden_matching.HiddenMatching, with --distill_hidden_weight
@@ -252,7 +252,7 @@ def same_path(first: Optional[str], second: Optional[str]) -> bool:
 
 
 def with_teacher(student: torch.nn.Module, kept: Optional[list], tokenizer, settings, task_name: str,
-                 task_of: Callable[[dict], Any], model_class: Callable[[Any], type], kind: Optional[str]) -> tuple:
+                 task_of: Callable[[dict], Any], model_class: Callable[[Any], Any], kind: Optional[str]) -> tuple:
     """(the student's Distillation, what the folder records about the teacher), checked against the data and the
     student: one UserError naming the problem otherwise."""
     run_args, model_args = settings.run, settings.model

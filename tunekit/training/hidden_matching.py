@@ -3,8 +3,9 @@ distillation). Student layer i is matched with teacher layer mapping[i]: the lay
 student of the same width, the teacher layer at the same relative depth. Forward hooks on both encoders' layer
 lists capture the outputs of the forward passes the loss already makes, so no model is run twice."""
 
+from typing import Any, Callable
+
 import torch
-import torch.nn.functional as F
 
 from tunekit.errors import UserError
 from tunekit.modeling.student import layer_count, layer_list_of
@@ -18,7 +19,7 @@ def uniform_mapping(student_layers: int, teacher_layers: int) -> list[int]:
 class HiddenStates:
     """Captures each encoder layer's output of the last forward pass of a model (in training mode for a student)."""
 
-    def __init__(self, model: torch.nn.Module, only_training: bool):
+    def __init__(self, model: Any, only_training: bool):
         parent, attribute = layer_list_of(model, layer_count(model.config))
         self.outputs: dict = {}
         self.model = model
@@ -26,7 +27,7 @@ class HiddenStates:
         for index, layer in enumerate(getattr(parent, attribute)):
             layer.register_forward_hook(self.hook(index))
 
-    def hook(self, index: int):
+    def hook(self, index: int) -> "Callable[..., None]":
         def keep(module, inputs, output):
             if self.only_training and not self.model.training:
                 return
@@ -41,7 +42,7 @@ class HiddenStates:
 class HiddenMatching:
     """The mean squared distance between matched layer outputs over the attended positions, times the weight."""
 
-    def __init__(self, student: torch.nn.Module, teacher: torch.nn.Module, kept: list | None, weight: float):
+    def __init__(self, student: Any, teacher: Any, kept: list | None, weight: float):
         student_width, teacher_width = student.config.hidden_size, teacher.config.hidden_size
         if student_width != teacher_width:
             raise UserError(f"--distill_hidden_weight matches layer outputs, and the student's are {student_width} wide "
