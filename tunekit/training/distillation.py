@@ -194,9 +194,7 @@ class Distillation:
         """(1 - w) x gold + w x soft, plus the matched layer outputs' distance with --distill_hidden_weight."""
         loss = (1 - self.weight) * gold + self.weight * soft
         if self.hidden is not None:
-            mask = inputs.get("attention_mask")
-            mask = mask if mask is not None and mask.dim() == 2 else torch.ones_like(inputs["input_ids"])
-            loss = loss + self.hidden.loss(mask) / (accumulation if per_step else 1)
+            loss = loss + self.hidden.loss(attention_mask_of(inputs)) / (accumulation if per_step else 1)
         return loss
 
 
