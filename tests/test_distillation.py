@@ -3,11 +3,12 @@ student folder as a normal folder (eval.sh, predict.sh, ONNX int8, card, report)
 
 import itertools
 import json
+import random
 
 import pytest
 import torch
 
-from folders import copy_of, write_mrpc
+from folders import copy_of, write_mrpc, write_stsb
 from in_process import run_program
 from conftest import quick_ner_flags
 
@@ -219,16 +220,24 @@ def test_the_student_folder_evaluates_predicts_and_runs_as_int8(student, tmp_pat
 def test_a_pair_classifier_is_distilled_into_a_student_of_its_own_size(trained_pairs, tmp_path):
     data = tmp_path / "mrpc"
     data.mkdir()
-    import random
-
     write_mrpc(data, random.Random(2))
+    # unlabelled pairs for the teacher alone: the training pairs the other way round, one tab between the texts
+    rows = [line.split("\t") for line in (data / "train.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    text = tmp_path / "pairs.txt"
+    text.write_text("".join(f"{second}\t{first}\n\n" for *_, first, second in rows), encoding="utf-8")
     output = tmp_path / "student"
+    # batches of 2: many hold unlabelled pairs only, whose gold loss must be zero, not a mean over nothing
     result = run_program("run_glue.py", "--task_name", "mrpc", "--data_dir", data, "--distill_from", trained_pairs,
-                         "--output_dir", output, "--do_train", "--do_eval", "--num_train_epochs", "1",
-                         "--max_seq_length", "32", "--save_strategy", "no", "--report_to", "none")
+                         "--distill_text", text, "--output_dir", output, "--do_train", "--do_eval",
+                         "--num_train_epochs", "1", "--per_device_train_batch_size", "2", "--max_seq_length", "32",
+                         "--save_strategy", "no", "--report_to", "none")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert f"--distill_text: {len(rows)} texts from {text} ({len(rows)} model inputs) join {len(rows)} training" in result.stdout + result.stderr
     assert json.loads((output / "config.json").read_text())["num_hidden_layers"] == 1
-    assert json.loads((output / "tunekit_args.json").read_text())["distillation"]["weight"] == 0.5
+    about = json.loads((output / "tunekit_args.json").read_text())["distillation"]
+    assert about["weight"] == 0.5 and about["distill_text"] == str(text)
+    train_loss = json.loads((output / "all_results.json").read_text())["train_loss"]
+    assert 0 < train_loss < 100  # not NaN
 
 
 def refused(*flags):
@@ -256,6 +265,18 @@ def test_bad_teachers_and_students_get_one_line_each(trained_crf, trained_pairs,
     text = tmp_path / "bad.txt"
     text.write_bytes(b"fine text\n\xff\xfe broken\n")
     assert f"{text}:2: not UTF-8" in ner("--distill_from", trained_crf, "--distill_text", text)
+
+    def glue(task, writer, *flags):
+        data = tmp_path / task
+        data.mkdir(exist_ok=True)
+        writer(data, random.Random(0))
+        return refused("run_glue.py", "--task_name", task, "--data_dir", data, "--output_dir", tmp_path / "out", "--overwrite_output_dir",
+                       "--do_train", "--distill_from", trained_pairs, "--report_to", "none", *flags)
+
+    single = tmp_path / "single.txt"
+    single.write_text("one pair\tof texts\na lone text\n", encoding="utf-8")
+    assert f"{single}:2: expected two texts separated by one tab" in glue("mrpc", write_mrpc, "--distill_text", single)
+    assert "this data is regression" in glue("stsb", write_stsb, "--distill_text", single)
 
 
 def test_a_model_can_be_cut_without_a_teacher(tiny_bert, tmp_path):

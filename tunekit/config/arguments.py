@@ -313,7 +313,7 @@ class RunArguments:
         default="marginals", metadata={"help": "A CRF teacher teaches its per-token marginals or emissions."}
     )
     distill_text: Optional[str] = field(
-        default=None, metadata={"help": "Raw text, one text per line, that only the teacher labels (NER)."}
+        default=None, metadata={"help": "Texts that only the teacher labels, one per line (a pair: tab-separated)."}
     )
 
     def __post_init__(self):

@@ -1,11 +1,13 @@
-"""Unlabelled text added to a tagger's training set: encoded as training is, every word's first piece marked
-UNLABELLED, so that only the teacher's soft labels teach from it (training/distillation.py)."""
+"""Unlabelled text added to a student's training set (--distill_text): encoded as training is, and marked
+UNLABELLED (every word's first piece for a tagger, the example for a classifier), so that only the teacher's soft
+labels teach from it (training/distillation.py)."""
 
 import logging
+from typing import Callable
 
 import datasets
 
-from tunekit.data.unlabelled_text import read_unlabelled_text
+from tunekit.data.unlabelled_text import read_unlabelled_examples, read_unlabelled_text
 from tunekit.encoding import IGNORE_INDEX, UNLABELLED
 from tunekit.encoding.ner import NOT_A_WORD, NerEncoder
 from tunekit.encoding.splits import encode_splits
@@ -16,18 +18,36 @@ logger = logging.getLogger("tunekit")
 
 def with_unlabelled_text(train, path: str, tokenizer, label2id: dict, max_length: int, data_args,
                          training_args) -> 'datasets.Dataset':
-    """The encoded training set followed by the model inputs of the text in `path`."""
-    if not isinstance(train, datasets.Dataset):
-        raise UserError("--distill_text adds to training data read whole: leave out --streaming")
+    """A tagger's encoded training set followed by the model inputs of the text in `path`."""
+    check_whole(train)
     texts = read_unlabelled_text(path)
     encoder = NerEncoder(tokenizer, label2id, max_length, data_args.stride, label_all_tokens=False)
-    rows = encode_splits({"distill_text": (texts, path)}, encoder, data_args, training_args, with_indices=True)["distill_text"]
 
     def marked(batch):
         return {"labels": [[UNLABELLED if word != NOT_A_WORD else IGNORE_INDEX for word in words]
                            for words in batch["word_index"]]}
 
-    rows = rows.map(marked, batched=True, desc="Marking unlabelled words").cast(train.features)
+    return joined(train, texts, path, encoder, marked, data_args, training_args)
+
+
+def with_unlabelled_examples(train, path: str, pairs: bool, encoder: Callable, data_args,
+                             training_args) -> 'datasets.Dataset':
+    """A single-label classifier's encoded training set followed by the model inputs of the texts in `path` (two
+    per line, tab-separated, for pairs), encoded by `encoder` without labels."""
+    check_whole(train)
+    texts = read_unlabelled_examples(path, pairs)
+    return joined(train, texts, path, encoder, lambda batch: {"labels": [UNLABELLED] * len(batch["input_ids"])},
+                  data_args, training_args)
+
+
+def check_whole(train) -> None:
+    if not isinstance(train, datasets.Dataset):
+        raise UserError("--distill_text adds to training data read whole: leave out --streaming")
+
+
+def joined(train, texts, path: str, encoder: Callable, marked: Callable, data_args, training_args) -> 'datasets.Dataset':
+    rows = encode_splits({"distill_text": (texts, path)}, encoder, data_args, training_args, with_indices=True)["distill_text"]
+    rows = rows.map(marked, batched=True, desc="Marking unlabelled examples").cast(train.features)
     logger.info("--distill_text: %d texts from %s (%d model inputs) join %d training inputs, labelled by the teacher "
                 "only", len(texts), path, len(rows), len(train))
     return datasets.concatenate_datasets([train, rows])

@@ -27,6 +27,7 @@ from tunekit.data.sources import column_values, first_record
 from tunekit.data.vocabulary import warn_about_unknown_words
 from tunekit.encoding.classification import ClassificationEncoder
 from tunekit.encoding.splits import encode_splits, padding_options
+from tunekit.encoding.unlabelled import with_unlabelled_examples
 from tunekit.errors import UserError
 from tunekit.evaluation.classification_scorer import ClassificationScorer
 from tunekit.evaluation.thresholds import Thresholds, saved_thresholds, write_thresholds
@@ -168,9 +169,18 @@ class SequenceClassification(Task):
                settings: Settings[ClassificationDataArguments]) -> Encoded:
         data_args = settings.data
         chunk_stride = data_args.chunk_stride if data_args.long_text == "chunks" else None
-        if settings.run.distill_text:
-            raise UserError("--distill_text adds unlabelled text to a tagger's training (run_ner.py); a classifier's "
-                            "student learns from the teacher on the labelled examples")
+        if settings.run.distill_text and data.problem_type not in (None, SINGLE):
+            raise UserError(f"--distill_text adds texts to single-label classification, and this data is "
+                            f"{data.problem_type.replace('_', '-').replace('-classification', '')}: its student learns "
+                            "from the teacher on the labelled examples")
+
+        def encoder(with_labels: bool) -> ClassificationEncoder:
+            return ClassificationEncoder(
+                tokenizer, data_args.max_seq_length, data_args.truncation_side, data_args.head_tokens,
+                data.problem_type, config.label2id, with_labels, chunk_stride,
+                join_chunks=chunks_pooled_by_the_model(data_args),
+            )
+
         encoded = {}
         for split, (dataset, source) in data.splits.items():
             pairs = first_record(dataset)["text_b"] is not None
@@ -182,12 +192,11 @@ class SequenceClassification(Task):
                 raise UserError("--pair_encoding siamese reads the two texts apart by their token_type_ids, which "
                                 f"this model's tokenizer does not give ({type(tokenizer).__name__})")
             with_labels = any(len(labels) for labels in column_values(dataset, "labels"))
-            encoder = ClassificationEncoder(
-                tokenizer, data_args.max_seq_length, data_args.truncation_side, data_args.head_tokens,
-                data.problem_type, config.label2id, with_labels, chunk_stride,
-                join_chunks=chunks_pooled_by_the_model(data_args),
-            )
-            encoded.update(encode_splits({split: (dataset, source)}, encoder, data_args, settings.training, with_indices=True))
+            encoded.update(encode_splits({split: (dataset, source)}, encoder(with_labels), data_args, settings.training,
+                                         with_indices=True))
+            if split == "train" and settings.run.distill_text:
+                encoded[split] = with_unlabelled_examples(encoded[split], settings.run.distill_text, pairs,
+                                                          encoder(False), data_args, settings.training)
         return Encoded(encoded)
 
     def recipe(self, data: TaskData, encoded: Encoded, config: PretrainedConfig, tokenizer: PreTrainedTokenizerBase,

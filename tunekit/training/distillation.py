@@ -134,6 +134,12 @@ class Distillation:
             return inputs
         return {**inputs, "labels": labels.masked_fill(labels == UNLABELLED, IGNORE_INDEX)}
 
+    @staticmethod
+    def has_gold(gold_inputs: dict) -> bool:
+        """Whether the batch (from gold_inputs) holds any gold label."""
+        labels = gold_inputs.get("labels")
+        return labels is None or bool((labels != IGNORE_INDEX).any())
+
     def teacher_targets(self, inputs: dict) -> torch.Tensor:
         """The teacher's softened outputs for the batch: probabilities (values for regression), in student order."""
         teacher = self.teacher

@@ -77,7 +77,12 @@ class TunekitTrainer(Trainer):
         if self.distillation is None or not model.training:
             return self.gold_loss(model, inputs, return_outputs, num_items_in_batch)
         # a copy: Trainer pops the labels from what it is given, and the soft loss needs them
-        gold, outputs = self.gold_loss(model, dict(self.distillation.gold_inputs(inputs)), True, num_items_in_batch)
+        gold_inputs = dict(self.distillation.gold_inputs(inputs))
+        if self.distillation.has_gold(gold_inputs):
+            gold, outputs = self.gold_loss(model, gold_inputs, True, num_items_in_batch)
+        else:  # a batch of --distill_text alone: a mean over no labels would be 0/0
+            outputs = model(**{key: value for key, value in gold_inputs.items() if key != "labels"})
+            gold = torch.zeros((), device=inputs["input_ids"].device)
         student = self.accelerator.unwrap_model(model)
         per_step = self.compute_loss_func is not None or bool(self.model_accepts_loss_kwargs and num_items_in_batch is not None)
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[1 if len(outputs) > 1 else 0]
