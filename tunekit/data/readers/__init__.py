@@ -49,5 +49,6 @@ def read_token_file(path: str, options) -> 'Iterator[dict]':
     scheme, converted, changed = retag_file(tag_lists, lines, path, options.entity_tags, options.id_names,
                                             token_per_line=read is read_conll)
     described = scheme.description()
-    for record, tags, count in zip(read(path, options), converted, changed):
+    again = read(path, options, name_empty_tokens=False) if read is read_conll else read(path, options)
+    for record, tags, count in zip(again, converted, changed):
         yield dict(record, tags=tags, scheme=described, retagged=count)

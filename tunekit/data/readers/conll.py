@@ -1,10 +1,13 @@
 """CoNLL column files: one token per line, columns split by tabs or spaces, blank lines between sentences."""
 
+import logging
 from typing import Iterator
 
 from tunekit.data.readers.lines import read_lines
 from tunekit.data.readers.sentences import make_sentence
 from tunekit.errors import at
+
+logger = logging.getLogger("tunekit")
 
 
 def split_columns(text: str) -> list:
@@ -14,9 +17,10 @@ def split_columns(text: str) -> list:
     return text.split()
 
 
-def read_conll(path: str, options) -> 'Iterator[dict]':
+def read_conll(path: str, options, name_empty_tokens: bool = True) -> 'Iterator[dict]':
     """Yield sentences; -DOCSTART- lines and whitespace-only lines end a sentence, and each -DOCSTART- line
-    starts a new document (numbered from 1; sentences before the first one, or in a file without any, have none)."""
+    starts a new document (numbered from 1; sentences before the first one, or in a file without any, have none).
+    name_empty_tokens: log how many tab-separated tokens were empty (off for a second reading of the file)."""
     pattern = options.suffix_pattern()
     columns = None
     tokens: list = []
@@ -24,11 +28,12 @@ def read_conll(path: str, options) -> 'Iterator[dict]':
     start = None
     found_any = False
     documents = 0
+    empty: list = []  # lines of tab-separated tokens that are empty or blank
 
     def flush():
         nonlocal tokens, tags, start
         record = make_sentence(tokens, tags if columns > 1 else None, path, start, options, pattern,
-                               str(documents) if documents else "")
+                               str(documents) if documents else "", empty_tokens=True)
         tokens, tags, start = [], [], None
         return record
 
@@ -47,14 +52,19 @@ def read_conll(path: str, options) -> 'Iterator[dict]':
             raise at(path, number, f"expected {columns} columns like the first token line, found {len(fields)}")
         if start is None:
             start = number
-        if not fields[0]:  # named on its own line, not the sentence's first (BTC's dev and test have such lines)
-            raise at(path, number, "empty token: the line has a tag but no token before it")
+        if not fields[0]:  # a character the corpus could not print (BTC's dev and test: emoji parts, zero-width)
+            if columns == 1 or "\t" not in text:
+                raise at(path, number, "empty token: the line has a tag but no token before it")
+            empty.append(number)
         tokens.append(fields[0])
         if label_index is not None:  # one column: no tags
             tags.append(fields[label_index])
     if tokens:
         found_any = True
         yield flush()
+    if empty and name_empty_tokens:
+        logger.warning("%s: %d tab-separated token%s empty or blank (first on line %d), each read as one unknown word",
+                       path, len(empty), "s are" if len(empty) > 1 else " is", empty[0])
     if not found_any:
         raise at(path, 1, "no sentences found (only -DOCSTART- or blank lines)")
 

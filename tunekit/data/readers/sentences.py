@@ -35,19 +35,21 @@ class TokenReadOptions:
 
 
 def make_sentence(tokens, tags, path: str, line: int | str, options, pattern=None, document: str = "",
-                  sentence_id: int = -1) -> dict:
+                  sentence_id: int = -1, empty_tokens: bool = False) -> dict:
     """Validate one sentence and return it as a record; tags=None means the input has no labels.
 
     `line` is a line number, or a description such as "entry 7" for whole-file JSON (stored as 0); `document`
     names the document the sentence belongs to ("" where the data marks none) and `sentence_id` its place in the
-    document (-1 where the data gives none: then the input order).
+    document (-1 where the data gives none: then the input order). empty_tokens: the reader has named its empty
+    tokens (read as unknown words) itself.
     """
+    given_empty = [token == "" for token in tokens]
     if pattern is not None:
         tokens = [pattern.sub("", token) for token in tokens]
     if not tokens:
         raise at(path, line, "empty sentence: no tokens")
-    for token in tokens:
-        if token == "":
+    for token, was_empty in zip(tokens, given_empty):
+        if token == "" and not (empty_tokens and was_empty):
             raise at(path, line, "empty token")
     if tags is None:
         if options.labels_required:
