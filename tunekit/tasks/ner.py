@@ -13,6 +13,8 @@ from transformers import (
 )
 
 from tunekit.config.resolve import Settings
+from tunekit.data.corpora import corpora_of
+from tunekit.data.corpus_sentences import load_corpus_sentences
 from tunekit.data.labels import resolve_label_set
 from tunekit.data.report import LabelKind
 from tunekit.data.tag_scheme import PLAIN_TASKS, iob2_label_names
@@ -170,7 +172,11 @@ class TokenClassification(Task):
         return TOKENS
 
     def read(self, settings: Settings[NerDataArguments], base_config: PretrainedConfig) -> TaskData:
-        splits = load_sentences(settings.data, settings.model, settings.training)
+        if settings.data.corpora:
+            splits, _ = load_corpus_sentences(corpora_of(settings.data.corpora), settings.data, settings.model,
+                                              settings.training)
+        else:
+            splits = load_sentences(settings.data, settings.model, settings.training)
         task = settings.data.task_name
         labels = resolve_label_set(trained_labels_only(splits, settings), "tags", settings.data.label_file, base_config,
                                    order_ner_labels, lambda names: iob2_label_names(names, task not in PLAIN_TASKS))

@@ -48,20 +48,15 @@ class NerDataArguments(DataTrainingArguments):
     document_context: int = field(
         default=0,
         metadata={
-            "help": "Give every sentence the neighbouring sentences of its own document as context, at least N word "
-            "pieces on each side where the document has them: each document is read as overlapping windows of "
-            "max_seq_length (overlap 2N) and every word is predicted by the window where it has the most context. "
-            "Documents come from CoNLL -DOCSTART- lines or a document_id field/column; scores and predictions stay "
-            "per sentence. 0 reads one sentence at a time."
+            "help": "Read every sentence with at least N word pieces of its own document on each side (documents: "
+            "CoNLL -DOCSTART- lines or a document_id column); scores stay per sentence. 0: one sentence at a time."
         },
     )
     document_context_mode: str = field(
         default="windows",
         metadata={
-            "help": "How --document_context reads a document: 'windows' (overlapping windows over its word pieces, "
-            "each word predicted by the window where it has most context: about the cost of reading sentences) or "
-            "'sentence' (every sentence in a window of its own with N pieces of context on each side, as Flair's "
-            "FLERT: each sentence carries its context through the network, so training costs more)."
+            "help": "'windows': overlapping windows over each document, every word predicted where it has most "
+            "context (cheap); 'sentence': each sentence in its own window with N pieces each side (Flair's FLERT)."
         },
     )
     batch_in_sentences: bool = field(
@@ -115,7 +110,17 @@ class NerDataArguments(DataTrainingArguments):
         metadata={"help": "Regex removed from each token, or 'digits' for Weibo NER's `char+position` tokens."},
     )
 
+    corpora: Optional[list[str]] = field(
+        default=None,
+        metadata={"help": "Several corpora: NAME=PATH items, NAME.KEY=VALUE (weight=2, map=person:PER,misc:O, "
+                          "annotates=PER,LOC), or a YAML file of them (docs/corpora.md)."},
+    )
+
     def __post_init__(self):
+        if self.corpora and (self.data_dir or self.train_file or self.validation_file or self.test_file
+                             or self.dataset_name):
+            raise ValueError("--corpora names each corpus's data: leave out --data_dir, --train_file, "
+                             "--validation_file, --test_file and --dataset_name")
         if self.task_name not in TASK_COLUMNS:
             raise ValueError(f"--task_name must be one of {', '.join(TASK_COLUMNS)}, not {self.task_name}")
         if self.file_format is not None and self.file_format not in TOKEN_READERS:

@@ -1,0 +1,126 @@
+"""--corpora: several NER corpora in one run, each with its own data, label map onto the unified label set and
+weight; one-line errors naming the corpus (and file:line)."""
+
+import json
+
+import pytest
+
+from conftest import NER_SAMPLE, quick_ner_flags
+from in_process import run_program
+
+from tunekit.data.corpora import Corpus, corpora_of
+from tunekit.data.corpus_labels import mapped_tags, unify
+from tunekit.errors import UserError
+
+TWEETS = ("@anna\tB-person\nin\tO\nOslo\tB-location\n\tO\n\nlove\tO\nthe\tO\nstatoil\tB-company\nlads\tO\n\n"
+          "bob\tB-person\nsmith\tI-person\n\n")
+
+
+def tweets(folder, text=TWEETS):
+    """A folder of tab-separated tweets (types person, location, company; an empty token as BTC has)."""
+    folder.mkdir(exist_ok=True)
+    for name in ("tweets.train", "tweets.dev", "tweets.test"):
+        (folder / name).write_text(text * 8, encoding="utf-8")
+    return folder
+
+
+def test_command_line_items_and_a_configuration_list_are_the_same_corpora(tmp_path):
+    folder = tweets(tmp_path / "tweets")
+    items = corpora_of(["news=" + NER_SAMPLE, f"tweets={folder}", "tweets.weight=2",
+                        "tweets.map=person:PER,location:LOC,company:ORG,other:O", "tweets.annotates=PER,LOC,ORG"])
+    listed = [{"name": "news", "data_dir": NER_SAMPLE},
+              {"name": "tweets", "data_dir": str(folder), "weight": 2, "annotates": ["PER", "LOC", "ORG"],
+               "label_map": {"person": "PER", "location": "LOC", "company": "ORG", "other": None}}]
+    assert items == corpora_of(listed)
+    config = tmp_path / "corpora.yaml"
+    config.write_text(f"""corpora:
+  - {{name: news, data_dir: {NER_SAMPLE}}}
+  - name: tweets
+    data_dir: {folder}
+    weight: 2
+    annotates: [PER, LOC, ORG]
+    label_map: {{person: PER, location: LOC, company: ORG, other: O}}
+""", encoding="utf-8")
+    assert items == corpora_of([str(config)])
+    assert items[1] == Corpus("tweets", {"data_dir": str(folder)},
+                              {"person": "PER", "location": "LOC", "company": "ORG", "other": None}, 2.0,
+                              ("PER", "LOC", "ORG"))
+
+
+def test_each_corpus_type_is_mapped_onto_its_unified_type_or_o():
+    corpus = Corpus("tweets", {"data_dir": "x"}, {"person": "PER", "other": None})
+    assert mapped_tags(["B-person", "I-person", "O", "B-other", "I-other", "B-LOC"], corpus, True) == \
+        ["B-PER", "I-PER", "O", "O", "O", "B-LOC"]
+    news, tagged = Corpus("news", {"data_dir": "n"}, {}), Corpus("tweets", {"data_dir": "t"}, {"person": "PER"})
+    labels = unify([news, tagged], {"news": {"PER": ("n", 1), "MISC": ("n", 2)}, "tweets": {"person": ("t", 1)}})
+    assert labels.unified == ("MISC", "PER") and labels.annotates == {"news": ("MISC", "PER"), "tweets": ("PER",)}
+
+
+@pytest.mark.parametrize("value, problem", [
+    (["news=a", "news=b"], "--corpora: two corpora are named 'news'"),
+    ([{"name": "news", "data_dir": "a"}, {"name": "news", "data_dir": "b"}], "--corpora: two corpora are named 'news'"),
+    (["news=a", "news.wieght=2"], "corpus 'news': unknown key 'wieght'; did you mean weight?"),
+    (["news=a", "news.weight=heavy"], "corpus 'news': weight must be a number, not 'heavy'"),
+    (["news=a", "news.weight=0"], "corpus 'news': weight must be above 0"),
+    (["news=a", "news.map=person-PER"], "corpus 'news': map=person-PER: write the map as THEIRS:UNIFIED pairs"),
+    (["news.weight=2"], "corpus 'news': no data"),
+    (["news"], "--corpora: 'news' is neither NAME=PATH, NAME.KEY=VALUE nor a .yaml/.json file"),
+    ([{"data_dir": "a"}], "--corpora item 1: no name"),
+])
+def test_bad_corpus_descriptions_get_one_line_each(value, problem):
+    with pytest.raises(UserError) as error:
+        corpora_of(value)
+    assert str(error.value).startswith(problem)
+
+
+def test_labels_that_do_not_fit_the_unified_set_are_named_with_their_corpus_and_line():
+    news, tagged = Corpus("news", {"data_dir": "n"}, {}), Corpus("tweets", {"data_dir": "t"}, {"person": "PERSON"})
+    used = {"news": {"PER": ("news.txt", 3)}, "tweets": {"person": ("t.train", 1), "company": ("t.train", 7)}}
+    with pytest.raises(UserError, match=r"^corpus 'tweets': its label map sends person to PERSON, which is not in "
+                                        r"the unified label set \(LOC, PER, from the label file labels.txt\)$"):
+        unify([news, tagged], used, ["LOC", "PER"], "the label file labels.txt")
+    with pytest.raises(UserError, match=r"^t.train:7: corpus 'tweets' uses company, which is not covered by its label "
+                                        r"map: map it onto one of PER, PERSON, or onto O$"):
+        unify([news, tagged], used)
+    with pytest.raises(UserError, match=r"^news.txt:3: corpus 'news' uses PER, which is not in the unified label set"):
+        unify([news], used, ["LOC"])
+    told = Corpus("tweets", {"data_dir": "t"}, {"person": "PER", "company": None}, annotates=("PER", "FOOD"))
+    with pytest.raises(UserError, match=r"^corpus 'tweets': annotates FOOD, which is not in the unified label set"):
+        unify([news, told], used)
+
+
+def corpora_flags(model, output, *items):
+    """The quick NER profile with --corpora instead of --data_dir."""
+    flags = [str(flag) for flag in quick_ner_flags(model, output)]
+    at = flags.index("--data_dir")
+    return flags[:at] + flags[at + 2:] + ["--corpora", *map(str, items)]
+
+
+def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path):
+    folder = tweets(tmp_path / "tweets")
+    output = tmp_path / "out"
+    result = run_program(*corpora_flags(tiny_bert, output, f"news={NER_SAMPLE}", f"tweets={folder}",
+                                        "tweets.map=person:PER,location:LOC,company:O"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    labels = set(json.loads((output / "config.json").read_text())["label2id"])
+    assert labels == {"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"}
+    log = result.stdout + result.stderr
+    assert "Corpus tweets (weight 1): train 24 sentences" in log and "annotates LOC, PER;" in log
+
+
+def test_bad_corpora_stop_the_run_naming_the_corpus(tiny_bert, tmp_path):
+    folder = tweets(tmp_path / "tweets")
+    broken = tweets(tmp_path / "broken", "Anna\tB-person\nsaid O\tO\tO\n")
+
+    def refused(*items, flags=()):
+        result = run_program(*corpora_flags(tiny_bert, tmp_path / "out", *items), *flags)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+        return result.stderr.strip().splitlines()[-1]
+
+    assert refused(f"news={NER_SAMPLE}", f"tweets={folder}", "tweets.map=person:PER,location:LOC") == (
+        f"error: {folder}/tweets.train:6: corpus 'tweets' uses company, which is not covered by its label map: map it "
+        "onto one of LOC, MISC, ORG, PER, or onto O")
+    assert refused(f"news={NER_SAMPLE}", f"broken={broken}").startswith(
+        f"error: corpus 'broken': {broken}/tweets.train:2: expected 2 columns")
+    assert "--corpora names each corpus's data: leave out --data_dir" in refused(
+        f"news={NER_SAMPLE}", flags=("--data_dir", NER_SAMPLE))
