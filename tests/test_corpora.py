@@ -1,16 +1,22 @@
 """--corpora: several NER corpora in one run, each with its own data, label map onto the unified label set and
 weight; one-line errors naming the corpus (and file:line)."""
 
+import itertools
 import json
 
 import pytest
+import torch
 
 from conftest import NER_SAMPLE, quick_ner_flags
 from in_process import run_program
 
 from tunekit.data.corpora import Corpus, corpora_of
 from tunekit.data.corpus_labels import mapped_tags, unify
+from tunekit.encoding import IGNORE_INDEX, PARTIAL_BASE
+from tunekit.encoding.partial_labels import partial_label_sets
 from tunekit.errors import UserError
+from tunekit.modeling.taggers.modeling_crf import LinearChainCrf
+from tunekit.training.losses import CrossEntropyLoss
 
 TWEETS = ("@anna\tB-person\nin\tO\nOslo\tB-location\n\tO\n\nlove\tO\nthe\tO\nstatoil\tB-company\nlads\tO\n\n"
           "bob\tB-person\nsmith\tI-person\n\n")
@@ -96,16 +102,24 @@ def corpora_flags(model, output, *items):
     return flags[:at] + flags[at + 2:] + ["--corpora", *map(str, items)]
 
 
-def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path):
+@pytest.mark.parametrize("head", [[], ["--use_crf"], ["--use_bilstm"]], ids=["softmax", "crf", "bilstm"])
+def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path, head):
     folder = tweets(tmp_path / "tweets")
     output = tmp_path / "out"
     result = run_program(*corpora_flags(tiny_bert, output, f"news={NER_SAMPLE}", f"tweets={folder}",
-                                        "tweets.map=person:PER,location:LOC,company:O"))
+                                        "tweets.map=person:PER,location:LOC,company:O"), *head)
     assert result.returncode == 0, result.stderr[-3000:]
-    labels = set(json.loads((output / "config.json").read_text())["label2id"])
-    assert labels == {"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"}
+    config = json.loads((output / "config.json").read_text())
+    assert set(config["label2id"]) == {"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"}
     log = result.stdout + result.stderr
     assert "Corpus tweets (weight 1): train 24 sentences" in log and "annotates LOC, PER;" in log
+    # the folder records the corpora; the tweets leave MISC and ORG open where they say O
+    news, tagged = config["corpora"]
+    assert news["annotates"] == ["LOC", "MISC", "ORG", "PER"] and news["partial_set"] is None
+    assert tagged["label_map"] == {"person": "PER", "location": "LOC", "company": None} and tagged["partial_set"] == 0
+    open_labels = {label for label, index in config["label2id"].items() if index in config["partial_label_sets"][0]}
+    assert open_labels == {"O", "B-MISC", "I-MISC", "B-ORG", "I-ORG"}
+    assert 0 < json.loads((output / "all_results.json").read_text())["train_loss"] < 100
 
 
 def test_bad_corpora_stop_the_run_naming_the_corpus(tiny_bert, tmp_path):
@@ -124,3 +138,45 @@ def test_bad_corpora_stop_the_run_naming_the_corpus(tiny_bert, tmp_path):
         f"error: corpus 'broken': {broken}/tweets.train:2: expected 2 columns")
     assert "--corpora names each corpus's data: leave out --data_dir" in refused(
         f"news={NER_SAMPLE}", flags=("--data_dir", NER_SAMPLE))
+
+
+LABELS = ["B-MISC", "B-PER", "I-MISC", "I-PER", "O"]
+
+
+def test_a_corpus_that_leaves_a_type_out_allows_it_wherever_it_says_o():
+    assert partial_label_sets(LABELS, {"news": ("MISC", "PER"), "tweets": ("PER",)}) == {"tweets": [0, 2, 4]}
+    assert partial_label_sets(["NN", "VB"], {"a": ("NN",)}) == {}  # POS tags: no O to leave open
+
+
+def test_the_softmax_loss_counts_o_and_the_left_out_labels_together():
+    torch.manual_seed(0)
+    logits = torch.randn(1, 3, len(LABELS))
+    labels = torch.tensor([[1, PARTIAL_BASE, IGNORE_INDEX]])  # B-PER; tweets' O (set 0); not a word
+    loss = CrossEntropyLoss(label_sets=[[0, 2, 4]])({"logits": logits}, labels)
+    probabilities = logits[0].softmax(-1)
+    expected = -(probabilities[0, 1].log() + probabilities[1, [0, 2, 4]].sum().log()) / 2
+    assert loss == pytest.approx(expected.item(), abs=1e-5)
+    plain = CrossEntropyLoss()({"logits": logits}, torch.tensor([[1, 4, IGNORE_INDEX]]))
+    assert plain > loss  # O alone is less likely than O or MISC
+
+
+def test_the_crf_likelihood_sums_every_path_through_the_allowed_labels():
+    torch.manual_seed(0)
+    labels = {0: "O", 1: "B-X", 2: "I-X"}
+    crf = LinearChainCrf(labels, label_sets=[[0, 1, 2]])  # a corpus without X: where it says O, X is open
+    with torch.no_grad():
+        for parameter in (crf.transitions, crf.start_transitions, crf.end_transitions):
+            parameter.normal_()
+    emissions, mask = torch.randn(1, 3, 3), torch.ones(1, 3, dtype=torch.bool)
+    gold = torch.tensor([[1, PARTIAL_BASE, 0]])  # B-X, then O-or-X, then O
+    transitions, start, end = crf.scores()
+
+    def total(paths):
+        return torch.logsumexp(torch.stack([
+            start[p[0]] + end[p[-1]] + sum(emissions[0, t, p[t]] for t in range(3))
+            + sum(transitions[p[t - 1], p[t]] for t in range(1, 3)) for p in paths]), 0)
+
+    every = list(itertools.product(range(3), repeat=3))
+    allowed = [p for p in every if p[0] == 1 and p[2] == 0]
+    expected = total(every) - total(allowed)
+    assert crf.negative_log_likelihood(emissions, mask, gold)[0].item() == pytest.approx(expected.item(), abs=1e-4)

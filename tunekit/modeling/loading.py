@@ -69,9 +69,13 @@ def hub_options(model_args) -> dict:
 def load_config(model_args, **overrides) -> 'PretrainedConfig':
     name = model_args.config_name or model_path(model_args)
     try:
-        return AutoConfig.from_pretrained(name, **hub_options(model_args), **overrides)
+        config = AutoConfig.from_pretrained(name, **hub_options(model_args), **overrides)
     except (OSError, ValueError) as error:
         raise UserError(explain_load_failure(name, error)) from None
+    for key, value in overrides.items():  # transformers 5 drops keys a config class does not define (corpora)
+        if getattr(config, key, None) != value:
+            setattr(config, key, value)
+    return config
 
 
 def load_tokenizer(model_args, config, words_pre_split: bool = False) -> 'PreTrainedTokenizerBase':

@@ -21,6 +21,7 @@ from tunekit.data.tag_scheme import PLAIN_TASKS, iob2_label_names
 from tunekit.data.token_data import documents_of, load_sentences, order_ner_labels
 from tunekit.data.vocabulary import warn_about_unknown_words
 from tunekit.encoding.ner import NerEncoder, context_reading
+from tunekit.encoding.partial_labels import corpora_config, with_partial_tags
 from tunekit.encoding.splits import encode_splits, padding_options
 from tunekit.encoding.unlabelled import with_unlabelled_text
 from tunekit.errors import UserError
@@ -172,15 +173,18 @@ class TokenClassification(Task):
         return TOKENS
 
     def read(self, settings: Settings[NerDataArguments], base_config: PretrainedConfig) -> TaskData:
-        if settings.data.corpora:
-            splits, _ = load_corpus_sentences(corpora_of(settings.data.corpora), settings.data, settings.model,
-                                              settings.training)
+        corpora = corpora_of(settings.data.corpora)
+        if corpora:
+            splits, corpus_labels = load_corpus_sentences(corpora, settings.data, settings.model, settings.training)
         else:
             splits = load_sentences(settings.data, settings.model, settings.training)
         task = settings.data.task_name
         labels = resolve_label_set(trained_labels_only(splits, settings), "tags", settings.data.label_file, base_config,
                                    order_ner_labels, lambda names: iob2_label_names(names, task not in PLAIN_TASKS))
-        return TaskData(splits, labels, label_maps(labels), task, LabelKind.TAGS)
+        overrides = label_maps(labels)
+        if corpora:
+            overrides.update(corpora_config(corpus_labels.described(corpora), labels))
+        return TaskData(splits, labels, overrides, task, LabelKind.TAGS)
 
     def model_inputs(self, data: TaskData, settings: Settings[NerDataArguments]) -> tuple[PretrainedConfig, PreTrainedTokenizerBase]:
         if settings.data.no_encoder and not settings.model.model_name_or_path:
@@ -230,17 +234,17 @@ class TokenClassification(Task):
                            "by %d", data_args.stride, window, window // 2)
         encoded, documents = {}, {}
         for split in splits:
-            inputs, stride, per_sentence = splits[split], data_args.stride, None
+            sentences, partial = with_partial_tags(splits[split], config) if split == "train" else (splits[split], {})
+            inputs, stride, per_sentence = sentences, data_args.stride, None
             if data_args.document_context:
-                grouped = documents_in(split, splits[split], data_args, window)
+                grouped = documents_in(split, sentences, data_args, window)
                 if grouped is not None:
-                    documents[split], inputs = grouped, (grouped, splits[split][1])
+                    documents[split], inputs = grouped, (grouped, sentences[1])
                     stride, per_sentence = context_reading(
                         data_args.stride, data_args.document_context, data_args.document_context_mode
                     )
-            encoder = NerEncoder(
-                tokenizer, dict(config.label2id or {}), max_length, stride, data_args.label_all_tokens, per_sentence
-            )
+            encoder = NerEncoder(tokenizer, {**(config.label2id or {}), **partial}, max_length, stride,
+                                 data_args.label_all_tokens, per_sentence)
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         if settings.run.distill_text and "train" in encoded:
             encoded["train"] = with_unlabelled_text(encoded["train"], settings.run.distill_text, tokenizer,
@@ -271,7 +275,7 @@ class TokenClassification(Task):
             DataCollatorForTokenClassification(tokenizer, **padding_options(settings.data, settings.training, settings.max_length)), "f1",
             make_model,
             lambda plan: loss_function(settings.run, encoded.splits.get("train"), dict(config.label2id or {}),
-                                       plan.token_normaliser.on),
+                                       plan.token_normaliser.on, getattr(config, "partial_label_sets", None)),
             trainer_options, search_crf=not is_crf(config),
         )
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding import IGNORE_INDEX, PARTIAL_BASE
 from tunekit.errors import UserError, at
 
 logger = logging.getLogger("tunekit")
@@ -85,24 +85,37 @@ class CrossEntropyLoss:
     (tokens_per_row x those sequences: TunekitTrainer.get_batch_samples passes it as num_items_in_batch), so every
     token weighs the same whatever its batch; evaluation always reports the mean."""
 
-    def __init__(self, weights=None, tokens_per_row=None):
+    def __init__(self, weights=None, tokens_per_row=None, label_sets=None):
         self.weights = weights
         self.tokens_per_row = tokens_per_row
+        # --corpora: the label ids allowed where a partly annotated corpus says O (PARTIAL_BASE - k names set k)
+        self.label_sets = label_sets or None
 
     def __call__(self, outputs, labels, num_items_in_batch=None):
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
         logits = logits.float().reshape(-1, logits.shape[-1])
         labels = labels.reshape(-1).to(logits.device)
         weights = self.weights.to(logits.device) if self.weights is not None else None
-        total = F.cross_entropy(logits, labels, weight=weights, ignore_index=IGNORE_INDEX, reduction="sum")
+        partial = (labels <= PARTIAL_BASE) & (labels != IGNORE_INDEX)
+        total = F.cross_entropy(logits, labels.masked_fill(partial, IGNORE_INDEX), weight=weights,
+                                ignore_index=IGNORE_INDEX, reduction="sum")
+        if self.label_sets is not None and bool(partial.any()):  # -log of the allowed labels' summed probability
+            sets = torch.zeros(len(self.label_sets), logits.shape[-1], dtype=torch.bool, device=logits.device)
+            for index, allowed_ids in enumerate(self.label_sets):
+                sets[index, allowed_ids] = True
+            allowed = sets[PARTIAL_BASE - labels[partial]]
+            chosen = logits[partial]
+            total = total + (chosen.logsumexp(-1) - chosen.masked_fill(~allowed, float("-inf")).logsumexp(-1)).sum()
         divisor = num_items_in_batch if num_items_in_batch is not None else (labels != IGNORE_INDEX).sum()
         return total / divisor
 
 
-def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: bool = False) -> 'CrossEntropyLoss | None':
+def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: bool = False,
+                  label_sets: 'list | None' = None) -> 'CrossEntropyLoss | None':
     """The compute_loss_func for this run, or None to keep the model's own loss.
 
-    token_normaliser (the speed plan's choice, for token classification on packed or bucketed batches): batches
+    label_sets: --corpora's sets of labels allowed where a partly annotated corpus says O (the model's own loss
+    cannot read them). token_normaliser (the speed plan's choice, for token classification on packed or bucketed batches): batches
     hold about equal tokens (buckets.bucketed_batches),
     but not exactly, and labelled tokens are words, not pieces; dividing each batch by its own count would weigh
     a token in a sparser batch more than one in a denser batch. Dividing by the average count per step weighs
@@ -113,6 +126,6 @@ def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: boo
     tokens_per_row = None
     if token_normaliser and train_dataset is not None and hasattr(train_dataset, "__len__"):
         tokens_per_row = predicted_positions(train_dataset) / max(len(train_dataset), 1)
-    if weights is None and tokens_per_row is None:
+    if weights is None and tokens_per_row is None and not label_sets:
         return None
-    return CrossEntropyLoss(weights, tokens_per_row)
+    return CrossEntropyLoss(weights, tokens_per_row, label_sets)

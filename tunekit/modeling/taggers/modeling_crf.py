@@ -22,6 +22,7 @@ from transformers.modeling_outputs import TokenClassifierOutput
 from .modeling_bilstm import IGNORED, SETTINGS as BILSTM_SETTINGS, AroundAnEncoder, BilstmForTokenClassification
 
 FORBIDDEN = -10000.0
+PARTIAL_BASE = -10  # tunekit.encoding.PARTIAL_BASE: this file ships inside model folders and imports nothing of it
 PATH_BONUS = 1000.0
 
 
@@ -48,9 +49,12 @@ def bio_constraints(id2label):
 class LinearChainCrf(nn.Module):
     """Transition scores with the forward algorithm (log partition) and Viterbi decoding, over masked batches."""
 
-    def __init__(self, id2label):
+    def __init__(self, id2label, label_sets=None):
+        """label_sets: the sets of label ids a partly annotated corpus allows where it says O (labels at or below
+        PARTIAL_BASE name them), from config.partial_label_sets."""
         super().__init__()
         count = len(id2label)
+        self.label_sets = [[index in allowed for index in range(count)] for allowed in (label_sets or [])]
         self.transitions = nn.Parameter(torch.zeros(count, count))
         self.start_transitions = nn.Parameter(torch.zeros(count))
         self.end_transitions = nn.Parameter(torch.zeros(count))
@@ -83,6 +87,10 @@ class LinearChainCrf(nn.Module):
         labelled = (labels != IGNORED) & mask
         allowed = torch.ones_like(emissions, dtype=torch.bool)
         one_hot = nn.functional.one_hot(labels.clamp(min=0), emissions.shape[-1]).bool()
+        partial = (labels <= PARTIAL_BASE) & labelled
+        if self.label_sets and bool(partial.any()):  # O of a corpus that does not annotate every type
+            sets = torch.tensor(self.label_sets, dtype=torch.bool, device=emissions.device)
+            one_hot[partial] = sets[PARTIAL_BASE - labels[partial]]
         allowed = torch.where(labelled.unsqueeze(2), one_hot, allowed)
         return self.log_partition(emissions, mask) - self.log_partition(emissions, mask, allowed)
 
@@ -139,7 +147,7 @@ class CrfForTokenClassification(AroundAnEncoder):
             with_bilstm = getattr(config, BILSTM_SETTINGS, None)
             tagger = BilstmForTokenClassification(config) if with_bilstm else AutoModelForTokenClassification.from_config(config)
         self.tagger = tagger
-        self.crf = LinearChainCrf(config.id2label)
+        self.crf = LinearChainCrf(config.id2label, getattr(config, "partial_label_sets", None))
         self.post_init()
 
     def _init_weights(self, module):
