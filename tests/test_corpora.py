@@ -13,6 +13,7 @@ from in_process import run_program
 from tunekit.data.corpora import Corpus, corpora_of
 from tunekit.data.corpus_labels import mapped_tags, unify
 from tunekit.encoding import IGNORE_INDEX, PARTIAL_BASE
+from tunekit.encoding.corpus_mixing import mixed_rows, mixing_exponent, repeats
 from tunekit.encoding.partial_labels import partial_label_sets
 from tunekit.errors import UserError
 from tunekit.modeling.taggers.modeling_crf import LinearChainCrf
@@ -106,13 +107,15 @@ def corpora_flags(model, output, *items):
 def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path, head):
     folder = tweets(tmp_path / "tweets")
     output = tmp_path / "out"
-    result = run_program(*corpora_flags(tiny_bert, output, f"news={NER_SAMPLE}", f"tweets={folder}",
+    result = run_program(*corpora_flags(tiny_bert, output, f"news={NER_SAMPLE}", f"tweets={folder}", "tweets.weight=3",
                                         "tweets.map=person:PER,location:LOC,company:O"), *head)
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((output / "config.json").read_text())
     assert set(config["label2id"]) == {"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"}
     log = result.stdout + result.stderr
-    assert "Corpus tweets (weight 1): train 24 sentences" in log and "annotates LOC, PER;" in log
+    assert "Corpus tweets (weight 3): train 24 sentences" in log and "annotates LOC, PER;" in log
+    assert "Corpus mixing (exponent 1): news 48 rows x1.00, tweets 24 rows x3.00 per epoch" in log
+    assert json.loads((output / "all_results.json").read_text())["train_samples"] == 48 + 24
     # the folder records the corpora; the tweets leave MISC and ORG open where they say O
     news, tagged = config["corpora"]
     assert news["annotates"] == ["LOC", "MISC", "ORG", "PER"] and news["partial_set"] is None
@@ -180,3 +183,22 @@ def test_the_crf_likelihood_sums_every_path_through_the_allowed_labels():
     allowed = [p for p in every if p[0] == 1 and p[2] == 0]
     expected = total(every) - total(allowed)
     assert crf.negative_log_likelihood(emissions, mask, gold)[0].item() == pytest.approx(expected.item(), abs=1e-4)
+
+
+def test_mixing_repeats_the_corpora_to_their_shares_and_drops_no_row():
+    sizes = {"news": 14000, "tweets": 6300}
+    assert repeats(sizes, {"news": 1, "tweets": 1}, 1.0) == {"news": 1.0, "tweets": 1.0}
+    tempered = repeats(sizes, {"news": 1, "tweets": 1}, 0.5)
+    assert tempered["news"] == pytest.approx(1.0) and tempered["tweets"] == pytest.approx((14000 / 6300) ** 0.5)
+    weighted = repeats(sizes, {"news": 1, "tweets": 4}, 1.0)
+    assert weighted["news"] == pytest.approx(1.0) and weighted["tweets"] == pytest.approx(4.0)
+    import datasets
+
+    rows = datasets.Dataset.from_dict({"row": list(range(10))})
+    mixed = mixed_rows(rows, ["news"] * 6 + ["tweets"] * 4, {"news": 1, "tweets": 1.25}, 1.0, seed=0)
+    counts = {row: mixed["row"].count(row) for row in range(10)}
+    assert all(counts[row] == 1 for row in range(6)) and sum(counts[row] for row in range(6, 10)) == 5
+    assert min(counts[row] for row in range(6, 10)) >= 1
+    assert mixing_exponent("tempered") == 0.5 and mixing_exponent("0.7") == 0.7
+    with pytest.raises(ValueError, match="--corpus_mixing must be proportional, tempered or an exponent"):
+        mixing_exponent("1.5")

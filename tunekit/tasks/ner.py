@@ -20,6 +20,7 @@ from tunekit.data.report import LabelKind
 from tunekit.data.tag_scheme import PLAIN_TASKS, iob2_label_names
 from tunekit.data.token_data import documents_of, load_sentences, order_ner_labels
 from tunekit.data.vocabulary import warn_about_unknown_words
+from tunekit.encoding.corpus_mixing import mixed_rows, mixing_exponent
 from tunekit.encoding.ner import NerEncoder, context_reading
 from tunekit.encoding.partial_labels import corpora_config, with_partial_tags
 from tunekit.encoding.splits import encode_splits, padding_options
@@ -161,6 +162,21 @@ def limitations(data_args) -> list:
     return lines
 
 
+def sentences_of_train(splits: dict, documents: dict) -> list:
+    """Each training example's corpus: a sentence's, or a document's (all its sentences are of one corpus)."""
+    corpora = splits["train"][0]["corpus"]
+    if "train" in documents:
+        return [corpora[sentences[0]] for sentences in documents["train"]["sentences"]]
+    return corpora
+
+
+def mixed(rows, corpus_of_examples: list, config: PretrainedConfig, settings: Settings[NerDataArguments]) -> Any:
+    """The training rows with each corpus repeated to its share of an epoch (--corpus_mixing, its weight)."""
+    weights = {corpus["name"]: corpus["weight"] for corpus in config.corpora}
+    return mixed_rows(rows, [corpus_of_examples[example] for example in rows["example_id"]], weights,
+                      mixing_exponent(settings.data.corpus_mixing), settings.training.seed)
+
+
 class TokenClassification(Task):
     name = "ner"
     data_arguments = NerDataArguments
@@ -246,6 +262,8 @@ class TokenClassification(Task):
             encoder = NerEncoder(tokenizer, {**(config.label2id or {}), **partial}, max_length, stride,
                                  data_args.label_all_tokens, per_sentence)
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
+        if "train" in encoded and getattr(config, "corpora", None):
+            encoded["train"] = mixed(encoded["train"], sentences_of_train(splits, documents), config, settings)
         if settings.run.distill_text and "train" in encoded:
             encoded["train"] = with_unlabelled_text(encoded["train"], settings.run.distill_text, tokenizer,
                                                     dict(config.label2id or {}), max_length, data_args, settings.training)

@@ -6,6 +6,7 @@ from typing import Optional
 from tunekit.config.arguments import DataTrainingArguments, check_options_of
 from tunekit.data.readers import TOKEN_READERS
 from tunekit.data.readers.fields import TASK_COLUMNS
+from tunekit.encoding.corpus_mixing import mixing_exponent
 
 # seqeval's schemes (evaluation/entity_scores.py SCHEMES, which imports seqeval)
 SCHEME_NAMES = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
@@ -112,11 +113,17 @@ class NerDataArguments(DataTrainingArguments):
 
     corpora: Optional[list[str]] = field(
         default=None,
-        metadata={"help": "Several corpora: NAME=PATH items, NAME.KEY=VALUE (weight=2, map=person:PER,misc:O, "
-                          "annotates=PER,LOC), or a YAML file of them (docs/corpora.md)."},
+        metadata={"help": "Several corpora: NAME=PATH and NAME.KEY=VALUE items, or a YAML file (docs/corpora.md)."},
+    )
+
+    corpus_mixing: str = field(
+        default="proportional",
+        metadata={"help": "A corpus's share: weight x size^E: proportional (E=1), tempered (E=0.5) or E."},
     )
 
     def __post_init__(self):
+        check_options_of(self, "corpora", ("corpus_mixing",))
+        mixing_exponent(self.corpus_mixing)
         if self.corpora and (self.data_dir or self.train_file or self.validation_file or self.test_file
                              or self.dataset_name):
             raise ValueError("--corpora names each corpus's data: leave out --data_dir, --train_file, "
