@@ -103,18 +103,34 @@ def corpora_flags(model, output, *items):
     return flags[:at] + flags[at + 2:] + ["--corpora", *map(str, items)]
 
 
-@pytest.mark.parametrize("head", [[], ["--use_crf"], ["--use_bilstm"]], ids=["softmax", "crf", "bilstm"])
+def news_in_documents(folder):
+    """The bundled sample with a -DOCSTART- line before every 5 sentences: a corpus of documents, as CoNLL-2003."""
+    folder.mkdir()
+    for name in ("train.txt", "dev.txt", "test.txt"):
+        sentences = open(f"{NER_SAMPLE}/{name}", encoding="utf-8").read().strip().split("\n\n")
+        text = "".join(("-DOCSTART- O\n\n" if index % 5 == 0 else "") + sentence + "\n\n"
+                       for index, sentence in enumerate(sentences))
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("head", [[], ["--use_crf", "--document_context", "16"], ["--use_bilstm"]],
+                         ids=["softmax", "crf-documents", "bilstm"])
 def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path, head):
     folder = tweets(tmp_path / "tweets")
+    news = news_in_documents(tmp_path / "news") if "--document_context" in head else NER_SAMPLE
     output = tmp_path / "out"
-    result = run_program(*corpora_flags(tiny_bert, output, f"news={NER_SAMPLE}", f"tweets={folder}", "tweets.weight=3",
+    result = run_program(*corpora_flags(tiny_bert, output, f"news={news}", f"tweets={folder}", "tweets.weight=3",
                                         "tweets.map=person:PER,location:LOC,company:O"), *head)
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((output / "config.json").read_text())
     assert set(config["label2id"]) == {"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"}
     log = result.stdout + result.stderr
     assert "Corpus tweets (weight 3): train 24 sentences" in log and "annotates LOC, PER;" in log
-    assert "Corpus mixing (exponent 1): news 48 rows x1.00, tweets 24 rows x3.00 per epoch" in log
+    if "--document_context" in head:  # the news's documents are read whole; each tweet is a document of its own
+        assert "train: 72 sentences in 34 documents" in log
+    else:
+        assert "Corpus mixing (exponent 1): news 48 rows x1.00, tweets 24 rows x3.00 per epoch" in log
     assert json.loads((output / "all_results.json").read_text())["train_samples"] == 48 + 24
     # the folder records the corpora; the tweets leave MISC and ORG open where they say O
     news, tagged = config["corpora"]
