@@ -16,6 +16,8 @@ from tunekit.encoding import IGNORE_INDEX, PARTIAL_BASE
 from tunekit.encoding.corpus_mixing import mixed_rows, mixing_exponent, repeats
 from tunekit.encoding.partial_labels import partial_label_sets
 from tunekit.errors import UserError
+from tunekit.evaluation.ner_scorer import TagScorer
+from tunekit.tasks.ner_arguments import NerDataArguments
 from tunekit.modeling.taggers.modeling_crf import LinearChainCrf
 from tunekit.training.losses import CrossEntropyLoss
 
@@ -138,7 +140,17 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
     assert tagged["label_map"] == {"person": "PER", "location": "LOC", "company": None} and tagged["partial_set"] == 0
     open_labels = {label for label, index in config["label2id"].items() if index in config["partial_label_sets"][0]}
     assert open_labels == {"O", "B-MISC", "I-MISC", "B-ORG", "I-ORG"}
-    assert 0 < json.loads((output / "all_results.json").read_text())["train_loss"] < 100
+    results = json.loads((output / "all_results.json").read_text())
+    assert 0 < results["train_loss"] < 100
+    # each corpus scored on its own, with intervals and error analysis, beside the line for all
+    for prefix in ("eval", "predict"):
+        for corpus, sentences in (("news", 16), ("tweets", 16)):
+            assert f"{prefix}_{corpus}_f1" in results and f"{prefix}_{corpus}_f1_ci_high" in results
+            assert f"{prefix}_{corpus}_errors_missed" in results and results[f"{prefix}_{corpus}_samples"] == sentences
+    assert json.loads((output / "predict_tweets_results.json").read_text())["predict_tweets_f1"] == results["predict_tweets_f1"]
+    assert "dev tweets" in result.stdout and "test news" in result.stdout
+    page = (output / "report.html").read_text()
+    assert "Error analysis: dev, tweets" in page and "Per-type scores: test, news" in page
 
 
 def test_bad_corpora_stop_the_run_naming_the_corpus(tiny_bert, tmp_path):
@@ -218,3 +230,17 @@ def test_mixing_repeats_the_corpora_to_their_shares_and_drops_no_row():
     assert mixing_exponent("tempered") == 0.5 and mixing_exponent("0.7") == 0.7
     with pytest.raises(ValueError, match="--corpus_mixing must be proportional, tempered or an exponent"):
         mixing_exponent("1.5")
+
+
+def test_each_corpus_is_scored_on_its_own_types_and_all_on_what_each_annotates():
+    tokens = [["Anna", "saw", "Euro", "2024"], ["bob", "at", "wembley"]]
+    gold = [["B-PER", "O", "B-MISC", "I-MISC"], ["B-PER", "O", "B-LOC"]]
+    predicted = [["B-PER", "O", "B-MISC", "I-MISC"], ["B-PER", "O", "B-MISC"]]  # MISC on a tweet: not annotated there
+    scorer = TagScorer(tokens, NerDataArguments(), ["news", "tweets"], {"news": ("MISC", "PER"), "tweets": ("LOC", "PER")})
+    scored = scorer.scores_of(predicted, gold)
+    assert scored.predicted == predicted  # the writers get what the model said
+    assert scored.metrics["precision"] == 1.0 and scored.metrics["recall"] == 0.75  # the MISC is no false positive
+    (news, _, news_scored), (tweets, part, tweets_scored) = scorer.parts(scored)
+    assert (news, tweets) == ("news", "tweets") and news_scored.metrics["f1"] == 1.0
+    assert tweets_scored.metrics["precision"] == 1.0 and tweets_scored.metrics["recall"] == 0.5
+    assert part.error_analysis(tweets_scored)["totals"]["spurious"] == 0

@@ -34,11 +34,26 @@ def prefix_of(name: str) -> str:
 
 
 def short_name(key: str) -> str:
-    """The short name of a split or a metric prefix: validation -> dev, eval_mm -> dev-mm."""
+    """The short name of a split or a metric prefix: validation -> dev, eval_mm -> dev-mm; a corpus's part of a
+    split (--corpora): eval_btc -> dev btc."""
     split = BY_NAME.get(key) or BY_PREFIX.get(key)
-    return split.short if split else key
+    if split:
+        return split.short
+    part = split_and_part(key)
+    return f"{part[0].short} {part[1]}" if part else key
 
 
 def title(prefix: str) -> str:
-    """The title of a metric prefix: eval_mm -> dev (mismatched)."""
-    return BY_PREFIX[prefix].title if prefix in BY_PREFIX else prefix
+    """The title of a metric prefix: eval_mm -> dev (mismatched); eval_btc -> dev, btc."""
+    if prefix in BY_PREFIX:
+        return BY_PREFIX[prefix].title
+    part = split_and_part(prefix)
+    return f"{part[0].title}, {part[1]}" if part else prefix
+
+
+def split_and_part(prefix: str) -> 'tuple[Split, str] | None':
+    """(the split, the part's name) of a part's prefix: eval_btc -> (dev, btc); None for other keys."""
+    for known in sorted(BY_PREFIX, key=len, reverse=True):
+        if known != "train" and prefix.startswith(known + "_"):
+            return BY_PREFIX[known], prefix[len(known) + 1:]
+    return None

@@ -1,6 +1,6 @@
 """Scoring token classification: piece predictions mapped back to words and scored with seqeval."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from seqeval.metrics import classification_report
 
@@ -14,11 +14,63 @@ if TYPE_CHECKING:
     import torch
 
 
-class NerScorer:
+class TagScorer:
+    """Scores words' predicted tags against gold: seqeval's figures, each sentence's hits for the intervals, and
+    the error analysis. annotates: with several corpora (--corpora), each sentence's corpus and the types it
+    annotates; a predicted type a sentence's corpus does not annotate is scored as O there."""
+
+    def __init__(self, tokens, data_args, corpora: Optional[list] = None, annotates: Optional[dict] = None):
+        self.tokens = tokens
+        self.data_args = data_args
+        self.corpora = corpora
+        self.annotates = annotates or {}
+
+    def as_scored(self, predicted: list) -> list:
+        """The predictions as the scores see them: a type outside the sentence's corpus's annotation is O."""
+        if not self.corpora:
+            return predicted
+        return [outside_of(tags, self.annotates.get(corpus)) for tags, corpus in zip(predicted, self.corpora)]
+
+    def scores_of(self, predicted: list, gold: list) -> Scored:
+        """Scored(metrics, the predicted tags per word as predicted, gold tags, seqeval's full scores incl. per type)."""
+        # seqeval's figures, computed directly: the evaluate module would first copy both sides into Arrow
+        scores = entity_scores(self.as_scored(predicted), gold, self.data_args.seqeval_mode, self.data_args.seqeval_scheme)
+        metrics = {key.replace("overall_", ""): value for key, value in scores.items() if key.startswith("overall_")}
+        if self.data_args.return_entity_level_metrics:
+            for entity_type, values in scores.items():
+                if isinstance(values, dict):
+                    for name, value in values.items():
+                        metrics[f"{entity_type}_{name}"] = value
+        return Scored(metrics, predicted, gold, scores)
+
+    def statistics(self, scored: Scored) -> Statistics:
+        """Each sentence's entity hits, for the bootstrap intervals of precision, recall and F1."""
+        hits = sentence_hits(self.as_scored(scored.predicted), scored.gold, self.data_args.seqeval_mode,
+                             self.data_args.seqeval_scheme)
+        return Statistics(hits, hit_metrics())
+
+    def error_analysis(self, scored: Scored) -> dict:
+        """entity_errors of the split (kinds of error, span scores, the worst sentences)."""
+        return entity_errors(self.tokens, scored.gold, self.as_scored(scored.predicted))
+
+    def parts(self, scored: Scored) -> list:
+        """(corpus name, its scorer, its Scored) for each corpus of the split, scored on its own types."""
+        if not self.corpora:
+            return []
+        parts = []
+        for name in dict.fromkeys(self.corpora):
+            rows = [index for index, corpus in enumerate(self.corpora) if corpus == name]
+            part = TagScorer([self.tokens[i] for i in rows], self.data_args, [name] * len(rows), self.annotates)
+            parts.append((name, part, part.scores_of([scored.predicted[i] for i in rows], [scored.gold[i] for i in rows])))
+        return parts
+
+
+class NerScorer(TagScorer):
     """Scores one encoded split: maps piece predictions back to one tag per word and scores them with seqeval."""
 
-    def __init__(self, sentences, features, id2label: dict, data_args, documents=None):
-        self.sentences = sentences
+    def __init__(self, sentences, features, id2label: dict, data_args, documents=None, annotates: Optional[dict] = None):
+        corpora = sentences["corpus"] if annotates and "corpus" in sentences.column_names else None
+        super().__init__(sentences["tokens"], data_args, corpora, annotates)
         self.gold = sentences["tags"]
         # encoded by document (--document_context): predictions come per document and are split into sentences
         self.documents = documents
@@ -27,7 +79,6 @@ class NerScorer:
         self.example_ids = features["example_id"]
         self.word_indices = features["word_index"]
         self.id2label = id2label
-        self.data_args = data_args
 
     def score(self, eval_prediction) -> Scored:
         """Scored(metrics, predicted tags per word, gold tags, seqeval's full scores incl. per type)."""
@@ -38,25 +89,14 @@ class NerScorer:
             predicted = split_into_sentences(predicted, self.documents["sentence_words"], self.documents["sentences"])
         if not any(self.gold):
             return Scored({}, predicted, self.gold, {})
-        # seqeval's figures, computed directly: the evaluate module would first copy both sides into Arrow
-        scores = entity_scores(predicted, self.gold, self.data_args.seqeval_mode, self.data_args.seqeval_scheme)
-        metrics = {key: value for key, value in scores.items() if key.startswith("overall_")}
-        metrics = {key.replace("overall_", ""): value for key, value in metrics.items()}
-        if self.data_args.return_entity_level_metrics:
-            for entity_type, values in scores.items():
-                if isinstance(values, dict):
-                    for name, value in values.items():
-                        metrics[f"{entity_type}_{name}"] = value
-        return Scored(metrics, predicted, self.gold, scores)
+        return self.scores_of(predicted, self.gold)
 
-    def statistics(self, scored: Scored) -> Statistics:
-        """Each sentence's entity hits, for the bootstrap intervals of precision, recall and F1."""
-        hits = sentence_hits(scored.predicted, scored.gold, self.data_args.seqeval_mode, self.data_args.seqeval_scheme)
-        return Statistics(hits, hit_metrics())
 
-    def error_analysis(self, scored: Scored) -> dict:
-        """entity_errors of the split (kinds of error, span scores, the worst sentences)."""
-        return entity_errors(self.sentences["tokens"], scored.gold, scored.predicted)
+def outside_of(tags: list, types: Optional[tuple]) -> list:
+    """IOB2 tags with every type not in `types` as O (types None: tags that are labels of their own, as POS)."""
+    if types is None:
+        return tags
+    return [tag if tag == "O" or tag[2:] in types else "O" for tag in tags]
 
 
 def split_into_sentences(documents: list, sentence_words: list, positions: list) -> list:

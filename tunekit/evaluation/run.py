@@ -39,6 +39,20 @@ def closing_figures(scorer, scored: Scored, prefix: str, resamples: int, seed: i
     return metrics, scored
 
 
+def corpus_parts(scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> dict:
+    """With several corpora (--corpora), each corpus's part of a scored split, scored on its own types with its
+    intervals and error analysis: {prefix_corpus: (its metrics, its Scored)}."""
+    if not scored.metrics or not hasattr(scorer, "parts"):
+        return {}
+    parts = {}
+    for name, part, part_scored in scorer.parts(scored):
+        part_prefix = f"{prefix}_{name}"
+        figures, part_scored = closing_figures(part, part_scored, part_prefix, resamples, seed)
+        metrics = {f"{part_prefix}_{key}": value for key, value in part_scored.metrics.items()}
+        parts[part_prefix] = (dict(metrics, **figures, **{f"{part_prefix}_samples": len(part_scored.gold)}), part_scored)
+    return parts
+
+
 def run_evaluations(trainer, evaluations: list[SplitEvaluation], encoded: dict, samples: dict, sort_by_length: bool,
                     resamples: int = 1000) -> tuple[dict, dict]:
     """Predict and score each split (encoded: split -> model inputs; samples: split -> number of examples), with
@@ -70,8 +84,13 @@ def run_evaluations(trainer, evaluations: list[SplitEvaluation], encoded: dict, 
                         " and error analysis" if scored[-1].analysis is not None else "", time.perf_counter() - started)
         summary[evaluation.prefix] = metrics
         scored_splits[evaluation.prefix] = scored[-1]
+        parts = corpus_parts(scorer, scored[-1], evaluation.prefix, resamples, trainer.args.seed)
+        for part_prefix, (part_metrics, part_scored) in parts.items():
+            summary[part_prefix], scored_splits[part_prefix] = part_metrics, part_scored
         decided = scored[-1].decided if scored[-1].decided is not None else decided
         if trainer.is_world_process_zero():
             save_results(trainer.args.output_dir, evaluation.prefix, metrics)
             evaluation.write(trainer.args.output_dir, scored[-1])
+            for part_prefix, (part_metrics, _) in parts.items():  # eval_btc_results.json, all_results.json
+                save_results(trainer.args.output_dir, part_prefix, part_metrics)
     return summary, scored_splits

@@ -1,7 +1,7 @@
 """Token classification (NER, POS, chunking): the task from reading tagged words to answering a request with entities."""
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import datasets
 from transformers import (
@@ -162,6 +162,14 @@ def limitations(data_args) -> list:
     return lines
 
 
+def annotated_types(config: PretrainedConfig, task: str) -> Optional[dict]:
+    """Corpus name -> the types it annotates (None: tags that are labels of their own), for per-corpus scores."""
+    corpora = getattr(config, "corpora", None)
+    if not corpora:
+        return None
+    return {corpus["name"]: tuple(corpus["annotates"]) if task not in PLAIN_TASKS else None for corpus in corpora}
+
+
 def sentences_of_train(splits: dict, documents: dict) -> list:
     """Each training example's corpus: a sentence's, or a document's (all its sentences are of one corpus)."""
     corpora = splits["train"][0]["corpus"]
@@ -308,7 +316,8 @@ class TokenClassification(Task):
                     write_predictions(output_dir, sentences, scored.predicted)
 
             return SplitEvaluation(split, prefix, lambda decided: NerScorer(
-                sentences, encoded.splits[split], dict(config.id2label or {}), settings.data, encoded.documents.get(split)), write)
+                sentences, encoded.splits[split], dict(config.id2label or {}), settings.data, encoded.documents.get(split),
+                annotated_types(config, settings.data.task_name)), write)
 
         return [evaluation(split, prefix_of(split)) for split in ("validation", "test") if split in data.splits]
 
