@@ -151,6 +151,9 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
     assert "dev tweets" in result.stdout and "test news" in result.stdout
     page = (output / "report.html").read_text()
     assert "Error analysis: dev, tweets" in page and "Per-type scores: test, news" in page
+    card = (output / "README.md").read_text()
+    assert "## Corpora" in card and "| tweets | data_dir `tweets` | 3.0 | LOC, PER | company → O, location → LOC, person → PER |" in card
+    assert f"| tweets | {results['eval_tweets_f1']:.4f} [" in card and str(tmp_path) not in card
 
 
 def test_bad_corpora_stop_the_run_naming_the_corpus(tiny_bert, tmp_path):
@@ -244,3 +247,14 @@ def test_each_corpus_is_scored_on_its_own_types_and_all_on_what_each_annotates()
     assert (news, tweets) == ("news", "tweets") and news_scored.metrics["f1"] == 1.0
     assert tweets_scored.metrics["precision"] == 1.0 and tweets_scored.metrics["recall"] == 0.5
     assert part.error_analysis(tweets_scored)["totals"]["spurious"] == 0
+
+
+def test_the_seeds_table_shows_each_corpus_after_its_split():
+    from tunekit.programs.seeds import shown_keys
+
+    figure = {"mean": 0.5, "std": 0.0, "min": 0.5, "max": 0.5, "values": [0.5]}
+    keys = ["eval_f1", "eval_samples", "eval_news_f1", "eval_news_samples", "eval_tweets_f1", "eval_tweets_samples",
+            "eval_mm_f1", "eval_mm_samples", "predict_f1", "predict_samples", "predict_tweets_f1",
+            "predict_tweets_samples", "train_runtime"]
+    assert shown_keys(dict.fromkeys(keys, figure)) == [
+        "eval_f1", "eval_news_f1", "eval_tweets_f1", "eval_mm_f1", "predict_f1", "predict_tweets_f1", "train_runtime"]

@@ -1,12 +1,15 @@
 """The unified label set of several corpora: each corpus's types mapped onto it, checked, and what each corpus
 annotates (the unified types it maps onto, unless it says)."""
 
+import os
 from dataclasses import dataclass
 from typing import Optional
 
 from tunekit.data.corpora import OUTSIDE, Corpus
 from tunekit.data.tag_scheme import tag_parts
 from tunekit.errors import UserError, at
+
+PATH_KEYS = ("data_dir", "train_file", "validation_file", "test_file")
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,9 @@ class CorpusLabels:
 
     def described(self, corpora: list) -> list:
         """Per corpus, what the model folder records: its label map and the types it annotates."""
-        return [{"name": corpus.name, "weight": corpus.weight, "label_map": dict(corpus.label_map),
+        return [{"name": corpus.name, "data": {key: os.path.abspath(value) if key in PATH_KEYS else value
+                                                for key, value in corpus.data.items()},
+                 "weight": corpus.weight, "label_map": dict(corpus.label_map),
                  "annotates": list(self.annotates[corpus.name])} for corpus in corpora]
 
 

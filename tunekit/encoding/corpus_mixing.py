@@ -7,6 +7,7 @@ The result is an ordinary training set, so shuffling, length buckets and packing
 import logging
 import math
 import random
+from typing import Any
 
 logger = logging.getLogger("tunekit")
 
@@ -33,7 +34,7 @@ def repeats(sizes: dict, weights: dict, exponent: float) -> dict:
     return {name: scale * share / sizes[name] for name, share in shares.items()}
 
 
-def mixed_rows(rows, corpus_of_rows: list, weights: dict, exponent: float, seed: int):
+def mixed_rows(rows: Any, corpus_of_rows: list, weights: dict, exponent: float, seed: int) -> Any:
     """The training rows with each corpus's rows repeated to its share (logged)."""
     by_corpus: dict = {}
     for index, name in enumerate(corpus_of_rows):

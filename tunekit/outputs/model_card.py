@@ -9,6 +9,8 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from tunekit.files import atomic_write
 from tunekit.splits import SCORED_PREFIXES, title
+from tunekit.outputs.corpora_card import corpora_markdown
+from tunekit.outputs.score_text import with_interval
 from tunekit.outputs.teacher import distillation_markdown
 from tunekit.folder import OutputFolder, saved_run_facts
 from tunekit.training.run_folder import CARD_SETTINGS
@@ -43,13 +45,6 @@ def read_json(path: str) -> dict:
         return {}
     with open(path, encoding="utf-8") as stream:
         return json.load(stream)
-
-
-def with_interval(results: dict, key: str, brackets: str = "[]") -> str:
-    """`0.8031 [0.7913, 0.8149]`: a score and its 95% interval, where the run has one."""
-    if f"{key}_ci_low" not in results:
-        return f"{results[key]:.4f}"
-    return f"{results[key]:.4f} {brackets[0]}{results[f'{key}_ci_low']:.4f}, {results[f'{key}_ci_high']:.4f}{brackets[1]}"
 
 
 def results_table(results) -> str:
@@ -87,7 +82,10 @@ def per_type_table(output_dir: str) -> str:
 
 def data_description(unit: str, data_args, results) -> str:
     """The data by name (never an absolute local path) and the number of examples in each split."""
-    if data_args.dataset_name:
+    corpora = getattr(data_args, "corpora", None)
+    if corpora:
+        source = "several corpora (see Corpora below)"
+    elif data_args.dataset_name:
         source = f"`{data_args.dataset_name}`" + (f" ({data_args.dataset_config_name})" if data_args.dataset_config_name else "")
     else:
         files = [os.path.basename(str(path)) for path in (data_args.train_file, data_args.validation_file, data_args.test_file) if path]
@@ -208,7 +206,7 @@ Fine-tuned with tunekit ({script}) from {origin}.
 
 {results_table(results)}{per_type_table(output_dir)}
 
-{distillation_markdown(output_dir)}
+{distillation_markdown(output_dir)}{corpora_markdown(config, results)}
 ## Labels
 
 {', '.join(f'`{label}`' for label in labels) if labels else 'one regression output'}

@@ -22,7 +22,7 @@ from tunekit import tasks
 from tunekit.config.resolve import Settings, resolved_config_text
 from tunekit.errors import UserError
 from tunekit.files import atomic_write, write_json
-from tunekit.splits import SCORED_PREFIXES
+from tunekit.splits import BY_PREFIX, SCORED_PREFIXES, split_and_part
 from tunekit.outputs.report_page import seeds_report_html, write_page
 
 if TYPE_CHECKING:
@@ -52,10 +52,14 @@ def metric_summary(results: list[dict]) -> dict:
 
 
 def shown_keys(summary: dict) -> list:
-    """The scores a reader compares, split by split, then training time."""
+    """The scores a reader compares, split by split (each followed by its corpora's parts, with --corpora), then
+    training time."""
     keys = []
     for prefix in SCORED_PREFIXES:
-        keys += [f"{prefix}_{name}" for name in SHOWN if f"{prefix}_{name}" in summary]
+        parts = [key[:-len("_samples")] for key in summary if key.endswith("_samples")]
+        parts = [part for part in parts if part not in BY_PREFIX and (split_and_part(part) or (None,))[0] == BY_PREFIX[prefix]]
+        for shown in [prefix, *parts]:
+            keys += [f"{shown}_{name}" for name in SHOWN if f"{shown}_{name}" in summary]
     return keys + [key for key in ("train_runtime", "train_loss") if key in summary]
 
 
