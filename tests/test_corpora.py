@@ -21,8 +21,9 @@ from tunekit.tasks.ner_arguments import NerDataArguments
 from tunekit.modeling.taggers.modeling_crf import LinearChainCrf
 from tunekit.training.losses import CrossEntropyLoss
 
-TWEETS = ("@anna\tB-person\nin\tO\nOslo\tB-location\n\tO\n\nlove\tO\nthe\tO\nstatoil\tB-company\nlads\tO\n\n"
-          "bob\tB-person\nsmith\tI-person\n\n")
+# in BIOES, where the news are IOB2: each corpus's scheme is read as IOB2 on its own
+TWEETS = ("@anna\tS-person\nin\tO\nOslo\tS-location\n\tO\n\nlove\tO\nthe\tO\nstatoil\tS-company\nlads\tO\n\n"
+          "bob\tB-person\nsmith\tE-person\n\n")
 
 
 def tweets(folder, text=TWEETS):
@@ -151,6 +152,13 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
     assert "dev tweets" in result.stdout and "test news" in result.stdout
     page = (output / "report.html").read_text()
     assert "Error analysis: dev, tweets" in page and "Per-type scores: test, news" in page
+    if not head:  # eval.sh scores each corpus again as training did; predict.sh answers in the unified labels
+        before = {key: value for key, value in results.items() if key.startswith("eval_tweets_")}
+        assert run_program("sh", "scripts/eval.sh", output).returncode == 0
+        again = json.loads((output / "all_results.json").read_text())
+        assert {key: again[key] for key in before} == pytest.approx(before)
+        predicted = run_program("sh", "scripts/predict.sh", output, input_text="bob smith in Oslo\n")
+        assert predicted.returncode == 0 and json.loads(predicted.stdout)["text"] == "bob smith in Oslo"
     card = (output / "README.md").read_text()
     assert "## Corpora" in card and "| tweets | data_dir `tweets` | 3.0 | LOC, PER | company → O, location → LOC, person → PER |" in card
     assert f"| tweets | {results['eval_tweets_f1']:.4f} [" in card and str(tmp_path) not in card
@@ -170,6 +178,9 @@ def test_bad_corpora_stop_the_run_naming_the_corpus(tiny_bert, tmp_path):
         "onto one of LOC, MISC, ORG, PER, or onto O")
     assert refused(f"news={NER_SAMPLE}", f"broken={broken}").startswith(
         f"error: corpus 'broken': {broken}/tweets.train:2: expected 2 columns")
+    tagged = tweets(tmp_path / "tagged", "Anna\tNNP\nsaid\tVBD\n\n")
+    assert f"corpus 'tagged': {tagged}/tweets.train:1: tag 'NNP' is neither O nor B-/I-prefixed" in refused(
+        f"news={NER_SAMPLE}", f"tagged={tagged}")
     assert "--corpora names each corpus's data: leave out --data_dir" in refused(
         f"news={NER_SAMPLE}", flags=("--data_dir", NER_SAMPLE))
 

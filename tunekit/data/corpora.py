@@ -29,6 +29,7 @@ DATA_KEYS = ("data_dir", "train_file", "validation_file", "test_file", "dataset_
              "file_format", "label_column", "text_column_name", "label_column_name", "strip_token_suffix",
              "validation_split_percentage")
 CORPUS_KEYS = ("name", *DATA_KEYS, "label_map", "weight", "annotates")
+PATH_KEYS = ("data_dir", "train_file", "validation_file", "test_file")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 OUTSIDE = "O"
 
@@ -49,6 +50,13 @@ class Corpus:
         sources = {key: None for key in ("data_dir", "train_file", "validation_file", "test_file", "dataset_name",
                                          "dataset_config_name")}
         return dataclasses.replace(data_args, **{**sources, **self.data}, corpora=None)
+
+    def as_mapping(self) -> dict:
+        """The corpus as a configuration file lists it, its paths made absolute (run_config.yaml replays it from
+        any folder)."""
+        data = {key: os.path.abspath(value) if key in PATH_KEYS else value for key, value in self.data.items()}
+        annotates = {"annotates": list(self.annotates)} if self.annotates is not None else {}
+        return {"name": self.name, **data, "weight": self.weight, "label_map": dict(self.label_map), **annotates}
 
     def unified(self, kind: str) -> Optional[str]:
         """The unified type of one of its types (None: O); a type it does not map stays as it is."""

@@ -5,11 +5,9 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from tunekit.data.corpora import OUTSIDE, Corpus
+from tunekit.data.corpora import OUTSIDE, PATH_KEYS, Corpus
 from tunekit.data.tag_scheme import tag_parts
 from tunekit.errors import UserError, at
-
-PATH_KEYS = ("data_dir", "train_file", "validation_file", "test_file")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import tempfile
 from tunekit import tasks
 from tunekit.config.arguments import read_config_file
 from tunekit.data.sources import SPLIT_FILE_STEMS, find_split_files, flag
+from tunekit.data.corpora import corpora_of
 from tunekit.errors import UserError, exits_cleanly_on_user_errors
 from tunekit.files import write_json
 from tunekit.folder import RUN_ARGUMENTS_FILE, RUN_CONFIG_FILE, OutputFolder
@@ -19,7 +20,11 @@ from tunekit.programs.train import train
 
 
 def available_splits(data) -> set:
-    """Which of validation/test this data has: explicit files, a data folder's files, or a Hub dataset."""
+    """Which of validation/test this data has: explicit files, a data folder's files, or a Hub dataset; with
+    several corpora, what any of them has."""
+    if data.get("corpora"):
+        held_out = {"validation_split_percentage": data.get("validation_split_percentage", 10)}
+        return set().union(*(available_splits({**held_out, **corpus.data}) for corpus in corpora_of(data["corpora"])))
     if data.get("dataset_name"):
         return {"validation", "test"}
     found = set(find_split_files(data["data_dir"])) if data.get("data_dir") else set()

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from tunekit.config.arguments import DataTrainingArguments, check_options_of
+from tunekit.data.corpora import corpora_of
 from tunekit.data.readers import TOKEN_READERS
 from tunekit.data.readers.fields import TASK_COLUMNS
 from tunekit.encoding.corpus_mixing import mixing_exponent
@@ -128,6 +129,8 @@ class NerDataArguments(DataTrainingArguments):
                              or self.dataset_name):
             raise ValueError("--corpora names each corpus's data: leave out --data_dir, --train_file, "
                              "--validation_file, --test_file and --dataset_name")
+        if self.corpora:  # checked now, and kept as a configuration file lists them, with absolute paths
+            self.corpora = [corpus.as_mapping() for corpus in corpora_of(self.corpora)]
         if self.task_name not in TASK_COLUMNS:
             raise ValueError(f"--task_name must be one of {', '.join(TASK_COLUMNS)}, not {self.task_name}")
         if self.file_format is not None and self.file_format not in TOKEN_READERS:
