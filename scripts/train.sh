@@ -26,7 +26,7 @@ user_data=no
 previous=
 for arg in "$@"; do
     case $arg in
-        --data_dir | --data_dir=* | --train_file | --train_file=* | --dataset_name | --dataset_name=*) user_data=yes ;;
+        --data_dir | --data_dir=* | --train_file | --train_file=* | --dataset_name | --dataset_name=* | --corpora | --corpora=*) user_data=yes ;;
         --task_name=cola | --task_name=sst2 | --task_name=mrpc | --task_name=qqp | --task_name=stsb | \
         --task_name=mnli | --task_name=qnli | --task_name=rte | --task_name=wnli) TASK=glue ;;
     esac

@@ -146,7 +146,8 @@ def test_roberta_with_prefix_space_trains_and_predicts_every_word(tiny_roberta, 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["ner", "glue"])
 def test_train_script_predicts_the_test_file_of_a_users_folder(task, tiny_bert, tmp_path):
-    """As eval.sh does: a test file in --data_dir is predicted without asking for --do_predict."""
+    """As eval.sh does: a test file in --data_dir (or a corpus of --corpora) is predicted without asking for
+    --do_predict."""
     data = tmp_path / "data"
     data.mkdir()
     if task == "ner":
@@ -159,8 +160,10 @@ def test_train_script_predicts_the_test_file_of_a_users_folder(task, tiny_bert, 
             (data / name).write_text(rows)
     output = tmp_path / "out"
     # launched: train.sh's own shell logic (the task word, the data default, --predict_if_test_data) is under test
+    # NER names its data as --corpora (the other way train.sh must not add its sample to), GLUE as --data_dir
+    given = ["--corpora", f"sample={data}"] if task == "ner" else ["--data_dir", str(data)]
     result = launch(
-        "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), task, "--data_dir", str(data),
+        "sh", os.path.join(REPO, "scripts", "train.sh"), str(output), task, *given,
         "--model_name_or_path", tiny_bert, "--max_steps", "2", "--save_strategy", "no", "--eval_strategy", "no",
         "--disable_tqdm", "true",
     )
