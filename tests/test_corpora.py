@@ -117,8 +117,8 @@ def news_in_documents(folder):
     return folder
 
 
-@pytest.mark.parametrize("head", [[], ["--use_crf", "--document_context", "16"], ["--use_bilstm"]],
-                         ids=["softmax", "crf-documents", "bilstm"])
+@pytest.mark.parametrize("head", [[], ["--use_crf", "--document_context", "16"], ["--use_bilstm", "--corpus_mixing", "0.9"]],
+                         ids=["softmax", "crf-documents", "bilstm-mixed"])
 def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path, head):
     folder = tweets(tmp_path / "tweets")
     news = news_in_documents(tmp_path / "news") if "--document_context" in head else NER_SAMPLE
@@ -132,6 +132,8 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
     assert "Corpus tweets (weight 3): train 24 sentences" in log and "annotates LOC, PER;" in log
     if "--document_context" in head:  # the news's documents are read whole; each tweet is a document of its own
         assert "train: 72 sentences in 34 documents" in log
+    elif "--corpus_mixing" in head:  # shares 3 x 24^0.9 and 48^0.9: the tweets are drawn 3.22 times
+        assert "Corpus mixing (exponent 0.9): news 48 rows x1.00, tweets 24 rows x3.22 per epoch" in log
     else:
         assert "Corpus mixing (exponent 1): news 48 rows x1.00, tweets 24 rows x3.00 per epoch" in log
     assert json.loads((output / "all_results.json").read_text())["train_samples"] == 48 + 24

@@ -49,7 +49,8 @@ class Corpus:
         """The run's data arguments reading this corpus: its own source (and the keys it sets) instead of the run's."""
         sources = {key: None for key in ("data_dir", "train_file", "validation_file", "test_file", "dataset_name",
                                          "dataset_config_name")}
-        return dataclasses.replace(data_args, **{**sources, **self.data}, corpora=None)
+        own = {item.name: item.default for item in dataclasses.fields(data_args) if item.name.startswith("corpus_")}
+        return dataclasses.replace(data_args, **{**sources, **self.data, **own}, corpora=None)
 
     def as_mapping(self) -> dict:
         """The corpus as a configuration file lists it, its paths made absolute (run_config.yaml replays it from
