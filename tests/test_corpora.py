@@ -133,9 +133,9 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
     if "--document_context" in head:  # the news's documents are read whole; each tweet is a document of its own
         assert "train: 72 sentences in 34 documents" in log
     elif "--corpus_mixing" in head:  # shares 3 x 24^0.9 and 48^0.9: the tweets are drawn 3.22 times
-        assert "Corpus mixing (exponent 0.9): news 48 rows x1.00, tweets 24 rows x3.22 per epoch" in log
+        assert "Corpus mixing (exponent 0.9): news 48 sentences x1.00, tweets 24 sentences x3.22 per epoch" in log
     else:
-        assert "Corpus mixing (exponent 1): news 48 rows x1.00, tweets 24 rows x3.00 per epoch" in log
+        assert "Corpus mixing (exponent 1): news 48 sentences x1.00, tweets 24 sentences x3.00 per epoch" in log
     assert json.loads((output / "all_results.json").read_text())["train_samples"] == 48 + 24
     # the folder records the corpora; the tweets leave MISC and ORG open where they say O
     news, tagged = config["corpora"]
@@ -239,7 +239,8 @@ def test_mixing_repeats_the_corpora_to_their_shares_and_drops_no_row():
     import datasets
 
     rows = datasets.Dataset.from_dict({"row": list(range(10))})
-    mixed = mixed_rows(rows, ["news"] * 6 + ["tweets"] * 4, {"news": 1, "tweets": 1.25}, 1.0, seed=0)
+    mixed = mixed_rows(rows, ["news"] * 6 + ["tweets"] * 4, {"news": 6, "tweets": 4}, {"news": 1, "tweets": 1.25}, 1.0,
+                       seed=0)
     counts = {row: mixed["row"].count(row) for row in range(10)}
     assert all(counts[row] == 1 for row in range(6)) and sum(counts[row] for row in range(6, 10)) == 5
     assert min(counts[row] for row in range(6, 10)) >= 1
@@ -271,3 +272,15 @@ def test_the_seeds_table_shows_each_corpus_after_its_split():
             "predict_tweets_samples", "train_runtime"]
     assert shown_keys(dict.fromkeys(keys, figure)) == [
         "eval_f1", "eval_news_f1", "eval_tweets_f1", "eval_mm_f1", "predict_f1", "predict_tweets_f1", "train_runtime"]
+
+
+def test_mixing_shares_count_sentences_not_rows():
+    """With document context 140 news sentences fill 10 windows, and 60 tweets are 60 rows: the news is the larger
+    corpus, so proportional mixing repeats nothing and tempered mixing repeats the tweets."""
+    import datasets
+
+    rows = datasets.Dataset.from_dict({"row": list(range(70))})
+    corpora, sentences = ["news"] * 10 + ["tweets"] * 60, {"news": 140, "tweets": 60}
+    assert len(mixed_rows(rows, corpora, sentences, {"news": 1, "tweets": 1}, 1.0, seed=0)) == 70
+    tempered = mixed_rows(rows, corpora, sentences, {"news": 1, "tweets": 1}, 0.5, seed=0)
+    assert tempered["row"].count(0) == 1 and len(tempered) == 10 + round(60 * (140 / 60) ** 0.5)

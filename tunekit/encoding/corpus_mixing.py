@@ -34,12 +34,14 @@ def repeats(sizes: dict, weights: dict, exponent: float) -> dict:
     return {name: scale * share / sizes[name] for name, share in shares.items()}
 
 
-def mixed_rows(rows: Any, corpus_of_rows: list, weights: dict, exponent: float, seed: int) -> Any:
-    """The training rows with each corpus's rows repeated to its share (logged)."""
+def mixed_rows(rows: Any, corpus_of_rows: list, sentences: dict, weights: dict, exponent: float, seed: int) -> Any:
+    """The training rows with each corpus's rows repeated to its share (logged). The shares count sentences
+    (sentences: corpus name -> its training sentences), not rows: with document context a corpus of long
+    documents has few rows of many sentences, and a corpus of tweets a row per tweet."""
     by_corpus: dict = {}
     for index, name in enumerate(corpus_of_rows):
         by_corpus.setdefault(name, []).append(index)
-    times = repeats({name: len(indices) for name, indices in by_corpus.items()}, weights, exponent)
+    times = repeats({name: sentences[name] for name in by_corpus}, weights, exponent)
     if all(abs(value - 1) < 1e-9 for value in times.values()):
         return rows
     chosen: list = []
@@ -48,5 +50,5 @@ def mixed_rows(rows: Any, corpus_of_rows: list, weights: dict, exponent: float, 
         whole, fraction = divmod(times[name], 1)
         chosen += indices * int(whole) + generator.sample(indices, round(fraction * len(indices)))
     logger.info("Corpus mixing (exponent %g): %s per epoch", exponent, ", ".join(
-        f"{name} {len(indices)} rows x{times[name]:.2f}" for name, indices in by_corpus.items()))
+        f"{name} {sentences[name]} sentences x{times[name]:.2f}" for name in by_corpus))
     return rows.select(sorted(chosen))

@@ -1,6 +1,7 @@
 """Token classification (NER, POS, chunking): the task from reading tagged words to answering a request with entities."""
 
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Optional
 
 import datasets
@@ -170,7 +171,7 @@ def annotated_types(config: PretrainedConfig, task: str) -> Optional[dict]:
     return {corpus["name"]: tuple(corpus["annotates"]) if task not in PLAIN_TASKS else None for corpus in corpora}
 
 
-def sentences_of_train(splits: dict, documents: dict) -> list:
+def corpus_of_training_examples(splits: dict, documents: dict) -> list:
     """Each training example's corpus: a sentence's, or a document's (all its sentences are of one corpus)."""
     corpora = splits["train"][0]["corpus"]
     if "train" in documents:
@@ -178,10 +179,12 @@ def sentences_of_train(splits: dict, documents: dict) -> list:
     return corpora
 
 
-def mixed(rows, corpus_of_examples: list, config: PretrainedConfig, settings: Settings[NerDataArguments]) -> Any:
+def mixed(rows, corpus_of_examples: list, corpus_of_sentences: list, config: PretrainedConfig,
+          settings: Settings[NerDataArguments]) -> Any:
     """The training rows with each corpus repeated to its share of an epoch (--corpus_mixing, its weight)."""
     weights = {corpus["name"]: corpus["weight"] for corpus in config.corpora}
-    return mixed_rows(rows, [corpus_of_examples[example] for example in rows["example_id"]], weights,
+    sentences = Counter(corpus_of_sentences)
+    return mixed_rows(rows, [corpus_of_examples[example] for example in rows["example_id"]], sentences, weights,
                       mixing_exponent(settings.data.corpus_mixing), settings.training.seed)
 
 
@@ -271,7 +274,8 @@ class TokenClassification(Task):
                                  data_args.label_all_tokens, per_sentence)
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         if "train" in encoded and getattr(config, "corpora", None):
-            encoded["train"] = mixed(encoded["train"], sentences_of_train(splits, documents), config, settings)
+            encoded["train"] = mixed(encoded["train"], corpus_of_training_examples(splits, documents), splits["train"][0]["corpus"],
+                                     config, settings)
         if settings.run.distill_text and "train" in encoded:
             encoded["train"] = with_unlabelled_text(encoded["train"], settings.run.distill_text, tokenizer,
                                                     dict(config.label2id or {}), max_length, data_args, settings.training)
