@@ -161,6 +161,10 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
         assert {key: again[key] for key in before} == pytest.approx(before)
         predicted = run_program("sh", "scripts/predict.sh", output, input_text="bob smith in Oslo\n")
         assert predicted.returncode == 0 and json.loads(predicted.stdout)["text"] == "bob smith in Oslo"
+        # fine-tuned again on one corpus, the folder forgets the corpora
+        again = run_program(*quick_ner_flags(output, tmp_path / "again"))
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert json.loads((tmp_path / "again" / "config.json").read_text()).get("corpora") is None
     card = (output / "README.md").read_text()
     assert "## Corpora" in card and "| tweets | data_dir `tweets` | 3.0 | LOC, PER | company → O, location → LOC, person → PER |" in card
     assert f"| tweets | {results['eval_tweets_f1']:.4f} [" in card and str(tmp_path) not in card

@@ -211,6 +211,8 @@ class TokenClassification(Task):
         overrides = label_maps(labels)
         if corpora:
             overrides.update(corpora_config(corpus_labels.described(corpora), labels))
+        elif getattr(base_config, "corpora", None):  # a folder trained on several corpora, trained on one now
+            overrides.update(corpora=None, partial_label_sets=None)
         return TaskData(splits, labels, overrides, task, LabelKind.TAGS)
 
     def model_inputs(self, data: TaskData, settings: Settings[NerDataArguments]) -> tuple[PretrainedConfig, PreTrainedTokenizerBase]:
@@ -274,8 +276,8 @@ class TokenClassification(Task):
                                  data_args.label_all_tokens, per_sentence)
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         if "train" in encoded and getattr(config, "corpora", None):
-            encoded["train"] = mixed(encoded["train"], corpus_of_training_examples(splits, documents), splits["train"][0]["corpus"],
-                                     config, settings)
+            encoded["train"] = mixed(encoded["train"], corpus_of_training_examples(splits, documents),
+                                     splits["train"][0]["corpus"], config, settings)
         if settings.run.distill_text and "train" in encoded:
             encoded["train"] = with_unlabelled_text(encoded["train"], settings.run.distill_text, tokenizer,
                                                     dict(config.label2id or {}), max_length, data_args, settings.training)
