@@ -22,14 +22,12 @@ import json
 import os
 import shlex
 import statistics
-import subprocess
 import sys
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from predict_speed import cpu_line  # noqa: E402
+from predict_speed import cpu_line, train_logged  # noqa: E402
 
 RECIPE = ["--per_device_train_batch_size", "32", "--per_device_eval_batch_size", "64", "--num_train_epochs", "3",
           "--learning_rate", "2e-4", "--warmup_steps", "0.1", "--use_crf", "--head_learning_rate", "2e-3",
@@ -62,12 +60,7 @@ def train(row: str, seed: int, args) -> dict:
         command = [sys.executable, os.path.join(REPO, "run_ner.py"), "--output_dir", folder, "--do_train", "--do_eval",
                    "--do_predict", "--save_strategy", "no", "--report_to", "none", "--seed", str(seed),
                    "--overwrite_output_dir", *RECIPE, *row_flags(row, args.data), *shlex.split(args.flags)]
-        print(f"training {folder} ...", flush=True)
-        started = time.time()
-        with open(folder + ".log", "w") as log:
-            if subprocess.run(command, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
-                raise SystemExit(f"{' '.join(command)} failed: see {folder}.log")
-        print(f"  done in {time.time() - started:.0f} s", flush=True)
+        train_logged(command, folder)
     with open(results, encoding="utf-8") as stream:
         return with_type_scores(json.load(stream), folder)
 

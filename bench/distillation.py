@@ -23,15 +23,13 @@ import json
 import os
 import shlex
 import statistics
-import subprocess
 import sys
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from predict_speed import cpu_line, make_int8, run_prediction, train_if_missing  # noqa: E402
+from predict_speed import cpu_line, train_logged, make_int8, run_prediction, train_if_missing  # noqa: E402
 
 BATCHES = ["--per_device_train_batch_size", "32", "--per_device_eval_batch_size", "64"]  # as train.sh
 RECIPES = {
@@ -77,12 +75,7 @@ def train(task: str, row: str, seed: int, args, extra: dict) -> dict:
                    "--save_strategy", "no", "--report_to", "none", "--seed", str(seed),
                    "--overwrite_output_dir", *data_flags(task, args.data), *recipe,
                    *row_flags(row, seed, args.runs, task, extra)]
-        print(f"training {folder} ...", flush=True)
-        started = time.time()
-        with open(folder + ".log", "w") as log:
-            if subprocess.run(command, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
-                raise SystemExit(f"{' '.join(command)} failed: see {folder}.log")
-        print(f"  done in {time.time() - started:.0f} s", flush=True)
+        train_logged(command, folder)
     with open(results, encoding="utf-8") as stream:
         return json.load(stream)
 

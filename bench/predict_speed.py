@@ -50,6 +50,16 @@ OURS = {
 }
 
 
+def train_logged(command: list, folder: str) -> None:
+    """Run one benchmark row's training command in a process of its own, its output in <folder>.log."""
+    print(f"training {folder} ...", flush=True)
+    started = time.time()
+    with open(folder + ".log", "w") as log:
+        if subprocess.run(command, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed: see {folder}.log")
+    print(f"  done in {time.time() - started:.0f} s", flush=True)
+
+
 def cpu_line() -> str:
     flags = open("/proc/cpuinfo").read().split("flags", 1)[-1].split("\n", 1)[0].split()
     shown = [flag for flag in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8") if flag in flags]
