@@ -187,6 +187,10 @@ def test_bad_corpora_stop_the_run_naming_the_corpus(tiny_bert, tmp_path):
     tagged = tweets(tmp_path / "tagged", "Anna\tNNP\nsaid\tVBD\n\n")
     assert f"corpus 'tagged': {tagged}/tweets.train:1: tag 'NNP' is neither O nor B-/I-prefixed" in refused(
         f"news={NER_SAMPLE}", f"tagged={tagged}")
+    unseen = tweets(tmp_path / "unseen")  # a type its dev uses and no corpus trains on: named with its corpus
+    (unseen / "tweets.dev").write_text("pizza\tB-FOOD\n\n", encoding="utf-8")
+    assert refused(f"news={NER_SAMPLE}", f"unseen={unseen}").startswith(
+        f"error: corpus 'unseen': {unseen}/tweets.dev:1: label 'B-FOOD' is not in the training data")
     assert "--corpora names each corpus's data: leave out --data_dir" in refused(
         f"news={NER_SAMPLE}", flags=("--data_dir", NER_SAMPLE))
 

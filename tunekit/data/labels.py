@@ -71,13 +71,16 @@ def only_in_held_out_part(percentage) -> Callable[[str], str]:
 
 
 def first_occurrences(dataset, path: str, column: str) -> dict:
-    """label -> (path, line) of its first use, for a dataset with a per-example `line` column."""
+    """label -> (path, line) of its first use, for a dataset with a per-example `line` column. For several corpora
+    laid end to end (a path with `parts`), the path is the corpus's own file, named with the corpus."""
+    parts = getattr(path, "parts", None)
     found = {}
     for batch in dataset.iter(batch_size=2048):
-        for line, value in zip(batch["line"], batch[column]):
+        corpora = batch["corpus"] if parts else [None] * len(batch["line"])
+        for line, value, corpus in zip(batch["line"], batch[column], corpora):
             for label in value if isinstance(value, list) else [value]:
                 if label not in found:
-                    found[label] = (path, line)
+                    found[label] = (f"corpus '{corpus}': {parts[corpus]}" if parts else path, line)
     return found
 
 
