@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from conftest import NER_SAMPLE, quick_ner_flags
+from conftest import NER_SAMPLE, conll_sentences, quick_ner_flags
 from in_process import run_program
 
 from tunekit.data.corpora import Corpus, corpora_of
@@ -117,7 +117,7 @@ def news_in_documents(folder):
     return folder
 
 
-@pytest.mark.parametrize("head", [[], ["--use_crf", "--document_context", "16"], ["--use_bilstm", "--corpus_mixing", "0.9"]],
+@pytest.mark.parametrize("head", [[], ["--use_crf", "--document_context", "16"], ["--use_bilstm", "--corpus_mixing", "0.9", "--max_seq_length", "12"]],
                          ids=["softmax", "crf-documents", "bilstm-mixed"])
 def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path, head):
     folder = tweets(tmp_path / "tweets")
@@ -134,6 +134,10 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
         assert "train: 72 sentences in 34 documents" in log
     elif "--corpus_mixing" in head:  # shares 3 x 24^0.9 and 48^0.9: the tweets are drawn 3.22 times
         assert "Corpus mixing (exponent 0.9): news 48 sentences x1.00, tweets 24 sentences x3.22 per epoch" in log
+        # windows of 12 word pieces: every word of both corpora's test sentences is predicted
+        words = [len(sentence.splitlines()) for sentence in
+                 open(f"{news}/test.txt", encoding="utf-8").read().strip().split("\n\n")[:16] + (TWEETS.strip().split("\n\n") * 8)[:16]]
+        assert [len(sentence) for sentence in conll_sentences(output / "predictions.txt")] == words
     else:
         assert "Corpus mixing (exponent 1): news 48 sentences x1.00, tweets 24 sentences x3.00 per epoch" in log
     assert json.loads((output / "all_results.json").read_text())["train_samples"] == 48 + 24
@@ -161,6 +165,11 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
         assert {key: again[key] for key in before} == pytest.approx(before)
         predicted = run_program("sh", "scripts/predict.sh", output, input_text="bob smith in Oslo\n")
         assert predicted.returncode == 0 and json.loads(predicted.stdout)["text"] == "bob smith in Oslo"
+        from starlette.testclient import TestClient
+
+        from tunekit.programs.serve import make_app
+        with TestClient(make_app(str(output))) as client:  # the server answers as predict.sh does
+            assert client.post("/predict", json=["bob smith in Oslo"]).json() == [json.loads(predicted.stdout)]
         # fine-tuned again on one corpus, the folder forgets the corpora
         again = run_program(*quick_ner_flags(output, tmp_path / "again"))
         assert again.returncode == 0, again.stderr[-2000:]
