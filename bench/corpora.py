@@ -8,6 +8,7 @@ Every row uses the same recipe: CoNLL-2003's best (3 epochs, lr 2e-4, warmup 0.1
 
     python bench/corpora.py --seeds 42,1,2 --runs /tmp/corpora
     python bench/corpora.py --rows conll --reuse "conll=/tmp/distil/ner-teacher-s{seed}"   # same recipe, done
+    python bench/corpora.py --rows aware --extra "btc3=btc.weight=3"   # a label-aware row with more --corpora items
 
 Rows:
   conll     CoNLL-2003 alone
@@ -15,6 +16,7 @@ Rows:
   concat    both, plainly concatenated: BTC counted as annotating MISC too (its O teaches "not MISC")
   aware     both, label-aware: where BTC says O, MISC stays open (the default of --corpora)
   tempered  aware, with --corpus_mixing tempered (BTC repeated towards an equal share)
+  --extra "name=items and flags": a label-aware row with more --corpora items (btc.weight=3) or flags after them
 """
 
 import argparse
@@ -35,7 +37,7 @@ RECIPE = ["--per_device_train_batch_size", "32", "--per_device_eval_batch_size",
 TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
-def row_flags(row: str, data: str) -> list:
+def row_flags(row: str, data: str, extra: dict) -> list:
     conll, btc = os.path.join(data, "conll2003"), os.path.join(data, "btc")
     both = ["--corpora", f"conll={conll}", f"btc={btc}"]
     rows = {
@@ -45,6 +47,7 @@ def row_flags(row: str, data: str) -> list:
         "aware": both,
         "tempered": [*both, "--corpus_mixing", "tempered"],
     }
+    rows.update({name: [*both, *shlex.split(flags)] for name, flags in extra.items()})
     if row not in rows:
         raise SystemExit(f"unknown row {row}: choose from {', '.join(rows)}")
     return rows[row]
@@ -59,7 +62,7 @@ def train(row: str, seed: int, args) -> dict:
     if not os.path.isfile(results):
         command = [sys.executable, os.path.join(REPO, "run_ner.py"), "--output_dir", folder, "--do_train", "--do_eval",
                    "--do_predict", "--save_strategy", "no", "--report_to", "none", "--seed", str(seed),
-                   "--overwrite_output_dir", *RECIPE, *row_flags(row, args.data), *shlex.split(args.flags)]
+                   "--overwrite_output_dir", *RECIPE, *row_flags(row, args.data, args.extra), *shlex.split(args.flags)]
         train_logged(command, folder)
     with open(results, encoding="utf-8") as stream:
         return with_type_scores(json.load(stream), folder)
@@ -107,10 +110,14 @@ def main() -> None:
     parser.add_argument("--reuse", action="append", default=[],
                         help="row=folder pattern with {seed}: that row's results from a run of the same recipe")
     parser.add_argument("--flags", default="", help="more flags for every row (e.g. --num_train_epochs 1)")
+    parser.add_argument("--extra", action="append", default=[],
+                        help="name=items: a label-aware row with more --corpora items or flags (btc.weight=3)")
     args = parser.parse_args()
     args.reuse = dict(item.split("=", 1) for item in args.reuse)
+    args.extra = dict(item.split("=", 1) for item in args.extra)
     os.makedirs(args.runs, exist_ok=True)
-    rows, seeds = args.rows.split(","), [int(seed) for seed in args.seeds.split(",")]
+    rows = args.rows.split(",") + [name for name in args.extra if name not in args.rows.split(",")]
+    seeds = [int(seed) for seed in args.seeds.split(",")]
     print(f"Machine: {cpu_line()}", flush=True)
     results = {row: [train(row, seed, args) for seed in seeds] for row in rows}
     print(f"\nMachine: {cpu_line()}\n")
