@@ -73,7 +73,7 @@ def only_in_held_out_part(percentage) -> Callable[[str], str]:
 def first_occurrences(dataset, path: str, column: str) -> dict:
     """label -> (path, line) of its first use, for a dataset with a per-example `line` column. For several corpora
     laid end to end (a path with `parts`), the path is the corpus's own file, named with the corpus."""
-    parts = getattr(path, "parts", None) if "corpus" in dataset.column_names else None
+    parts = getattr(path, "parts", None) if "corpus" in (dataset.column_names or []) else None
     parts = parts if isinstance(parts, dict) else None  # a CorporaSource's, not a pathlib path's
     found = {}
     for batch in dataset.iter(batch_size=2048):
