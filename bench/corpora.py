@@ -68,14 +68,15 @@ def train(row: str, seed: int, args) -> dict:
         return with_type_scores(json.load(stream), folder)
 
 
-def score(results: dict, corpus: str, row: str, metric: str = "f1") -> 'float | None':
-    """A corpus's test score in a row's results: the whole test set where the row trained on that corpus alone."""
+def score(results: dict, corpus: str, row: str, metric: str = "f1", split: str = "predict") -> 'float | None':
+    """A corpus's test (or dev: split "eval") score in a row's results: the whole split where the row trained on
+    that corpus alone."""
     if row == corpus:
-        key = f"predict_{metric}"
+        key = f"{split}_{metric}"
     elif row in ("conll", "btc"):
         return None
     else:
-        key = f"predict_{corpus}_{metric}"
+        key = f"{split}_{corpus}_{metric}"
     return 100 * results[key] if key in results else None
 
 
@@ -121,14 +122,16 @@ def main() -> None:
     print(f"Machine: {cpu_line()}", flush=True)
     results = {row: [train(row, seed, args) for seed in seeds] for row in rows}
     print(f"\nMachine: {cpu_line()}\n")
-    print("| row | seeds | CoNLL-2003 test F1 | BTC test F1 | CoNLL MISC | per seed CoNLL / BTC |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| row | seeds | CoNLL-2003 test F1 | BTC test F1 | CoNLL MISC | CoNLL / BTC dev F1 | per seed CoNLL / BTC |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         conll = [score(result, "conll", row) for result in results[row]]
         btc = [score(result, "btc", row) for result in results[row]]
         misc = [score(result, "conll", row, "MISC_f1") for result in results[row]]
+        dev = " / ".join(mean_std([score(result, corpus, row, split="eval") for result in results[row]])
+                         for corpus in ("conll", "btc"))
         each = ", ".join(f"{shown(c)}/{shown(b)}" for c, b in zip(conll, btc))
-        print(f"| {row} | {len(seeds)} | {mean_std(conll)} | {mean_std(btc)} | {mean_std(misc)} | {each} |")
+        print(f"| {row} | {len(seeds)} | {mean_std(conll)} | {mean_std(btc)} | {mean_std(misc)} | {dev} | {each} |")
     print("\nTest F1 per type, mean over the seeds (CoNLL-2003 / BTC):\n")
     print("| row | " + " | ".join(TYPES) + " |\n| --- |" + " --- |" * len(TYPES))
     for row in rows:
