@@ -1,0 +1,79 @@
+#!/usr/bin/env python
+"""Write the unlabelled text files the distillation benchmark gives `--distill_text`, from ../shared/data.
+
+    python bench/distill_text.py --out /tmp/distill_text            # news.txt, pairs.tsv, tweets.txt
+
+  news.txt    the news sentences of GLUE, one per line, each once: MRPC train and dev, RTE train, and STS-B train's
+              news genre (none of them is in CoNLL-2003); text for a CoNLL-2003 student
+  pairs.tsv   STS-B and RTE training pairs, sentence1<TAB>sentence2, labels dropped; text for an MRPC student
+  tweets.txt  BTC's training tweets without their tags, words joined by spaces, one tweet per line
+"""
+
+import argparse
+import os
+
+
+def tsv_rows(path: str) -> list:
+    """Rows of a GLUE TSV split on tabs without quote handling (GLUE's sentences hold unbalanced quotes)."""
+    with open(path, encoding="utf-8-sig") as stream:
+        return [line.rstrip("\n").split("\t") for line in stream][1:]
+
+
+def clean(text: str) -> str:
+    # MRPC opens some sentences with the quote mark that closes in the middle: drop it, keep the words
+    return text.strip().strip('"').strip()
+
+
+def news_sentences(glue: str) -> list:
+    sources = [("MRPC/train.tsv", [3, 4], None), ("MRPC/dev.tsv", [3, 4], None), ("RTE/train.tsv", [1, 2], None),
+               ("STS-B/train.tsv", [7, 8], "main-news")]
+    seen: dict = {}
+    for name, columns, genre in sources:
+        for row in tsv_rows(os.path.join(glue, name)):
+            if genre is not None and row[1] != genre:
+                continue
+            for column in columns:
+                text = clean(row[column])
+                if text:
+                    seen.setdefault(text, None)
+    return list(seen)
+
+
+def sentence_pairs(glue: str) -> list:
+    pairs = [(row[7], row[8]) for row in tsv_rows(os.path.join(glue, "STS-B", "train.tsv"))]
+    pairs += [(row[1], row[2]) for row in tsv_rows(os.path.join(glue, "RTE", "train.tsv"))]
+    return ["\t".join(text.strip() for text in pair) for pair in pairs]
+
+
+def tweets(btc: str) -> list:
+    lines, words = [], []
+    with open(os.path.join(btc, "btc.train"), encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                words.append(line.split()[0])
+            elif words:
+                lines.append(" ".join(words))
+                words = []
+    if words:
+        lines.append(" ".join(words))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                                       "..", "shared", "data"))
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    glue = os.path.join(args.data, "glue")
+    for name, lines in [("news.txt", news_sentences(glue)), ("pairs.tsv", sentence_pairs(glue)),
+                        ("tweets.txt", tweets(os.path.join(args.data, "btc")))]:
+        path = os.path.join(args.out, name)
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write("\n".join(lines) + "\n")
+        print(f"{path}: {len(lines):,} lines, {sum(len(line.split()) for line in lines):,} words")
+
+
+if __name__ == "__main__":
+    main()
