@@ -11,6 +11,13 @@
 
 import argparse
 import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from tunekit.data.readers.conll import read_conll  # noqa: E402
+from tunekit.data.readers.sentences import TokenReadOptions  # noqa: E402
 
 
 def tsv_rows(path: str) -> list:
@@ -46,23 +53,13 @@ def sentence_pairs(glue: str) -> list:
 
 
 def tweets(btc: str) -> list:
-    lines, words = [], []
-    with open(os.path.join(btc, "btc.train"), encoding="utf-8") as stream:
-        for line in stream:
-            if line.strip():
-                words.append(line.split()[0])
-            elif words:
-                lines.append(" ".join(words))
-                words = []
-    if words:
-        lines.append(" ".join(words))
-    return lines
+    """BTC's training tweets as run_ner.py reads them, words joined by spaces."""
+    return [" ".join(sentence["tokens"]) for sentence in read_conll(os.path.join(btc, "btc.train"), TokenReadOptions())]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                                       "..", "shared", "data"))
+    parser.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"))
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
