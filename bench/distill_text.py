@@ -7,10 +7,14 @@
               news genre (none of them is in CoNLL-2003); text for a CoNLL-2003 student
   pairs.tsv   STS-B and RTE training pairs, sentence1<TAB>sentence2, labels dropped; text for an MRPC student
   tweets.txt  BTC's training tweets without their tags, words joined by spaces, one tweet per line
+  mrpc-perturbed.tsv  each MRPC training pair twice more, perturbed (each word dropped with probability 0.15; the
+              second copy with its two sentences swapped), labels dropped: in-domain pairs near the decision
+              boundary for the teacher to label (the augmentation idea of TinyBERT, without its masked LM)
 """
 
 import argparse
 import os
+import random
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,6 +56,22 @@ def sentence_pairs(glue: str) -> list:
     return ["\t".join(text.strip() for text in pair) for pair in pairs]
 
 
+def drop_words(text: str, rng: random.Random, rate: float = 0.15) -> str:
+    words = text.split()
+    kept = [word for word in words if rng.random() >= rate]
+    return " ".join(kept or words[:1])
+
+
+def perturbed_pairs(glue: str, seed: int = 0) -> list:
+    rng = random.Random(seed)  # fixed: the file is the same on every machine
+    lines = []
+    for row in tsv_rows(os.path.join(glue, "MRPC", "train.tsv")):
+        first, second = clean(row[3]), clean(row[4])
+        lines.append(f"{drop_words(first, rng)}\t{drop_words(second, rng)}")
+        lines.append(f"{drop_words(second, rng)}\t{drop_words(first, rng)}")
+    return lines
+
+
 def tweets(btc: str) -> list:
     """BTC's training tweets as run_ner.py reads them, words joined by spaces."""
     return [" ".join(sentence["tokens"]) for sentence in read_conll(os.path.join(btc, "btc.train"), TokenReadOptions())]
@@ -65,7 +85,8 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     glue = os.path.join(args.data, "glue")
     for name, lines in [("news.txt", news_sentences(glue)), ("pairs.tsv", sentence_pairs(glue)),
-                        ("tweets.txt", tweets(os.path.join(args.data, "btc")))]:
+                        ("tweets.txt", tweets(os.path.join(args.data, "btc"))),
+                        ("mrpc-perturbed.tsv", perturbed_pairs(glue))]:
         path = os.path.join(args.out, name)
         with open(path, "w", encoding="utf-8") as stream:
             stream.write("\n".join(lines) + "\n")
