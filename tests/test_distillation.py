@@ -16,7 +16,11 @@ from tunekit.encoding import IGNORE_INDEX, UNLABELLED
 from tunekit.errors import UserError
 from tunekit.modeling.student import cut_layers, kept_layers
 from tunekit.modeling.taggers.modeling_crf import LinearChainCrf
-from tunekit.training.distillation import ONE_LABEL, SEVERAL_LABELS, TOKENS, VALUES, Distillation
+from tunekit.training.distillation import SoftTargetTerm
+from tunekit.training.objective import Batch, StepScale, without_unlabelled
+from tunekit.training.soft_targets import ClassDistributions, LabelProbabilities, TokenDistributions, Values
+
+TOKENS, ONE_LABEL, SEVERAL_LABELS, VALUES = TokenDistributions, ClassDistributions, LabelProbabilities, Values
 
 EVAL, PREDICT = "scripts/eval.sh", "scripts/predict.sh"
 
@@ -98,23 +102,23 @@ def test_the_soft_loss_is_zero_when_the_student_says_what_the_teacher_says_and_g
     labels = torch.tensor([[IGNORE_INDEX, 1, 2, IGNORE_INDEX, 0], [IGNORE_INDEX, UNLABELLED, 3, 1, IGNORE_INDEX]]) \
         if kind == TOKENS else torch.zeros(shape[0], dtype=torch.long)
     inputs = {"input_ids": torch.ones(shape[:2] if kind == TOKENS else (shape[0], 5), dtype=torch.long), "labels": labels}
-    distillation = Distillation(Logits(logits), kind, 2.0, 0.5, "marginals")
+    term = SoftTargetTerm(Logits(logits), kind(), kind(), 2.0)
     student = Logits(logits)
-    same = distillation.soft_loss(student, logits, inputs, None, False, 1)
-    apart = distillation.soft_loss(student, logits + torch.randn(*shape), inputs, None, False, 1)
+    same = term(Batch(student, student, inputs, {"logits": logits}, StepScale()))
+    apart = term(Batch(student, student, inputs, {"logits": logits + torch.randn(*shape)}, StepScale()))
     if kind == SEVERAL_LABELS:  # binary cross-entropy: its least is the targets' entropy, not 0
         assert apart > same
     else:
         assert same.abs() < 1e-6 and apart > 1e-3
-    gold = distillation.gold_inputs(inputs)["labels"]
+    gold = without_unlabelled(inputs)["labels"]
     assert not (gold == UNLABELLED).any() and (gold == IGNORE_INDEX).sum() == (labels < 0).sum()
 
 
 def test_a_teacher_with_its_labels_in_another_order_teaches_each_label_to_its_own_column():
     teacher = torch.tensor([[[3.0, 0.0, -3.0]]])
     columns = [2, 0, 1]  # student label i is the teacher's column columns[i]
-    distillation = Distillation(Logits(teacher), TOKENS, 1.0, 1.0, "marginals", columns)
-    targets = distillation.teacher_targets({"input_ids": torch.ones(1, 1, dtype=torch.long)})
+    term = SoftTargetTerm(Logits(teacher), TokenDistributions(), TokenDistributions(), 1.0, columns)
+    targets = term.teacher_targets({"input_ids": torch.ones(1, 1, dtype=torch.long)})
     assert torch.allclose(targets, torch.softmax(teacher, -1)[..., columns])
 
 

@@ -152,3 +152,56 @@ def test_every_public_function_says_what_it_returns():
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.returns is None:
                 untyped.append(f"{os.path.relpath(path, REPO)}:{node.lineno} {node.name}")
     assert not untyped, untyped
+
+
+# What a task, scorer, head or data-arguments object has is declared by its type (tasks/base.py, the Scorer
+# protocol, CardText, Predictor); generic code does not probe for it. The objects are recognised by name.
+PROBED = {"task": ("tunekit/tasks/",), "scorer": ("tunekit/evaluation/ner_scorer.py",
+                                                  "tunekit/evaluation/classification_scorer.py"),
+          "model": ("tunekit/modeling/",), "student": ("tunekit/modeling/",), "teacher": ("tunekit/modeling/",),
+          "head": ("tunekit/modeling/",), "data_args": ("tunekit/config/", "tunekit/tasks/")}
+# (module, object, attribute): the exceptions, each for a model that is not ours to declare anything
+PROBE_EXCEPTIONS = {
+    # Trainer's own duck typing of whatever model it is handed, as Trainer.floating_point_ops does it
+    ("tunekit/training/trainer.py", "self.model", "main_input_name"),
+    ("tunekit/training/trainer.py", "model", "num_parameters"),
+    # the speed techniques run on any transformers model: its config, its classifier under the names they use
+    ("tunekit/training/speed/packing.py", "model", "config"),
+    ("tunekit/training/speed/precision.py", "model", "name"),
+    # the mark this module leaves on a head it has wrapped, so that it wraps it once
+    ("tunekit/training/speed/precision.py", "head", "_tunekit_fp32"),
+}
+
+
+def probes(source: str) -> list:
+    """(object, attribute) of each hasattr(obj, ...) and getattr(obj, name, default) whose object is named as one
+    of PROBED (a name or an attribute such as self.model)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        if not ((node.func.id == "hasattr" and len(node.args) == 2) or (node.func.id == "getattr" and len(node.args) == 3)):
+            continue
+        target, attribute = node.args[0], node.args[1]
+        last = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
+        if last in PROBED:
+            name = attribute.value if isinstance(attribute, ast.Constant) else ast.unparse(attribute)
+            found.append((last, ast.unparse(target), name))
+    return found
+
+
+def test_no_task_scorer_head_or_data_arguments_is_probed_outside_its_own_module():
+    outside = []
+    for path in package_files(every_file=True):
+        relative = os.path.relpath(path, REPO).replace(os.sep, "/")
+        for kind, target, attribute in probes(open(path, encoding="utf-8").read()):
+            if not relative.startswith(PROBED[kind]) and (relative, target, attribute) not in PROBE_EXCEPTIONS:
+                outside.append(f"{relative}: {target}.{attribute}")
+    assert not outside, outside
+
+
+def test_the_probe_check_notices_a_probe():
+    assert probes('if hasattr(scorer, "parts"):\n    pass\n') == [("scorer", "scorer", "parts")]
+    assert probes('corpora = getattr(data_args, "corpora", None)\n') == [("data_args", "data_args", "corpora")]
+    assert probes('crf = getattr(self.model, "crf", None)\n') == [("model", "self.model", "crf")]
+    assert probes('value = getattr(data_args, name)\nok = hasattr(path, "parts")\n') == []

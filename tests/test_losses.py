@@ -54,7 +54,7 @@ def test_weighted_loss_is_the_weighted_sum_over_labelled_tokens():
     assert plain.item() == pytest.approx(F.cross_entropy(logits.reshape(-1, 3), labels.reshape(-1)).item(), rel=1e-5)
     # In training a fixed normaliser comes as num_items_in_batch (TunekitTrainer: tokens per row x the step's
     # rows), however many tokens the batch holds; evaluation (no count given) reports the usual mean.
-    fixed = CrossEntropyLoss(tokens_per_row=5.0)
+    fixed = CrossEntropyLoss()
     assert fixed({"logits": logits}, labels, num_items_in_batch=torch.tensor(10.0)).item() == pytest.approx(plain.item() * 4 / 10, rel=1e-5)
     with torch.no_grad():
         assert fixed({"logits": logits}, labels).item() == pytest.approx(plain.item())

@@ -71,6 +71,13 @@ def test_a_task_registered_from_outside_the_package_trains_evaluates_predicts_an
             assert answer.status_code == 200 and answer.json() == records[:1]
             assert client.get("/health").json()["task"] == "counting"
             assert "Counting model out" in client.get("/").text
+
+        # a task whose models give no soft targets cannot teach: one line, not an AttributeError
+        student = run_program("tunekit-train", "counting", "--data_dir", data, "--output_dir", tmp_path / "student",
+                              "--do_train", "--distill_from", output, "--max_seq_length", "32", "--report_to", "none")
+        assert student.returncode == 2 and "Traceback" not in student.stderr, student.stderr[-3000:]
+        assert student.stderr.strip().splitlines()[-1].endswith(
+            "--distill_from: counting models cannot be distilled (the task gives no soft targets)")
     finally:
         del tasks.TASKS["counting"]
     # a new process knows no plug-in: the folder says where its task lives

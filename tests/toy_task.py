@@ -73,7 +73,7 @@ class CountScorer(Scorer):
 
 
 class CountPredictor:
-    id2label = {0: "count"}
+    labels = ["count"]
     accepts_pairs = False
     cuts_at_sentences = False
     shows = "labels"

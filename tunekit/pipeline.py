@@ -6,6 +6,7 @@ config/resolve.py at the points where their facts become known, and the speed pa
 (training/speed/switch.py). --seeds is not run here: programs/train.py runs the seeds, each a run of its own.
 """
 
+import dataclasses
 import logging
 import os
 import sys
@@ -40,6 +41,7 @@ from tunekit.training.terminal import setup_logging
 from tunekit import tasks
 from tunekit.tasks.base import Lengths, Task, TaskData
 from tunekit.training.distillation import cut_student, teacher_folder, with_teacher
+from tunekit.training.objective import objective_of
 from tunekit.training.build import TrainerParts, build_trainer, search_hyperparameters
 from tunekit.training.run_folder import checkpoint_to_resume, finished_training, save_run_arguments, train_and_save
 from tunekit.config.hardware import describe_hardware
@@ -121,25 +123,25 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
     recipe = task.recipe(data, encoded, config, tokenizer, settings)
     evaluations = task.evaluations(data, encoded, config, settings)
     settings = settle_schedule(settings, recipe.main_metric, "validation" in encoded.splits)
-    model = recipe.make_model()
-    distillation, teacher = None, None
+    model, kept = recipe.make_model(), None
     if settings.training.do_train:
         model, kept = cut_student(model, settings)
-        if settings.run.distill_from:
-            distillation, teacher = with_teacher(model, kept, tokenizer, settings, task.name, tasks.of_folder,
-                                                 task.model_class, task.distillation_kind(config))
     train_dataset = encoded.splits.get("train")
     plan = plan_speed(model, settings.run, settings.training, train_dataset, task.speed,
                       settings.why_precision, settings.why_attention)
+    objective, teacher = objective_of(recipe.loss(plan), settings.run.objective_terms, settings), None
+    if settings.training.do_train and settings.run.distill_from:
+        objective, teacher = with_teacher(model, kept, tokenizer, settings, task.name, tasks.of_folder,
+                                          lambda head: task.soft_targets(head, settings), task.model_class,
+                                          objective)
     dev = next((evaluation for evaluation in evaluations if evaluation.split == "validation"), None)
     dev_scorer = dev.scorer(None) if dev is not None else None
     parts = TrainerParts(
         tokenizer, recipe.collator, encoded.splits,
         (lambda prediction: dev_scorer.score(prediction).metrics) if dev_scorer is not None else None,
-        recipe.main_metric, {"compute_loss_func": recipe.loss(plan), "distillation": distillation},
+        recipe.main_metric, {"objective": objective, **recipe.trainer_options(None)},
     )
     if settings.run.hp_search_trials and settings.training.do_train:
-        parts.options.update(recipe.trainer_options(None))
         best = search_hyperparameters(settings, recipe.make_model, parts, plan, recipe.search_crf,
                                       encoded.rows_per_example)
         settings = settle_search(settings, best)
@@ -147,7 +149,8 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
         model = recipe.make_model()  # a fresh model, with the winners (a CRF or not)
         plan = plan_speed(model, settings.run, settings.training, train_dataset, task.speed,
                           settings.why_precision, settings.why_attention)
-    parts.options.update(recipe.trainer_options(model))
+        objective = objective_of(recipe.loss(plan), settings.run.objective_terms, settings)
+    parts = dataclasses.replace(parts, options={"objective": objective, **recipe.trainer_options(model)})
     log_plan(plan)
     resolved_config = resolved_config_text(settings, tasks.script(task.name))  # settled: nothing changes them from here
     trainer = build_trainer(settings.run, settings.training, model, parts, plan)

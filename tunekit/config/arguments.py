@@ -294,6 +294,13 @@ class RunArguments:
         },
     )
 
+    objective_terms: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Terms added to the training loss, each NAME[=WEIGHT] (weight 1): a name a plug-in "
+                          "registered with tunekit.training.objective.register_term, or module:attribute of a "
+                          "function of the run's settings that returns the term."},
+    )
+
     distill_from: Optional[str] = field(
         default=None,
         metadata={"help": "A folder this suite trained to learn from (the teacher); without --model_name_or_path the "

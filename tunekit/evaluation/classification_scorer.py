@@ -9,10 +9,10 @@ from tunekit.evaluation.intervals import (
 )
 from tunekit.evaluation.metrics import load_local_metric
 from tunekit.evaluation.thresholds import Thresholds, sigmoid, tuned_thresholds
-from tunekit.evaluation.scored import Scored
+from tunekit.evaluation.scored import Scored, Scorer
 
 
-class ClassificationScorer:
+class ClassificationScorer(Scorer):
     """Scores one split: logits per example (chunks pooled), then the problem type's metrics."""
 
     def __init__(self, problem_type: str, num_labels: int, example_ids, pooling: str,

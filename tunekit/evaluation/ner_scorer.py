@@ -5,10 +5,10 @@ from typing import TYPE_CHECKING, Optional
 from seqeval.metrics import classification_report
 
 from tunekit.encoding.ner import words_from_pieces
-from tunekit.evaluation.entity_errors import entity_errors
+from tunekit.evaluation.entity_errors import KINDS, entity_errors
 from tunekit.evaluation.entity_scores import SCHEMES, entity_scores, sentence_hits
 from tunekit.evaluation.intervals import Statistics, hit_metrics
-from tunekit.evaluation.scored import Scored
+from tunekit.evaluation.scored import Scored, Scorer
 
 if TYPE_CHECKING:
     import torch
@@ -53,6 +53,11 @@ class TagScorer:
         """entity_errors of the split (kinds of error, span scores, the worst sentences)."""
         return entity_errors(self.tokens, scored.gold, self.as_scored(scored.predicted))
 
+    def analysis_metrics(self, analysis: dict) -> dict:
+        """The error analysis's figures in the results: span scores and the count of each kind of error."""
+        return {**{f"span_{name}": value for name, value in analysis["span"].items()},
+                **{f"errors_{kind}": analysis["totals"][kind] for kind in KINDS}}
+
     def parts(self, scored: Scored) -> list:
         """(corpus name, its scorer, its Scored) for each corpus of the split, scored on its own types."""
         if not self.corpora:
@@ -65,7 +70,7 @@ class TagScorer:
         return parts
 
 
-class NerScorer(TagScorer):
+class NerScorer(TagScorer, Scorer):
     """Scores one encoded split: maps piece predictions back to one tag per word and scores them with seqeval."""
 
     def __init__(self, sentences, features, id2label: dict, data_args, documents=None, annotates: Optional[dict] = None):

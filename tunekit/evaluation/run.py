@@ -8,7 +8,6 @@ from typing import Any, Callable
 
 from transformers import EvalPrediction
 
-from tunekit.evaluation.entity_errors import KINDS
 from tunekit.evaluation.intervals import bootstrap_intervals, interval_metrics
 from tunekit.training.speed.length_order import in_input_order, in_order_scorer, sorted_by_length
 from tunekit.files import save_results
@@ -28,21 +27,21 @@ class SplitEvaluation:
     write: Callable[[str, Scored], None]
 
 
-def closing_figures(scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> tuple[dict, Scored]:
+def closing_figures(scorer: Scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> tuple[dict, Scored]:
     """The figures of a final evaluation beyond the scores: 95% bootstrap intervals (`resamples` resamples of the
-    split's sentences or texts, seeded) and, for NER, the error analysis's counts and span scores."""
+    split's sentences or texts, seeded) and, where the scorer has one, its error analysis's figures."""
     metrics = interval_metrics(prefix, bootstrap_intervals(scorer.statistics(scored), resamples, seed))
-    if hasattr(scorer, "error_analysis"):
-        scored = scored._replace(analysis=scorer.error_analysis(scored))
-        metrics.update({f"{prefix}_span_{name}": value for name, value in scored.analysis["span"].items()})
-        metrics.update({f"{prefix}_errors_{kind}": scored.analysis["totals"][kind] for kind in KINDS})
+    analysis = scorer.error_analysis(scored)
+    if analysis is not None:
+        scored = scored._replace(analysis=analysis)
+        metrics.update({f"{prefix}_{name}": value for name, value in scorer.analysis_metrics(analysis).items()})
     return metrics, scored
 
 
-def corpus_parts(scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> dict:
+def corpus_parts(scorer: Scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> dict:
     """With several corpora (--corpora), each corpus's part of a scored split, scored on its own types with its
     intervals and error analysis: {prefix_corpus: (its metrics, its Scored)}."""
-    if not scored.metrics or not hasattr(scorer, "parts"):
+    if not scored.metrics:
         return {}
     parts = {}
     for name, part, part_scored in scorer.parts(scored):

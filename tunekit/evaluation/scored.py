@@ -18,8 +18,20 @@ class Scored(NamedTuple):
 
 class Scorer(Protocol):
     """Scores one split: score(EvalPrediction) -> Scored; statistics(Scored) -> its figures per example, for the
-    bootstrap intervals (evaluation/intervals.py)."""
+    bootstrap intervals (evaluation/intervals.py). Its optional parts are declared, never probed for, with the
+    defaults of a scorer that subclasses this one and has none: error_analysis (None: it has none) with the figures
+    it adds to the results, and parts (each corpus of a split scored on its own)."""
 
     def score(self, prediction: Any) -> Scored: ...
 
     def statistics(self, scored: Scored) -> Any: ...
+
+    def error_analysis(self, scored: Scored) -> Any:
+        return None
+
+    def analysis_metrics(self, analysis: Any) -> dict:
+        return {}
+
+    def parts(self, scored: Scored) -> list:
+        """(name, its scorer, its Scored) for each part of the split scored on its own."""
+        return []

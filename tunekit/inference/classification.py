@@ -21,6 +21,7 @@ class ClassificationPredictor:
         self.tokenizer = tokenizer
         self.problem_type = model.config.problem_type
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
+        self.labels = sorted(set(self.id2label.values()))  # the page lists the classes
         self.pooling = settings.get("chunk_pooling", "mean")
         chunk_stride = settings.get("chunk_stride", 32) if settings.get("long_text") == "chunks" else None
         self.encoder = ClassificationEncoder(

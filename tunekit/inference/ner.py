@@ -58,6 +58,8 @@ class NerPredictor:
         self.tokenizer = tokenizer
         self.tokenizer.padding_side = "right"  # logits are read from the left of each row
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
+        # the page lists entity types: tags without their scheme's prefix (B-PER, I-PER: PER)
+        self.labels = sorted({label.partition("-")[2] or label for label in self.id2label.values()} - {"O"})
         self.context = context
         stride, sentence_context = context_reading(stride, context, context_mode)
         self.encoder = NerEncoder(

@@ -12,6 +12,7 @@ import torch
 from tunekit.errors import UserError
 from tunekit.files import replaced_atomically
 from tunekit.folder import OutputFolder
+from tunekit.modeling.taggers.modeling_crf import CrfForTokenClassification
 
 SAMPLE_TEXTS = ["Anna Brandt visited Oslo on Tuesday .", "A short one ."]
 
@@ -60,7 +61,7 @@ def export_onnx(model, tokenizer, output_dir: str, path: str | None = None) -> s
     sample = tokenizer(SAMPLE_TEXTS, padding=True, return_tensors="pt")
     names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
     model = type(model).from_pretrained(output_dir).float().eval()
-    wrapped = LogitsOnly(model.tagger if getattr(model, "crf", None) is not None else model).eval()
+    wrapped = LogitsOnly(model.tagger if isinstance(model, CrfForTokenClassification) else model).eval()
     # The TorchDynamo exporter: the older TorchScript one bakes transformers 5's mask logic in as constants.
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
     with torch.no_grad(), replaced_atomically(path) as temporary, quiet_exporter():

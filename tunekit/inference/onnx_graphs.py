@@ -23,6 +23,7 @@ import numpy as np
 from tunekit.folder import OutputFolder
 from tunekit.errors import UserError
 from tunekit.files import atomic_write, replaced_atomically
+from tunekit.modeling.taggers.modeling_crf import CrfForTokenClassification
 
 logger = logging.getLogger("tunekit")
 SOURCE_FILE = "source.json"
@@ -34,7 +35,7 @@ FUSED_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "camembert", "electra", "
 
 def graph_stem(model) -> str:
     """The file name stem of a model's graph: a CRF's graph gives emissions, not the final labels."""
-    return "emissions" if getattr(model, "crf", None) is not None else "model"
+    return "emissions" if isinstance(model, CrfForTokenClassification) else "model"
 
 
 def check_runnable(model) -> None:

@@ -14,6 +14,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from tunekit.encoding import IGNORE_INDEX
 from tunekit.modeling.pooling.modeling_pooling import classification_loss
+from tunekit.modeling.taggers.modeling_crf import CrfForTokenClassification
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -45,8 +46,8 @@ class OnnxRuntimeModel(torch.nn.Module):
         self.path = path
         self.session = session_for(path, threads)
         self.input_names = [graph_input.name for graph_input in self.session.get_inputs()]
-        self.crf = getattr(model, "crf", None)  # the Viterbi decoding runs here, on the graph's emissions
-        self.computes_own_loss = self.crf is not None
+        # the Viterbi decoding runs here, on the graph's emissions
+        self.crf = model.crf if isinstance(model, CrfForTokenClassification) else None
         self.file_name = os.path.basename(path)
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None,

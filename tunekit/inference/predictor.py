@@ -25,7 +25,7 @@ class PredictorOptions:
 class Predictor(Protocol):
     """One task's answers to raw texts, as predict.sh writes them and the server returns them."""
 
-    id2label: dict  # the model's labels (the page lists them)
+    labels: list  # what the page lists: the classes, or the entity types a tagger finds
     accepts_pairs: bool  # whether an input may be a (text, text_pair)
     cuts_at_sentences: bool  # whether a long text may be predicted sentence by sentence with the same answer
     shows: str  # what the page draws: "entities" (spans over the text) or "labels"

@@ -78,10 +78,14 @@ def load_config(model_args, **overrides) -> 'PretrainedConfig':
     return config
 
 
-def load_tokenizer(model_args, config, words_pre_split: bool = False) -> 'PreTrainedTokenizerBase':
-    """A fast tokenizer (word alignment needs it); BPE ones get add_prefix_space for pre-split words."""
+def load_tokenizer(model_args, config, words_pre_split: bool = False,
+                   padding_side: 'str | None' = None) -> 'PreTrainedTokenizerBase':
+    """A fast tokenizer (word alignment needs it); BPE ones get add_prefix_space for pre-split words; padding_side:
+    where rows are padded, when the task reads them from one side (None: the tokenizer's own)."""
     name = model_args.tokenizer_name or model_path(model_args)
-    extra = {"add_prefix_space": True} if words_pre_split and config.model_type in ADD_PREFIX_SPACE_TYPES else {}
+    extra: dict = {"add_prefix_space": True} if words_pre_split and config.model_type in ADD_PREFIX_SPACE_TYPES else {}
+    if padding_side is not None:
+        extra["padding_side"] = padding_side
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True, **hub_options(model_args), **extra)
     except (OSError, ValueError) as error:

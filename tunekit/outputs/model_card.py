@@ -3,13 +3,12 @@
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from huggingface_hub import ModelCard, ModelCardData
 
 from tunekit.files import atomic_write
 from tunekit.splits import SCORED_PREFIXES, title
-from tunekit.outputs.corpora_card import corpora_markdown
 from tunekit.outputs.score_text import with_interval
 from tunekit.outputs.teacher import distillation_markdown
 from tunekit.folder import OutputFolder, saved_run_facts
@@ -19,16 +18,31 @@ DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
 SHOWN_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "mse")
 
 
+def no_source(data_args: Any) -> Optional[str]:
+    return None
+
+
+def no_section(output_dir: str, config: dict, results: dict) -> str:
+    return ""
+
+
 @dataclass(frozen=True)
 class CardText:
     """What a task's model cards say that other tasks' do not: the Hub pipeline tag, what an example is called, the
     usage section for a folder (given the folder's name and whether it needs trust_remote_code) and the task's own
-    limitations for its data arguments."""
+    limitations for its data arguments. Declared optional parts: where the data came from when the task reads it
+    its own way (None: the data flags say), the task's own detail after the results table and its own section
+    after the teacher's (each given the folder, its config.json and results: "" for none), and what the card says
+    of a model trained without a pretrained encoder (None: the task always has one)."""
 
     pipeline_tag: str
     unit: str
     usage: Callable[[str, bool], str]
     limitations: Callable[[Any], list]
+    source: Callable[[Any], Optional[str]] = no_source
+    results_detail: Callable[[str, dict, dict], str] = no_section
+    section: Callable[[str, dict, dict], str] = no_section
+    scratch_limitation: Callable[[Any], Optional[str]] = no_source
 
 
 def hub_id(name: str) -> 'str | None':
@@ -61,30 +75,11 @@ def results_table(results) -> str:
     return "| split | " + " | ".join(names) + " |\n|" + " --- |" * (len(names) + 1) + "\n" + "\n".join(rows)
 
 
-def per_type_table(output_dir: str) -> str:
-    """Per entity type precision / recall / F1 / support from seqeval's reports (dev and test)."""
-    rows = []
-    for split, name in (("dev", "eval"), ("test", "test")):
-        path = OutputFolder(output_dir).split_file(name, "classification_report.txt")
-        if not os.path.exists(path):
-            continue
-        with open(path, encoding="utf-8") as stream:
-            for line in stream:
-                parts = line.split()
-                if len(parts) == 5 and parts[0] not in ("precision",) and " avg" not in line:
-                    kind, precision, recall, f1, support = parts
-                    rows.append(f"| {split} | {kind} | {float(precision):.4f} | {float(recall):.4f} | {float(f1):.4f} | {support} |")
-    if not rows:
-        return ""
-    return ("\n\nPer entity type:\n\n| split | type | precision | recall | f1 | entities |\n"
-            "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows))
-
-
-def data_description(unit: str, data_args, results) -> str:
+def data_description(card: CardText, data_args, results) -> str:
     """The data by name (never an absolute local path) and the number of examples in each split."""
-    corpora = getattr(data_args, "corpora", None)
-    if corpora:
-        source = "several corpora (see Corpora below)"
+    source = card.source(data_args)
+    if source:
+        pass
     elif data_args.dataset_name:
         source = f"`{data_args.dataset_name}`" + (f" ({data_args.dataset_config_name})" if data_args.dataset_config_name else "")
     else:
@@ -93,7 +88,7 @@ def data_description(unit: str, data_args, results) -> str:
         source = "local files: " + ", ".join(filter(None, [folder] + [f"`{name}`" for name in files])) if (folder or files) else "not recorded"
     sizes = [f"{label} {results[key]:,}" for key, label in (("train_samples", "train"), ("eval_samples", "dev"),
              ("predict_samples", "test")) if key in results]
-    return source + (f"; {unit}: " + ", ".join(sizes) if sizes else "")
+    return source + (f"; {card.unit}: " + ", ".join(sizes) if sizes else "")
 
 
 def hyperparameter_rows(settings, data_args) -> str:
@@ -122,22 +117,11 @@ def training_facts(results, hardware) -> str:
 
 
 def architecture(config: dict) -> str:
-    """What sits on the encoder, from config.json: our BiLSTM, CRF and pooling layers (empty for a plain head)."""
-    bilstm = config.get("tunekit_bilstm") or {}
-    if bilstm.get("embeddings"):
-        parts = [f"{bilstm['embeddings']}-dimensional word embeddings (no pretrained encoder)"]
-    else:
-        parts = ["the encoder"]
-    if bilstm:
-        parts.append(f"a BiLSTM of {bilstm['layers']} layer(s), {bilstm['hidden_size']} units per direction")
-    if str(config.get("auto_map", {}).get("AutoModelForTokenClassification", "")).endswith("CrfForTokenClassification"):
-        parts.append("a linear-chain CRF decoded with Viterbi")
-    pooling = config.get("tunekit_pooling")
-    if pooling:
-        parts.append(("each text of a pair read alone (siamese), " if pooling.get("pairs") else "")
-                     + f"the text vector pooled from the last layer by {pooling['tokens']}"
-                     + (f", a long text's chunks of {pooling['chunk_length']} pieces by a learned attention"
-                        if pooling.get("chunks") else ""))
+    """What sits on the encoder, from config.json, as our heads describe themselves (empty for a plain head)."""
+    from tunekit.modeling import pooling, taggers
+
+    parts = [taggers.card_input(config) or "the encoder", *taggers.card_description(config),
+             *pooling.card_description(config)]
     if len(parts) == 1:
         return ""
     return ("Model: " + "; then ".join(parts) + ". The folder holds the code of these layers: load it with "
@@ -151,9 +135,9 @@ def limitations(card: CardText, model_name, data_args) -> str:
         "- The model knows only the labels listed above and the kind of text it was trained on; expect lower "
         "scores on other domains, genres or time periods.",
     ]
-    if getattr(data_args, "no_encoder", False) and model_name is None:
-        lines.append("- No pretrained encoder: the model knows only what its training data holds; words it never saw "
-                     "are read as their characters" + ("" if data_args.character_pieces else " (here: as [UNK])") + ".")
+    scratch = card.scratch_limitation(data_args) if model_name is None else None
+    if scratch:
+        lines.append(scratch)
     elif model_name is None:
         lines.append("- The base model is a small uncased English sentence encoder: it cannot use capitalisation "
                      "(a strong cue for names) and reads most non-Latin scripts (Chinese among them) as unknown tokens.")
@@ -192,7 +176,7 @@ Fine-tuned with tunekit ({script}) from {origin}.
 
 {architecture(config)}## Data
 
-{data_description(card.unit, data_args, results)}
+{data_description(card, data_args, results)}
 
 ## Training
 
@@ -204,9 +188,9 @@ Fine-tuned with tunekit ({script}) from {origin}.
 
 ## Results
 
-{results_table(results)}{per_type_table(output_dir)}
+{results_table(results)}{card.results_detail(output_dir, config, results)}
 
-{distillation_markdown(output_dir)}{corpora_markdown(config, results)}
+{distillation_markdown(output_dir)}{card.section(output_dir, config, results)}
 ## Labels
 
 {', '.join(f'`{label}`' for label in labels) if labels else 'one regression output'}

@@ -39,7 +39,7 @@ def available_splits(data) -> set:
 TRAINING_ONLY = ("do_train", "do_eval", "do_predict", "max_train_samples", "tune_thresholds", "export_onnx",
                  "hp_search_trials", "resume_from_checkpoint", "overwrite_output_dir", "seeds", "inspect_data",
                  "report_to", "output_dir", "model_name_or_path", "distill_from", "student_layers", "distill_temperature",
-                 "distill_weight", "distill_crf_targets", "distill_text", "distill_hidden_weight")
+                 "distill_weight", "distill_crf_targets", "distill_text", "distill_hidden_weight", "objective_terms")
 
 
 def replayed_config(output_dir: str) -> tuple[str, dict]:

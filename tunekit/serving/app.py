@@ -56,8 +56,7 @@ def make_app(predictor: Predictor, task_name: str, name: str, engine: str, limit
     pairs_allowed = predictor.accepts_pairs
     batcher = RequestBatcher(lambda texts, pairs: predicted_records(predictor, texts, pairs),
                              max_batch_texts, batch_wait_ms / 1000, max_batch_characters)
-    labels = sorted({label.partition("-")[2] or label for label in predictor.id2label.values()} - {"O"})
-    page = render_page(name, f"{predictor.title} {name} ({engine}); {predictor.shows}: {', '.join(labels)}",
+    page = render_page(name, f"{predictor.title} {name} ({engine}); {predictor.shows}: {', '.join(predictor.labels)}",
                        predictor.shows, pairs_allowed)
     started = time.time()
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
     from tunekit.inference.predictor import Predictor, PredictorOptions
+    from tunekit.training.objective import GoldLoss
+    from tunekit.training.soft_targets import SoftTargets
     from tunekit.training.speed.switch import SpeedPlan
 
 Splits = dict  # split name -> (datasets.Dataset or IterableDataset, where it came from)
@@ -66,13 +68,13 @@ class Encoded:
 @dataclass(frozen=True)
 class Recipe:
     """The parts to train with: batch collator, the score that picks the best checkpoint, a model factory (a search
-    trial may choose parts of the model), the loss for a speed plan, Trainer options for a model, and whether a
-    search may also try a CRF."""
+    trial may choose parts of the model), the gold loss for a speed plan (training/objective.GoldLoss; None: the
+    model's own), Trainer options for a model, and whether a search may also try a CRF."""
 
     collator: Any
     main_metric: str
     make_model: "Callable[..., torch.nn.Module]"
-    loss: "Callable[[SpeedPlan], Optional[Callable]]"
+    loss: "Callable[[SpeedPlan], Optional[GoldLoss]]"
     trainer_options: "Callable[[Optional[torch.nn.Module]], dict]"
     search_crf: bool = False
 
@@ -85,11 +87,13 @@ class Task:
     speed: SpeedSupport  # which length and loss techniques fit its labels
     card: CardText  # what the model card says that differs between tasks
     sections: SplitSections  # what report.html shows of a scored split (outputs/report_page.py)
-    model_class: "Callable[[PretrainedConfig], type]"  # the class that loads a saved folder (a teacher to distil)
+    # the class that loads a saved folder (a teacher to distil); None: the task's folders are not teachers
+    model_class: "Optional[Callable[[PretrainedConfig], type]]" = None
 
-    def distillation_kind(self, config: "PretrainedConfig") -> Optional[str]:
-        """What a teacher of this task teaches (training/distillation.py: TOKENS, ONE_LABEL, SEVERAL_LABELS or VALUES); None: the
-        task cannot be distilled."""
+    def soft_targets(self, model: "torch.nn.Module", settings: Settings) -> "Optional[SoftTargets]":
+        """What a model of this task teaches as a teacher and learns as a student (training/soft_targets.py: token
+        distributions, CRF marginals, class distributions, label probabilities, values); None: the task cannot be
+        distilled."""
         return None
 
     def read(self, settings: Settings, base_config: "PretrainedConfig") -> TaskData:

@@ -2,7 +2,7 @@
 answering a request with labels."""
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from transformers import (
     AutoModel,
@@ -56,11 +56,12 @@ from tunekit.tasks.base import (
     trained_labels_only,
 )
 from tunekit.tasks.classification_arguments import ClassificationDataArguments
-from tunekit.training.distillation import ONE_LABEL, SEVERAL_LABELS, VALUES
+from tunekit.training.soft_targets import ClassDistributions, LabelProbabilities, SoftTargets, Values
 from tunekit.training.losses import loss_function
 from tunekit.training.speed.switch import SpeedSupport
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedModel
 
 
@@ -128,8 +129,10 @@ class SequenceClassification(Task):
     card = CardText("text-classification", "examples", usage, limitations)
     model_class = staticmethod(saved_classifier_class)
 
-    def distillation_kind(self, config: PretrainedConfig) -> str:
-        return {REGRESSION: VALUES, MULTI_LABEL: SEVERAL_LABELS}.get(config.problem_type or SINGLE, ONE_LABEL)
+    def soft_targets(self, model: "torch.nn.Module", settings: Settings) -> SoftTargets:
+        problem_type = cast(PretrainedConfig, model.config).problem_type or SINGLE
+        return Values() if problem_type == REGRESSION else (
+            LabelProbabilities() if problem_type == MULTI_LABEL else ClassDistributions())
 
     def read(self, settings: Settings[ClassificationDataArguments], base_config: PretrainedConfig) -> TaskData:
         hub = hub_dataset_of(settings.data)

@@ -42,6 +42,7 @@ from tunekit.modeling.taggers import (
 )
 from tunekit.modeling.word_vocabulary import scratch_config_and_tokenizer
 from tunekit.outputs.model_card import CardText
+from tunekit.outputs.ner_card import corpora_section, corpora_source, per_type_table, scratch_limitation
 from tunekit.outputs.ner_files import write_predictions, write_scored_split
 from tunekit.outputs.report_page import tag_sections
 from tunekit.splits import prefix_of
@@ -56,12 +57,13 @@ from tunekit.tasks.base import (
     trained_labels_only,
 )
 from tunekit.tasks.ner_arguments import NerDataArguments
-from tunekit.training.distillation import TOKENS
+from tunekit.training.soft_targets import CrfMarginals, SoftTargets, TokenDistributions
 from tunekit.training.hp_search import batch_rows
 from tunekit.training.losses import loss_function
 from tunekit.training.speed.switch import SpeedSupport
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedModel
 
 logger = logging.getLogger("tunekit")
@@ -193,11 +195,14 @@ class TokenClassification(Task):
     data_arguments = NerDataArguments
     speed = SpeedSupport(equal_token_batches=True)
     sections = staticmethod(tag_sections)
-    card = CardText("token-classification", "sentences", usage, limitations)
+    card = CardText("token-classification", "sentences", usage, limitations, corpora_source, per_type_table,
+                    corpora_section, scratch_limitation)
     model_class = staticmethod(saved_tagger_class)
 
-    def distillation_kind(self, config: PretrainedConfig) -> str:
-        return TOKENS
+    def soft_targets(self, model: "torch.nn.Module", settings: Settings) -> SoftTargets:
+        if isinstance(model, CrfForTokenClassification):
+            return CrfMarginals(settings.run.distill_crf_targets)
+        return TokenDistributions()
 
     def read(self, settings: Settings[NerDataArguments], base_config: PretrainedConfig) -> TaskData:
         corpora = corpora_of(settings.data.corpora)
@@ -220,14 +225,14 @@ class TokenClassification(Task):
             config, tokenizer = scratch_config_and_tokenizer(data.splits.get("train"), settings.data,
                                                              data.config_overrides)
         else:
-            config, tokenizer = default_config_and_tokenizer(data, settings, words_pre_split=True)
+            # word alignment reads predictions from the left of each row
+            config, tokenizer = default_config_and_tokenizer(data, settings, words_pre_split=True, padding_side="right")
         self.check(data.splits, settings, config, tokenizer)
         return config, tokenizer
 
     def check(self, splits: dict, settings: Settings[NerDataArguments], config: PretrainedConfig,
               tokenizer: PreTrainedTokenizerBase) -> None:
         """Settings this task cannot run with this model."""
-        tokenizer.padding_side = "right"  # word alignment reads predictions from the left of each row
         if settings.training.should_log:
             warn_about_unknown_words(tokenizer, splits, "tokens", split_into_words=True)
         run_args = settings.run
@@ -297,18 +302,15 @@ class TokenClassification(Task):
             use_crf = trial.params.get("use_crf", settings.data.use_crf) if trial is not None else settings.data.use_crf
             return load_ner_model(settings.model, settings.data, use_crf, config)
 
-        def trainer_options(model) -> dict:
-            options: dict[str, Any] = {"preprocess_logits_for_metrics": argmax_logits}
-            if isinstance(model, CrfForTokenClassification):  # the CRF's own loss
-                options["compute_loss_func"] = None
-            return options
+        def crf(model) -> bool:  # the CRF's loss is its own sentence likelihood (its ONNX stand-in's too)
+            return isinstance(model, CrfForTokenClassification) or is_crf(model.config)
 
         return Recipe(
             DataCollatorForTokenClassification(tokenizer, **padding_options(settings.data, settings.training, settings.max_length)), "f1",
             make_model,
             lambda plan: loss_function(settings.run, encoded.splits.get("train"), dict(config.label2id or {}),
-                                       plan.token_normaliser.on, getattr(config, "partial_label_sets", None)),
-            trainer_options, search_crf=not is_crf(config),
+                                       plan.token_normaliser.on, getattr(config, "partial_label_sets", None), crf),
+            lambda model: {"preprocess_logits_for_metrics": argmax_logits}, search_crf=not is_crf(config),
         )
 
     def evaluations(self, data: TaskData, encoded: Encoded, config: PretrainedConfig,

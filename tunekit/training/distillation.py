@@ -1,13 +1,10 @@
 """Learning from a teacher (--distill_from): the teacher folder loaded and checked against the student's data,
-labels and tokenizer, and the loss that mixes its soft predictions with the gold labels.
+labels and tokenizer, and the terms it adds to the student's objective (training/objective.py).
 
 The teacher runs on each training batch as the student sees it (same pieces, windows, packing), in evaluation
-mode and without gradients, so every reading of the data the student trains on works unchanged. Its targets
-are softened by a temperature T: token or class probabilities softmax(z / T); for a CRF teacher each token's
-marginals under the CRF (forward-backward over emissions and transitions, all divided by T) or its emission
-softmax; sigmoids for multi-label; the predicted values for regression. The student matches them with a KL
-divergence (a CRF student with its own marginals), multiplied by T^2 (Hinton et al.: the gradients then keep
-their size whatever T), and the loss is (1 - w) x gold + w x soft.
+mode and without gradients, so every reading of the data the student trains on works unchanged. What its outputs
+teach and how the student learns them is the heads' (training/soft_targets.py, chosen by the task); the
+objective becomes (1 - w) x gold + w x soft, plus the matched layer outputs' distance with --distill_hidden_weight.
 """
 
 import json
@@ -17,16 +14,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import torch
-import torch.nn.functional as F
 
-from tunekit.encoding import IGNORE_INDEX, UNLABELLED
 from tunekit.errors import UserError
 from tunekit.folder import OutputFolder
+from tunekit.training.objective import Batch, TrainingObjective
+from tunekit.training.soft_targets import SoftTargets
 
 logger = logging.getLogger("tunekit")
-
-# What a teacher's outputs are: one distribution per token, per example, several labels per example, or values.
-TOKENS, ONE_LABEL, SEVERAL_LABELS, VALUES = "tokens", "one label", "several labels", "values"
 
 
 @dataclass(frozen=True)
@@ -96,10 +90,10 @@ def check_tokenizer(teacher_path: str, student_tokenizer, student_name: str) -> 
                         "the teacher's word pieces: leave out --model_name_or_path to cut the student from the teacher")
 
 
-def label_columns(teacher_config, student_config, teacher_path: str, kind: str) -> Optional[list]:
-    """For each student label id, the teacher's output column; None when they are the same. Other label sets: an
-    error naming the labels that differ."""
-    if kind == VALUES:
+def label_columns(teacher_config, student_config, teacher_path: str, labelled: bool) -> Optional[list]:
+    """For each student label id, the teacher's output column; None when they are the same or the outputs are
+    values. Other label sets: an error naming the labels that differ."""
+    if not labelled:
         return None
     teacher_labels = dict(teacher_config.label2id or {})
     student_labels = dict(student_config.label2id or {})
@@ -113,102 +107,38 @@ def label_columns(teacher_config, student_config, teacher_path: str, kind: str) 
     return None if columns == list(range(len(columns))) else columns
 
 
-class Distillation:
-    """The soft part of a student's loss (TunekitTrainer.compute_loss calls it on training batches)."""
+class SoftTargetTerm:
+    """The student's distance to the teacher's softened outputs on the batch (an objective term)."""
 
-    def __init__(self, teacher: Any, kind: str, temperature: float, weight: float, crf_targets: str,
-                 columns: Optional[list] = None, hidden: Optional[Any] = None):
+    def __init__(self, teacher: Any, teacher_side: SoftTargets, student_side: SoftTargets, temperature: float,
+                 columns: Optional[list] = None):
         self.teacher = teacher
-        self.hidden = hidden  # hidden_matching.HiddenMatching, with --distill_hidden_weight
-        self.kind = kind
+        self.teacher_side = teacher_side
+        self.student_side = student_side
         self.temperature = temperature
-        self.weight = weight
-        self.crf_targets = crf_targets
         self.columns = columns
 
-    @staticmethod
-    def gold_inputs(inputs: dict) -> dict:
-        """The batch with the positions only the teacher labels hidden from the gold loss."""
-        labels = inputs.get("labels")
-        if labels is None or not bool((labels == UNLABELLED).any()):
-            return inputs
-        return {**inputs, "labels": labels.masked_fill(labels == UNLABELLED, IGNORE_INDEX)}
-
-    @staticmethod
-    def has_gold(gold_inputs: dict) -> bool:
-        """Whether the batch (from gold_inputs) holds any gold label."""
-        labels = gold_inputs.get("labels")
-        return labels is None or bool((labels != IGNORE_INDEX).any())
-
     def teacher_targets(self, inputs: dict) -> torch.Tensor:
-        """The teacher's softened outputs for the batch: probabilities (values for regression), in student order."""
-        teacher = self.teacher
+        """The teacher's softened outputs for the batch, in the student's label order."""
         device = inputs["input_ids"].device
-        if next(teacher.parameters()).device != device:
-            teacher.to(device)
-        model_inputs = {key: value for key, value in inputs.items() if key != "labels"}
-        temperature = self.temperature
+        if next(self.teacher.parameters()).device != device:
+            self.teacher.to(device)
         with torch.no_grad():
-            crf = getattr(teacher, "crf", None)
-            if crf is not None:
-                emissions = teacher.tagger(**model_inputs).logits.float()
-                if self.crf_targets == "marginals":
-                    targets = crf.log_marginals(emissions, attention_mask_of(inputs), temperature).exp()
-                else:
-                    targets = torch.softmax(emissions / temperature, dim=-1)
-            else:
-                logits = teacher(**model_inputs).logits.float()
-                if self.kind == VALUES:
-                    targets = logits
-                elif self.kind == SEVERAL_LABELS:
-                    targets = torch.sigmoid(logits / temperature)
-                else:
-                    targets = torch.softmax(logits / temperature, dim=-1)
+            targets = self.teacher_side.targets(self.teacher, inputs, self.temperature)
         return targets[..., self.columns] if self.columns is not None else targets
 
-    def student_log_probabilities(self, student: torch.nn.Module, logits: torch.Tensor, inputs: dict) -> torch.Tensor:
-        crf = getattr(student, "crf", None)
-        if crf is not None:  # in training the CRF returns its emissions; it learns its marginals
-            return crf.log_marginals(logits.float(), attention_mask_of(inputs), self.temperature)
-        return F.log_softmax(logits.float() / self.temperature, dim=-1)
-
-    def soft_loss(self, student: torch.nn.Module, logits: torch.Tensor, inputs: dict,
-                  num_items_in_batch: Optional[Any], per_step: bool, accumulation: int) -> torch.Tensor:
-        """The student's distance to the teacher on this batch, normalised as its gold loss is: per predicted token
-        of the optimizer step (num_items_in_batch) or of the batch, per sequence for a CRF, per example for
-        classifiers; per_step says the gold loss is already divided over the accumulated batches."""
-        targets = self.teacher_targets(inputs)
-        squared = self.temperature ** 2
-        if self.kind == VALUES:
-            return F.mse_loss(logits.float().reshape(targets.shape), targets) / (accumulation if per_step else 1)
-        if self.kind == SEVERAL_LABELS:
-            loss = F.binary_cross_entropy_with_logits(logits.float() / self.temperature, targets) * squared
-            return loss / (accumulation if per_step else 1)
-        log_student = self.student_log_probabilities(student, logits, inputs)
-        divergence = (targets * (torch.log(targets.clamp_min(1e-12)) - log_student)).sum(-1)  # KL per item
-        if self.kind == ONE_LABEL:
-            return divergence.mean() * squared / (accumulation if per_step else 1)
-        predicted = inputs["labels"] != IGNORE_INDEX
-        total = divergence[predicted].sum() * squared
-        if getattr(student, "crf", None) is not None:  # its gold loss is a mean over sequences
-            return total / predicted.shape[0] / (accumulation if per_step else 1)
-        if per_step and num_items_in_batch is not None:
-            return total / num_items_in_batch
-        return total / predicted.sum().clamp_min(1)
-
-    def mixed(self, gold: torch.Tensor, soft: torch.Tensor, inputs: dict, per_step: bool, accumulation: int) -> torch.Tensor:
-        """(1 - w) x gold + w x soft, plus the matched layer outputs' distance with --distill_hidden_weight."""
-        loss = (1 - self.weight) * gold + self.weight * soft
-        if self.hidden is not None:
-            loss = loss + self.hidden.loss(attention_mask_of(inputs)) / (accumulation if per_step else 1)
-        return loss
+    def __call__(self, batch: Batch) -> torch.Tensor:
+        return self.student_side.loss(batch, self.teacher_targets(batch.inputs), self.temperature)
 
 
-def attention_mask_of(inputs: dict) -> torch.Tensor:
-    mask = inputs.get("attention_mask")
-    if mask is None:
-        return torch.ones_like(inputs["input_ids"], dtype=torch.bool)
-    return mask.bool() if mask.dim() == 2 else torch.ones_like(inputs["input_ids"], dtype=torch.bool)
+class HiddenTerm:
+    """--distill_hidden_weight: the matched layer outputs' distance (hidden_matching.py), its weight inside."""
+
+    def __init__(self, matching: Any):
+        self.matching = matching
+
+    def __call__(self, batch: Batch) -> torch.Tensor:
+        return batch.scale.of_mean(self.matching.loss(batch.attention_mask))
 
 
 def scores_of(results: dict) -> dict:
@@ -256,11 +186,14 @@ def same_path(first: Optional[str], second: Optional[str]) -> bool:
 
 
 def with_teacher(student: torch.nn.Module, kept: Optional[list], tokenizer, settings, task_name: str,
-                 task_of: Callable[[dict], Any], model_class: Callable[[Any], Any], kind: Optional[str]) -> tuple:
-    """(the student's Distillation, what the folder records about the teacher), checked against the data and the
-    student: one UserError naming the problem otherwise."""
+                 task_of: Callable[[dict], Any], soft_targets: Callable[[Any], Optional[SoftTargets]],
+                 model_class: Optional[Callable[[Any], Any]], objective: TrainingObjective) -> tuple:
+    """(the student's objective with the teacher's terms, what the folder records about the teacher), checked
+    against the data and the student: one UserError naming the problem otherwise. soft_targets(model) is the
+    task's: what a model of its teaches and learns (None: the task cannot be distilled)."""
     run_args, model_args = settings.run, settings.model
-    if kind is None:
+    student_side = soft_targets(student)
+    if student_side is None or model_class is None:
         raise UserError(f"--distill_from: {task_name} models cannot be distilled (the task gives no soft targets)")
     teacher = teacher_folder(run_args.distill_from, task_name, task_of)
     from_teacher = same_path(model_args.model_name_or_path, teacher.path)
@@ -268,16 +201,18 @@ def with_teacher(student: torch.nn.Module, kept: Optional[list], tokenizer, sett
     if not from_teacher:
         check_tokenizer(teacher.path, tokenizer, student_name)
     teacher_model = load_teacher(teacher, model_class, model_args.attn_implementation)
-    columns = label_columns(teacher_model.config, student.config, teacher.path, kind)
-    crf = getattr(teacher_model, "crf", None) is not None
-    logger.info("Distilling %s into %s: temperature %g, the teacher's share of the loss %g%s", teacher.path,
-                student_name, run_args.distill_temperature, run_args.distill_weight,
-                f", a CRF teacher's {run_args.distill_crf_targets}" if crf else "")
-    hidden = None
+    teacher_side = soft_targets(teacher_model)
+    if teacher_side is None:
+        raise UserError(f"--distill_from {teacher.path}: its model gives no soft targets")
+    columns = label_columns(teacher_model.config, student.config, teacher.path, teacher_side.labelled)
+    logger.info("Distilling %s into %s: temperature %g, the teacher's share of the loss %g, its %s", teacher.path,
+                student_name, run_args.distill_temperature, run_args.distill_weight, type(teacher_side).__name__)
+    weight = run_args.distill_weight
+    objective = objective.with_term(weight, SoftTargetTerm(teacher_model, teacher_side, student_side,
+                                                           run_args.distill_temperature, columns), 1 - weight)
     if run_args.distill_hidden_weight:
         from tunekit.training.hidden_matching import HiddenMatching
 
-        hidden = HiddenMatching(student, teacher_model, kept if from_teacher else None, run_args.distill_hidden_weight)
-    distillation = Distillation(teacher_model, kind, run_args.distill_temperature, run_args.distill_weight,
-                                run_args.distill_crf_targets, columns, hidden)
-    return distillation, describe(teacher, kept, teacher_model.config.num_hidden_layers, student_name, run_args)
+        matching = HiddenMatching(student, teacher_model, kept if from_teacher else None, run_args.distill_hidden_weight)
+        objective = objective.with_term(1.0, HiddenTerm(matching))
+    return objective, describe(teacher, kept, teacher_model.config.num_hidden_layers, student_name, run_args)

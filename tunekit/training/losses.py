@@ -2,6 +2,7 @@
 token classification with length-bucketed batches."""
 
 import logging
+from typing import Callable
 
 import numpy as np
 import torch
@@ -9,6 +10,7 @@ import torch.nn.functional as F
 
 from tunekit.encoding import IGNORE_INDEX, PARTIAL_BASE
 from tunekit.errors import UserError, at
+from tunekit.training.objective import GoldLoss
 
 logger = logging.getLogger("tunekit")
 
@@ -79,15 +81,13 @@ def class_weights(choice: str | None, train_dataset, label2id: dict) -> 'torch.T
 
 
 class CrossEntropyLoss:
-    """Trainer compute_loss_func: cross-entropy over the labelled items (tokens or examples) with optional class
-    weights, divided by the labelled items of the optimizer step (Trainer's count over accumulation steps and
-    processes) or, in training with tokens_per_row given, by the average count for the sequences the step holds
-    (tokens_per_row x those sequences: TunekitTrainer.get_batch_samples passes it as num_items_in_batch), so every
-    token weighs the same whatever its batch; evaluation always reports the mean."""
+    """A gold loss function (objective.GoldLoss): cross-entropy over the labelled items (tokens or examples) with
+    optional class weights, divided by the items of the optimizer step (objective.TrainingObjective.items_in_step:
+    the labelled items over accumulation steps and processes, or the fixed count per sequence x the sequences the
+    step holds, so every token weighs the same whatever its batch); evaluation always reports the mean."""
 
-    def __init__(self, weights=None, tokens_per_row=None, label_sets=None):
+    def __init__(self, weights=None, label_sets=None):
         self.weights = weights
-        self.tokens_per_row = tokens_per_row
         # --corpora: the label ids allowed where a partly annotated corpus says O (PARTIAL_BASE - k names set k)
         self.label_sets = label_sets or None
 
@@ -111,8 +111,10 @@ class CrossEntropyLoss:
 
 
 def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: bool = False,
-                  label_sets: 'list | None' = None) -> 'CrossEntropyLoss | None':
-    """The compute_loss_func for this run, or None to keep the model's own loss.
+                  label_sets: 'list | None' = None,
+                  own_loss: 'Callable[[torch.nn.Module], bool] | None' = None) -> GoldLoss:
+    """The gold loss for this run: the model's own, unless class weights, a fixed normaliser or label sets need
+    CrossEntropyLoss; own_loss(model) says a model keeps its own loss whatever (a CRF: its sentence likelihood).
 
     label_sets: --corpora's sets of labels allowed where a partly annotated corpus says O (the model's own loss
     cannot read them). token_normaliser (the speed plan's choice, for token classification on packed or bucketed batches): batches
@@ -127,5 +129,5 @@ def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: boo
     if token_normaliser and train_dataset is not None and hasattr(train_dataset, "__len__"):
         tokens_per_row = predicted_positions(train_dataset) / max(len(train_dataset), 1)
     if weights is None and tokens_per_row is None and not label_sets:
-        return None
-    return CrossEntropyLoss(weights, tokens_per_row, label_sets)
+        return GoldLoss()
+    return GoldLoss(CrossEntropyLoss(weights, label_sets), tokens_per_row, own_loss or (lambda model: False))

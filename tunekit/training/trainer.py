@@ -3,7 +3,7 @@ order it is given (length-sorted by the caller), parameter groups, the loss norm
 
 import logging
 from functools import partial
-from typing import Any
+from typing import Any, Optional
 
 import datasets
 import torch
@@ -16,6 +16,7 @@ from tunekit import compat
 from tunekit.encoding.lengths import LENGTH_COLUMN, lengths_of
 from tunekit.training.speed.buckets import LengthBucketSampler
 from tunekit.training.speed.fold_clipping import clip_in_step, can_fold_clipping, inner_optimizer
+from tunekit.training.objective import StepScale, TrainingObjective
 from tunekit.training.optimization import describe_groups, parameter_groups
 from tunekit.training.speed.packing import packer_for
 from tunekit.training.speed.switch import SPEED_OFF
@@ -29,9 +30,13 @@ class TunekitTrainer(Trainer):
     """Trainer that follows the run's SpeedPlan (training/speed/switch.py) and its parameter groups; it decides
     nothing of its own. Without a plan it trains as Trainer does."""
 
-    def __init__(self, *args, speed=None, head_learning_rate=None, layerwise_lr_decay=None, distillation=None, **kwargs):
+    # The objective returns each batch's share of the optimizer step (objective.StepScale): Trainer divides no more.
+    loss_is_scaled_for_ga = True
+
+    def __init__(self, *args, speed=None, head_learning_rate=None, layerwise_lr_decay=None,
+                 objective: Optional[TrainingObjective] = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.distillation = distillation  # training/distillation.py: a teacher's soft labels join the loss
+        self.objective: TrainingObjective = objective if objective is not None else TrainingObjective()
         self.speed = speed if speed is not None else SPEED_OFF
         self.head_learning_rate = head_learning_rate
         self.layerwise_lr_decay = layerwise_lr_decay
@@ -73,40 +78,19 @@ class TunekitTrainer(Trainer):
         return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None) -> Any:
-        """The gold loss; in distillation training, mixed with the distance to the teacher's soft labels."""
-        if self.distillation is None or not model.training:
-            return self.gold_loss(model, inputs, return_outputs, num_items_in_batch)
-        # a copy: Trainer pops the labels from what it is given, and the soft loss needs them
-        gold_inputs = dict(self.distillation.gold_inputs(inputs))
-        if self.distillation.has_gold(gold_inputs):
-            gold, outputs = self.gold_loss(model, gold_inputs, True, num_items_in_batch)
-        else:  # a batch of --distill_text alone: a mean over no labels would be 0/0
-            outputs = model(**{key: value for key, value in gold_inputs.items() if key != "labels"})
-            gold = torch.zeros((), device=inputs["input_ids"].device)
-        student = self.accelerator.unwrap_model(model)
-        per_step = self.compute_loss_func is not None or bool(self.model_accepts_loss_kwargs and num_items_in_batch is not None)
-        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[1 if len(outputs) > 1 else 0]
-        soft = self.distillation.soft_loss(student, logits, inputs, num_items_in_batch, per_step,
-                                           compat.accumulation_steps(self))
-        if per_step and num_items_in_batch is not None and self.args.average_tokens_across_devices:
-            soft = soft * self.accelerator.num_processes  # as Trainer scales the gold loss
-        loss = self.distillation.mixed(gold, soft, inputs, per_step, compat.accumulation_steps(self))
+        """The run's objective (training/objective.py): in training the step's share of every term, in evaluation
+        the gold loss as a mean over the batch."""
+        scale = StepScale()
+        if model.training:
+            counted_over = self.accelerator.num_processes if self.args.average_tokens_across_devices else 1
+            scale = StepScale(num_items_in_batch, compat.accumulation_steps(self),
+                              counted_over if num_items_in_batch is not None else 1)
+            loss, outputs = self.objective(model, self.accelerator.unwrap_model(model), inputs, scale,
+                                           self.model_accepts_loss_kwargs, self.label_smoother)
+        else:
+            loss, outputs = self.objective.gold(model, self.accelerator.unwrap_model(model), inputs, scale,
+                                                self.model_accepts_loss_kwargs, self.label_smoother)
         return (loss, outputs) if return_outputs else loss
-
-    def gold_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None) -> Any:
-        # A model with its own loss (the CRF) keeps it even when compute_loss_func is set for other trials of
-        # a search; Trainer then skips its division by the accumulation steps, so it is done here.
-        if self.compute_loss_func is not None and getattr(self.accelerator.unwrap_model(model), "computes_own_loss", False):
-            loss_func, self.compute_loss_func = self.compute_loss_func, None
-            try:
-                result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            finally:
-                self.compute_loss_func = loss_func
-            loss: Any = result[0] if return_outputs else result
-            if model.training:
-                loss = loss / compat.accumulation_steps(self)
-            return (loss, result[1]) if return_outputs else loss
-        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     def _clip_grad_norm(self, model):
         """Clipping folded into the fused Adam/AdamW step (fold_clipping.py) where the plan says so; Trainer's
@@ -128,20 +112,21 @@ class TunekitTrainer(Trainer):
         return 6 * inputs[main_input].numel() * counted[1]
 
     def get_batch_samples(self, epoch_iterator, num_batches, device) -> tuple:
-        """Trainer's batches of one optimizer step; a loss with a fixed normaliser per sequence (losses.py) gets
-        its normaliser for the sequences this step really holds, which are fewer than a full step's in the last
-        batch of an epoch or on data smaller than a batch."""
-        batches, num_items = super().get_batch_samples(epoch_iterator, num_batches, device)
-        per_sequence = getattr(self.compute_loss_func, "tokens_per_row", None)
-        if per_sequence is None or not batches or "input_ids" not in batches[0]:
-            return batches, num_items
-        count = sum(
-            self.packer.sequences_in(batch) if self.packer is not None else len(batch["input_ids"]) for batch in batches
-        )
-        sequences = torch.tensor(count, dtype=torch.float32, device=device)
-        if self.args.average_tokens_across_devices and self.args.world_size > 1:  # as Trainer counts its items
-            sequences = self.accelerator.gather(sequences).sum()
-        return batches, sequences * per_sequence
+        """Trainer's batches of one optimizer step, with what the objective's per-item losses divide by
+        (TrainingObjective.items_in_step): a fixed normaliser per sequence (losses.py) counts the sequences this
+        step really holds, fewer than a full step's in the last batch of an epoch or on data smaller than a batch."""
+        batches, counted = super().get_batch_samples(epoch_iterator, num_batches, device)
+        return batches, self.objective.items_in_step(batches, counted, self.sequences_in_batch, self.summed_over_processes)
+
+    def sequences_in_batch(self, batch: dict) -> int:
+        """The sentences a training batch holds (packed rows hold several)."""
+        return self.packer.sequences_in(batch) if self.packer is not None else len(batch["input_ids"])
+
+    def summed_over_processes(self, count: 'torch.Tensor') -> 'torch.Tensor':
+        """A step's count summed over the processes, as Trainer counts its items."""
+        if self.args.average_tokens_across_devices and self.args.world_size > 1:
+            return self.accelerator.gather(count).sum()
+        return count
 
     def get_train_dataloader(self) -> 'DataLoader':
         packer = self.packer = self._packer()

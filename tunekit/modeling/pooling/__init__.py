@@ -17,6 +17,17 @@ def pooling_settings(config) -> 'dict | None':
     return getattr(config, SETTINGS, None) or None
 
 
+def card_description(config: dict) -> list:
+    """What our pooling in a saved config.json puts on the encoder, for the model card."""
+    pooling = config.get(SETTINGS)
+    if not pooling:
+        return []
+    return [("each text of a pair read alone (siamese), " if pooling.get("pairs") else "")
+            + f"the text vector pooled from the last layer by {pooling['tokens']}"
+            + (f", a long text's chunks of {pooling['chunk_length']} pieces by a learned attention"
+               if pooling.get("chunks") else "")]
+
+
 def saved_classifier_class(config) -> type:
     """The class that loads a folder with this config: ours where it pools (the code is the package's, no remote
     code to trust), the Auto class otherwise."""
@@ -62,5 +73,5 @@ def trained_pooling(model: str, hub_options: 'dict | None' = None) -> 'str | Non
     return next((name for key, name in SENTENCE_TRANSFORMERS_MODES.items() if modes.get(key)), None)
 
 
-__all__ = ["AttentionPooling", "PooledForSequenceClassification", "TOKEN_POOLINGS", "pooling_settings",
+__all__ = ["AttentionPooling", "PooledForSequenceClassification", "TOKEN_POOLINGS", "card_description", "pooling_settings",
            "saved_classifier_class", "trained_pooling", "with_pooling"]

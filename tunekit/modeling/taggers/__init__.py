@@ -22,6 +22,23 @@ def bilstm_settings(config) -> 'dict | None':
     return getattr(config, BILSTM_SETTINGS, None) or None
 
 
+def card_description(config: dict) -> list:
+    """What our tagger heads in a saved config.json put on the encoder, for the model card."""
+    bilstm = config.get(BILSTM_SETTINGS) or {}
+    parts = []
+    if bilstm:
+        parts.append(f"a BiLSTM of {bilstm['layers']} layer(s), {bilstm['hidden_size']} units per direction")
+    if str((config.get("auto_map") or {}).get(AUTO_CLASS, "")).endswith(CRF_CLASS):
+        parts.append("a linear-chain CRF decoded with Viterbi")
+    return parts
+
+
+def card_input(config: dict) -> 'str | None':
+    """What a tagger without a pretrained encoder reads instead of one (None: an encoder)."""
+    embeddings = (config.get(BILSTM_SETTINGS) or {}).get("embeddings")
+    return f"{embeddings}-dimensional word embeddings (no pretrained encoder)" if embeddings else None
+
+
 def saved_tagger_class(config) -> type:
     """The class that loads a folder with this config: ours where it holds a CRF or a BiLSTM (no remote code to
     trust: the code is the package's), the Auto class otherwise."""
@@ -57,4 +74,4 @@ def with_bilstm(encoder, config, hidden_size: int, layers: int, dropout: float,
 
 
 __all__ = ["BilstmForTokenClassification", "CrfForTokenClassification", "WordEmbeddings", "bilstm_settings",
-           "is_crf", "saved_tagger_class", "with_bilstm", "with_crf"]
+           "card_description", "card_input", "is_crf", "saved_tagger_class", "with_bilstm", "with_crf"]

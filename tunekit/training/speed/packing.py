@@ -14,6 +14,7 @@ import torch
 from tunekit import compat
 from tunekit.training.speed.fast_dropout import PLAIN_ATTENTION_MODELS
 from tunekit.encoding import IGNORE_INDEX
+from tunekit.modeling.taggers.modeling_crf import CrfForTokenClassification
 
 logger = logging.getLogger("tunekit")
 # BERT's attention takes a 4D mask as given and its embeddings take position_ids.
@@ -106,7 +107,8 @@ def supports_packing(model) -> bool:
     """Whether the model gives packed sentences the outputs it gives them padded (two short random sentences,
     fp32, no dropout); models outside PACKABLE_MODELS are not tried."""
     config = getattr(model, "config", None)
-    if config is None or config.model_type not in PACKABLE_MODELS or getattr(model, "computes_own_loss", False):
+    # a CRF's loss is its sentence likelihood: it cannot be summed over packed sentences
+    if config is None or config.model_type not in PACKABLE_MODELS or isinstance(model, CrfForTokenClassification):
         return False
     was_training = model.training
     model.eval()

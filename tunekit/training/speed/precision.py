@@ -2,6 +2,8 @@
 
 import torch
 
+from tunekit.modeling.taggers.modeling_crf import CrfForTokenClassification
+
 
 HEAD_NAMES = ("classifier", "logits_proj")
 
@@ -9,9 +11,8 @@ HEAD_NAMES = ("classifier", "logits_proj")
 def keep_head_in_fp32(model: torch.nn.Module) -> torch.nn.Module:
     """Run the task head outside autocast, in fp32: bf16 logits would round regression scores to steps of
     1/32 near 5 and make near-equal outputs identical; the head is a tiny part of the compute."""
-    tagger = getattr(model, "tagger", None)
-    if isinstance(tagger, torch.nn.Module):  # the CRF model's emission scorer
-        keep_head_in_fp32(tagger)
+    if isinstance(model, CrfForTokenClassification):  # its emission scorer's head
+        keep_head_in_fp32(model.tagger)
     head = next((getattr(model, name) for name in HEAD_NAMES if isinstance(getattr(model, name, None), torch.nn.Module)), None)
     if head is None or getattr(head, "_tunekit_fp32", False):
         return model
