@@ -227,25 +227,17 @@ def test_a_training_run_with_quantize_evaluates_its_checked_int8_graph(tiny_bert
 
 
 def test_an_int8_graph_that_loses_too_much_is_made_again_then_dropped(trained_ner, tmp_path):
-    from types import SimpleNamespace
-
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from tunekit.evaluation.runtime import make_checked_int8
+    from tunekit.inference.backend import DevCheck, make_checked_int8
 
     folder = copy_of(trained_ner, tmp_path)
     model = AutoModelForTokenClassification.from_pretrained(folder)
     scores = {"model_optimized.onnx": 0.90, "model_int8.onnx": 0.80}  # int8 loses 10 points on "dev"
 
-    class Trainer:  # what make_checked_int8 reads of a Trainer: its dev split, model slots and predict
-        eval_dataset = list(range(60))
-        data_collator = None
-        model = model_wrapped = None
-
-        def predict(self, dataset, metric_key_prefix):
-            return SimpleNamespace(metrics={"eval_f1": scores[self.model.file_name]})
-
-    record = make_checked_int8(Trainer(), model, AutoTokenizer.from_pretrained(folder), str(folder), "f1", 0.5)
+    # the dev check scores each graph it is given (a run's evaluation predicts dev with it)
+    dev = DevCheck("f1", lambda graph: 100 * scores[graph.file_name], 60, 0.5)
+    record = make_checked_int8(model, AutoTokenizer.from_pretrained(folder), str(folder), dev)
     assert not record["kept"] and record["exact"] == 90.0 and record["int8"] == 80.0
     assert [attempt["fp32_products"] for attempt in record["attempts"]] == [
         "the classifier and the first layer's feed-forward output", "the classifier and every feed-forward output"]

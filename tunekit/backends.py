@@ -1,8 +1,9 @@
-"""The backends that run a saved model, named once: name -> how to build it from a folder (imported only when
-used, so the argument parsers can list them without torch). Every stage may use it.
+"""The backends that run a saved model, named once: name -> where its Backend object lives ("module:attribute",
+imported only when used, so the argument parsers can list them without torch) and whether --quantize int8 runs
+on it. Every stage may use it; a plug-in adds one with `register`.
 
-A backend's builder is "module:function" taking (model, tokenizer, folder, quantize) and returning what runs in
-the model's place (called like it). --quantize int8 is an ONNX graph, so it implies the onnxruntime backend."""
+A Backend object (inference/backend.py describes the interface) owns its export, its int8 check and how it stands
+in for the PyTorch model in evaluation and prediction. --quantize int8 implies the backend that quantizes."""
 
 import importlib
 from dataclasses import dataclass
@@ -10,18 +11,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class Backend:
-    builder: str  # "module:function"
+class BackendEntry:
+    where: str  # "module:attribute" of the Backend object
     quantizes: bool  # whether --quantize int8 runs on it
-    in_process: bool  # the PyTorch model itself (nothing to build, export or check)
 
 
 BACKENDS = {
-    "torch": Backend("tunekit.inference.backend:pytorch_model", quantizes=False, in_process=True),  # the model itself
+    "torch": BackendEntry("tunekit.inference.backend:PYTORCH", quantizes=False),  # the model itself
     # the folder's ONNX graph in ONNX Runtime (exported on first use into <folder>/onnx/)
-    "onnxruntime": Backend("tunekit.inference.backend:onnx_runtime_model", quantizes=True, in_process=False),
+    "onnxruntime": BackendEntry("tunekit.inference.backend:ONNX_RUNTIME", quantizes=True),
 }
 QUANTIZATIONS = ("none", "int8")
+
+
+def register(name: str, where: str, quantizes: bool = False) -> None:
+    """Make `--backend name` run the Backend object at where ("module:attribute")."""
+    BACKENDS[name] = BackendEntry(where, quantizes)
 
 
 def backend_for(name: str, quantize: str = "none") -> str:
@@ -35,7 +40,7 @@ def backend_for(name: str, quantize: str = "none") -> str:
     return name
 
 
-def build(name: str, model: Any, tokenizer: Any, folder: str, quantize: str = "none") -> Any:
-    """What runs in the model's place with backend `name` (after backend_for)."""
-    module, _, function = BACKENDS[name].builder.partition(":")
-    return getattr(importlib.import_module(module), function)(model, tokenizer, folder, quantize)
+def backend_named(name: str) -> Any:
+    """The Backend object of `name` (after backend_for)."""
+    module, _, attribute = BACKENDS[name].where.partition(":")
+    return getattr(importlib.import_module(module), attribute)

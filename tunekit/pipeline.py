@@ -32,7 +32,7 @@ from tunekit.data.max_length import choose_max_length
 from tunekit.data.report import accumulated, data_report, read_data_report, write_data_report
 from tunekit.data.sources import size_or_none
 from tunekit.evaluation.run import run_evaluations
-from tunekit.evaluation.runtime import evaluated_with, evaluation_model
+from tunekit.evaluation.runtime import evaluation_backend
 from tunekit.modeling.loading import load_config
 from tunekit.files import atomic_write
 from tunekit.folder import OutputFolder
@@ -162,7 +162,7 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
                                settings.model.model_name_or_path, describe_hardware(settings.training), teacher)
             atomic_write(OutputFolder(output_dir).run_config, resolved_config)
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(data.splits["train"][0]))
-    with evaluated_with(trainer, evaluation_model(trainer, settings, tokenizer, recipe.main_metric)):
+    with evaluation_backend(trainer, settings, tokenizer, recipe.main_metric):
         samples = {evaluation.split: len(data.splits[evaluation.split][0]) for evaluation in evaluations}
         summary, scored = run_evaluations(trainer, evaluations, encoded.splits, samples, plan.sorted_evaluation.on,
                                           settings.run.bootstrap_resamples)

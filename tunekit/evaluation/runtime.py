@@ -1,36 +1,20 @@
-"""--backend / --quantize in a run: the evaluations run on the folder's ONNX graph, and an int8 graph is made
-once, checked on the dev split against the exact graph, and kept only when it loses at most --quantize_tolerance
-points of the main metric (the check written to onnx/quantization.json either way)."""
+"""--backend / --quantize in a run: the evaluations run on what the backend stands in with (the folder's ONNX
+graph, its checked int8 graph; inference/backend.py), scored on dev when the backend checks something."""
 
 import contextlib
-import json
 import logging
 import os
-import time
 from typing import TYPE_CHECKING, Iterator
 
-from tunekit.backends import BACKENDS
+from tunekit.backends import backend_named
 from tunekit.errors import UserError
-from tunekit.files import atomic_write
 from tunekit.folder import OutputFolder
-from tunekit.inference.backend import quantization_record, runtime_model
-from tunekit.inference.onnx_graphs import (
-    QUANTIZATION_FILE,
-    check_runnable,
-    graphs_folder,
-    int8_graph_path,
-    optimized_graph,
-    quantize_int8,
-)
-from tunekit.inference.onnx_model import OnnxRuntimeModel
+from tunekit.inference.backend import Backend, DevCheck
 
 if TYPE_CHECKING:
     import torch
 
 logger = logging.getLogger("tunekit")
-METHOD = "dynamic int8 (ONNX Runtime quantize_dynamic: int8 weights per output channel, activations per batch)"
-FP32_PRODUCTS = {"first": "the classifier and the first layer's feed-forward output",
-                 "all": "the classifier and every feed-forward output"}
 
 
 def saved_folder(settings) -> str:
@@ -45,16 +29,15 @@ def saved_folder(settings) -> str:
 
 
 @contextlib.contextmanager
-def evaluated_with(trainer, model) -> 'Iterator[torch.nn.Module]':
+def evaluated_with(trainer, model, pads_freely: bool = False) -> 'Iterator[torch.nn.Module]':
     """Trainer's evaluation loop runs `model` inside the block; the PyTorch model is back afterwards (the export
-    and the model card read it)."""
+    and the model card read it). pads_freely: a backend that takes any batch length (Backend.pads_freely) gets
+    batches without the rounding PyTorch's bf16 kernels want."""
     original = trainer.model, trainer.model_wrapped
     collator = trainer.data_collator
     rounding = getattr(collator, "pad_to_multiple_of", None)
     trainer.model = trainer.model_wrapped = model
-    if isinstance(model, OnnxRuntimeModel) and rounding:
-        # batch lengths are rounded for PyTorch's bf16 kernels; ONNX Runtime takes any length, and the rounding
-        # cost it 18% more cells on CoNLL-2003 test (10% of its prediction time)
+    if pads_freely and rounding:
         collator.pad_to_multiple_of = None
     try:
         yield model
@@ -64,72 +47,31 @@ def evaluated_with(trainer, model) -> 'Iterator[torch.nn.Module]':
             collator.pad_to_multiple_of = rounding
 
 
-def dev_score(trainer, model, metric: str) -> float:
+def dev_score(trainer, model, metric: str, pads_freely: bool) -> float:
     """The main dev metric, in points, of `model` on the trainer's (length-sorted) dev split."""
-    with evaluated_with(trainer, model):
+    with evaluated_with(trainer, model, pads_freely):
         metrics = trainer.predict(trainer.eval_dataset, metric_key_prefix="eval").metrics
     key = metric if metric.startswith("eval_") else f"eval_{metric}"
     return 100 * metrics[key]
 
 
-def make_checked_int8(trainer, model, tokenizer, folder: str, metric: str, tolerance: float) -> dict:
-    """Quantize the exact graph and score it on dev against the exact graph; if it loses more than the tolerance,
-    quantize again with every layer's feed-forward output in fp32 (slower, closer). The first within tolerance is kept;
-    the record of the check (onnx/quantization.json) lists every attempt."""
-    if trainer.eval_dataset is None:
-        raise UserError("--quantize int8 needs dev data to check the quantized graph against the exact one")
-    exact_path = optimized_graph(folder, model, tokenizer)
-    path = int8_graph_path(folder, model)
-    started = time.perf_counter()
-    exact = dev_score(trainer, OnnxRuntimeModel(model, exact_path), metric)
-    attempts, kept = [], False
-    for feed_forward_outputs in FP32_PRODUCTS:
-        quantize_int8(exact_path, path, model.config, feed_forward_outputs)
-        int8 = dev_score(trainer, OnnxRuntimeModel(model, path), metric)
-        kept = exact - int8 <= tolerance
-        attempts.append({"fp32_products": FP32_PRODUCTS[feed_forward_outputs], "int8": round(int8, 4),
-                         "difference": round(int8 - exact, 4), "kept": kept})
-        if kept:
-            break
-    record = {
-        "method": METHOD, "made_from": os.path.basename(exact_path), "graph": os.path.basename(path),
-        "metric": metric, "exact": round(exact, 4), "int8": attempts[-1]["int8"],
-        "difference": attempts[-1]["difference"], "fp32_products": attempts[-1]["fp32_products"],
-        "tolerance": tolerance, "kept": kept, "attempts": attempts, "dev_examples": len(trainer.eval_dataset),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    atomic_write(os.path.join(OutputFolder(folder).onnx, QUANTIZATION_FILE), json.dumps(record, indent=2) + "\n")
-    if kept:
-        logger.info("int8 graph kept (%s in fp32): dev %s %.2f against %.2f exact (tolerance %s)",
-                    record["fp32_products"], metric, record["int8"], exact, tolerance)
-    else:
-        os.remove(path)
-        logger.warning("int8 graph not kept: dev %s %.2f against %.2f exact loses more than %s; evaluating with the "
-                       "exact graph (the check is in %s)", metric, record["int8"], exact, tolerance,
-                       os.path.join(OutputFolder(folder).onnx, QUANTIZATION_FILE))
-    return record
+@contextlib.contextmanager
+def evaluation_backend(trainer, settings, tokenizer, metric: str) -> 'Iterator[torch.nn.Module]':
+    """The run's evaluations inside the block run on what its backend stands in with (evaluated_with)."""
+    backend: Backend = backend_named(settings.run.backend)
+    with evaluated_with(trainer, evaluation_model(trainer, settings, tokenizer, metric, backend),
+                        backend.pads_freely) as model:
+        yield model
 
 
-def evaluation_model(trainer, settings, tokenizer, metric: str) -> 'torch.nn.Module':
-    """The model the run's evaluations use: trainer.model for --backend torch, else its ONNX Runtime graph."""
-    run = settings.run
-    if BACKENDS[run.backend].in_process:
-        return trainer.model
-    model = trainer.model
-    check_runnable(model)
-    folder = saved_folder(settings)
-    graphs_folder(folder)  # graphs and checks of earlier weights are removed first
-    quantize = run.quantize
-    if quantize == "int8":
-        record = quantization_record(folder)  # made once per weights (graphs_folder clears it after retraining)
-        if record is None or (record.get("kept") and not os.path.isfile(int8_graph_path(folder, model))):
-            record = make_checked_int8(trainer, model, tokenizer, folder, metric, run.quantize_tolerance)
-        elif not record.get("kept"):
-            logger.warning("The int8 graph of %s did not pass its dev check (%s): evaluating with the exact graph",
-                           folder, os.path.join(OutputFolder(folder).onnx, QUANTIZATION_FILE))
-        if not record["kept"]:
-            quantize = "none"
-    chosen = runtime_model(model, tokenizer, folder, run.backend, quantize)
-    assert isinstance(chosen, OnnxRuntimeModel)
-    logger.info("Evaluating with ONNX Runtime: %s", os.path.join(OutputFolder(folder).onnx, chosen.file_name))
+def evaluation_model(trainer, settings, tokenizer, metric: str, backend: Backend) -> 'torch.nn.Module':
+    """The model the run's evaluations use: what the backend stands in with (trainer.model for torch)."""
+    folder = saved_folder(settings) if backend.needs_folder else settings.output_dir
+    dev = None
+    if trainer.eval_dataset is not None:
+        dev = DevCheck(metric, lambda model: dev_score(trainer, model, metric, backend.pads_freely),
+                       len(trainer.eval_dataset), settings.run.quantize_tolerance)
+    chosen, description = backend.evaluation_model(trainer.model, tokenizer, folder, settings.run.quantize, dev)
+    if description:
+        logger.info("%s", description)
     return chosen

@@ -72,7 +72,7 @@ def make_app(model_dir: str, backend: str = "torch", quantize: str = "none", lim
 
     task = saved_task(model_dir)
     predictor = task.predictor(model_dir, PredictorOptions(max_seq_length, batch_size, backend, quantize))
-    engine = "onnxruntime int8" if quantize == "int8" else backend_for(backend, quantize)
+    engine = backend_for(backend, quantize) + (" int8" if quantize == "int8" else "")
     return app.make_app(predictor, task.name, OutputFolder(model_dir).name, engine, limits, max_batch_texts,
                         batch_wait_ms, max_batch_characters, body_timeout, allowed_hosts)
 
