@@ -44,6 +44,11 @@ def test_trainer_and_accelerate_still_set_the_instance_attributes_we_read(tiny_b
     trainer = TunekitTrainer(model=model, args=args, train_dataset=data, callbacks=[Look()])
     trainer.train()
     assert seen and all(seen.values()), seen
+    import datasets
+
+    dataset = datasets.Dataset.from_dict({"text": ["a", "b"]})
+    assert all(isinstance(getattr(dataset, name), str) for name in compat.INSTANCE_ATTRIBUTES["Dataset"])
+    assert compat.dataset_fingerprint(dataset) != compat.dataset_fingerprint(dataset.select([0]))
 
 
 def own_private_names():

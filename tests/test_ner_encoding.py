@@ -83,3 +83,27 @@ def test_long_sentences_predict_every_word_exactly_once(tokenizer, max_length):
         dict(enumerate(LABELS)),
     )
     assert words_back == [tags, ["B-LOC"]]
+
+
+def test_an_encoded_split_is_cached_under_a_key_of_everything_that_decides_it(tokenizer):
+    """The key our encoding gives datasets' cache (instead of datasets pickling the tokenizer to make one) is the
+    same for the same split, encoder and tokenizer, and differs when any of them differs."""
+    import datasets
+
+    from tunekit.encoding.splits import encoding_fingerprint
+
+    labels = {"O": 0, "B-PER": 1, "I-PER": 2}
+    split = datasets.Dataset.from_dict({"tokens": [["Anna", "ate"]], "tags": [["B-PER", "O"]]})
+    key = encoding_fingerprint(split, NerEncoder(tokenizer, labels, 64, 4, False), True)
+    assert key == encoding_fingerprint(split, NerEncoder(tokenizer, dict(labels), 64, 4, False), True)
+    other_tokenizer = AutoTokenizer.from_pretrained(default_model_path())
+    other_tokenizer.add_tokens(["ślązak"])
+    others = [
+        encoding_fingerprint(split.select([0, 0]), NerEncoder(tokenizer, labels, 64, 4, False), True),
+        encoding_fingerprint(split, NerEncoder(tokenizer, labels, 32, 4, False), True),
+        encoding_fingerprint(split, NerEncoder(tokenizer, {"O": 0, "B-PER": 2, "I-PER": 1}, 64, 4, False), True),
+        encoding_fingerprint(split, NerEncoder(tokenizer, labels, 64, 4, True), True),
+        encoding_fingerprint(split, NerEncoder(other_tokenizer, labels, 64, 4, False), True),
+        encoding_fingerprint(split, NerEncoder(tokenizer, labels, 64, 4, False), False),
+    ]
+    assert key is not None and len({key, *others}) == 1 + len(others)

@@ -58,6 +58,8 @@ PRIVATE_NAMES = (
 INSTANCE_ATTRIBUTES = {
     "Trainer": ("current_gradient_accumulation_steps", "_train_batch_size"),
     "Accelerator": ("scaler",),
+    # a Dataset's cache key, from which our encoding's key is made (encoding/splits.py)
+    "Dataset": ("_fingerprint",),
 }
 # Logger names of transformers' model loading, quieted while loading (the tensor-parallel module moved from
 # integrations/ to distributed/ in 5.2x): a name that no longer exists just quiets nothing.
@@ -152,6 +154,11 @@ def train_batch_size(trainer) -> int:
 def grad_scaler(accelerator) -> object:
     """accelerate's GradScaler (fp16), or None."""
     return getattr(accelerator, "scaler", None)
+
+
+def dataset_fingerprint(dataset) -> 'str | None':
+    """The cache key datasets gives a Dataset (what it was made from and how), None where it is gone."""
+    return getattr(dataset, "_fingerprint", None)
 
 
 def remove_unused_columns(trainer, dataset, description: str) -> 'datasets.Dataset':
