@@ -139,7 +139,7 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
     parts = TrainerParts(
         tokenizer, recipe.collator, encoded.splits,
         (lambda prediction: dev_scorer.score(prediction).metrics) if dev_scorer is not None else None,
-        recipe.main_metric, {"objective": objective, **recipe.trainer_options(None)},
+        recipe.main_metric, {"training_objective": objective, **recipe.trainer_options(None)},
     )
     if settings.run.hp_search_trials and settings.training.do_train:
         best = search_hyperparameters(settings, recipe.make_model, parts, plan, recipe.search_crf,
@@ -150,7 +150,7 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
         plan = plan_speed(model, settings.run, settings.training, train_dataset, task.speed,
                           settings.why_precision, settings.why_attention)
         objective = objective_of(recipe.loss(plan), settings.run.objective_terms, settings)
-    parts = dataclasses.replace(parts, options={"objective": objective, **recipe.trainer_options(model)})
+    parts = dataclasses.replace(parts, options={"training_objective": objective, **recipe.trainer_options(model)})
     log_plan(plan)
     resolved_config = resolved_config_text(settings, tasks.script(task.name))  # settled: nothing changes them from here
     trainer = build_trainer(settings.run, settings.training, model, parts, plan)

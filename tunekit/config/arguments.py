@@ -156,9 +156,8 @@ class RunArguments:
     backend: str = field(
         default="torch",
         metadata={
-            "help": "What runs the evaluations and predictions of this run: torch, or onnxruntime (the folder's ONNX "
-            "graph with ONNX Runtime's transformer fusions, made once and kept in <folder>/onnx/; the CRF's Viterbi "
-            "decoding stays in PyTorch; not for BiLSTM taggers or chunk attention)."
+            "help": "What runs this run's evaluations: torch, onnxruntime (the folder's ONNX graph, fused, kept in "
+            "<folder>/onnx/; not for BiLSTM taggers or chunk attention) or a backend a plug-in registered."
         },
     )
     quantize: str = field(
@@ -296,9 +295,7 @@ class RunArguments:
 
     objective_terms: list[str] = field(
         default_factory=list,
-        metadata={"help": "Terms added to the training loss, each NAME[=WEIGHT] (weight 1): a name a plug-in "
-                          "registered with tunekit.training.objective.register_term, or module:attribute of a "
-                          "function of the run's settings that returns the term."},
+        metadata={"help": "Loss terms to add: NAME[=WEIGHT], registered or module:attribute of a term factory."},
     )
 
     distill_from: Optional[str] = field(

@@ -21,7 +21,7 @@ def encoding_fingerprint(dataset: datasets.Dataset, encoder: Any, with_indices: 
     tokenizer = getattr(encoder, "tokenizer", None)
     backend = getattr(tokenizer, "backend_tokenizer", None)
     split_key = compat.dataset_fingerprint(dataset)
-    if backend is None or split_key is None:
+    if tokenizer is None or backend is None or split_key is None:
         return None
     settings = {name: value for name, value in vars(encoder).items() if name != "tokenizer"}
     definition = hashlib.sha256(backend.to_str().encode("utf-8")).hexdigest()

@@ -34,9 +34,11 @@ class TunekitTrainer(Trainer):
     loss_is_scaled_for_ga = True
 
     def __init__(self, *args, speed=None, head_learning_rate=None, layerwise_lr_decay=None,
-                 objective: Optional[TrainingObjective] = None, **kwargs):
+                 training_objective: Optional[TrainingObjective] = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.objective: TrainingObjective = objective if objective is not None else TrainingObjective()
+        # not "objective": Trainer's hyperparameter search keeps its trial score under that name
+        self.training_objective: TrainingObjective = (training_objective if training_objective is not None
+                                                      else TrainingObjective())
         self.speed = speed if speed is not None else SPEED_OFF
         self.head_learning_rate = head_learning_rate
         self.layerwise_lr_decay = layerwise_lr_decay
@@ -85,10 +87,10 @@ class TunekitTrainer(Trainer):
             counted_over = self.accelerator.num_processes if self.args.average_tokens_across_devices else 1
             scale = StepScale(num_items_in_batch, compat.accumulation_steps(self),
                               counted_over if num_items_in_batch is not None else 1)
-            loss, outputs = self.objective(model, self.accelerator.unwrap_model(model), inputs, scale,
+            loss, outputs = self.training_objective(model, self.accelerator.unwrap_model(model), inputs, scale,
                                            self.model_accepts_loss_kwargs, self.label_smoother)
         else:
-            loss, outputs = self.objective.gold(model, self.accelerator.unwrap_model(model), inputs, scale,
+            loss, outputs = self.training_objective.gold(model, self.accelerator.unwrap_model(model), inputs, scale,
                                                 self.model_accepts_loss_kwargs, self.label_smoother)
         return (loss, outputs) if return_outputs else loss
 
@@ -116,7 +118,7 @@ class TunekitTrainer(Trainer):
         (TrainingObjective.items_in_step): a fixed normaliser per sequence (losses.py) counts the sequences this
         step really holds, fewer than a full step's in the last batch of an epoch or on data smaller than a batch."""
         batches, counted = super().get_batch_samples(epoch_iterator, num_batches, device)
-        return batches, self.objective.items_in_step(batches, counted, self.sequences_in_batch, self.summed_over_processes)
+        return batches, self.training_objective.items_in_step(batches, counted, self.sequences_in_batch, self.summed_over_processes)
 
     def sequences_in_batch(self, batch: dict) -> int:
         """The sentences a training batch holds (packed rows hold several)."""
