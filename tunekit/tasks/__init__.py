@@ -19,18 +19,26 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Entry:
     """Where a task lives: its Task object and data-arguments dataclass as "module:attribute" (imported only when
-    used), and the script that runs it (its --help names it)."""
+    used), and the script that runs it (its --help names it). What scripts/train.sh needs of it: the --task_name
+    values that mean this task ("module:attribute" of a collection of them, "" for none), the flags train.sh gives
+    it, and the data it trains on when the command names none (a folder of the repository, "" for none)."""
 
     task: str
     data_arguments: str
     script: str
+    claims: str = ""
+    train_defaults: tuple = ()
+    sample_data: str = ""
 
 
 TASKS = {
-    "ner": Entry("tunekit.tasks.ner:TASK", "tunekit.tasks.ner_arguments:NerDataArguments", "run_ner.py"),
+    "ner": Entry("tunekit.tasks.ner:TASK", "tunekit.tasks.ner_arguments:NerDataArguments", "run_ner.py",
+                 train_defaults=("--num_train_epochs", "2"), sample_data="data/ner_sample"),
     "classification": Entry("tunekit.tasks.classification:TASK",
-                            "tunekit.tasks.classification_arguments:ClassificationDataArguments", "run_glue.py"),
+                            "tunekit.tasks.classification_arguments:ClassificationDataArguments", "run_glue.py",
+                            claims="tunekit.data.glue_tasks:GLUE_TASKS", train_defaults=("--num_train_epochs", "3")),
 }
+DEFAULT_TASK = "ner"  # what scripts/train.sh trains when nothing names a task
 ALIASES = {"glue": "classification"}
 
 
@@ -74,6 +82,14 @@ def of_folder(facts: dict) -> "Task":
 def data_arguments(name: str) -> type:
     """The task's data-arguments dataclass, without importing the task (for --help)."""
     return load(TASKS[canonical(name)].data_arguments)
+
+
+def claimed_by(task_name: str) -> str | None:
+    """The task whose --task_name values include task_name (classification's GLUE tasks), or None."""
+    for name, entry in TASKS.items():
+        if entry.claims and task_name in load(entry.claims):
+            return name
+    return None
 
 
 def script(name: str) -> str:
