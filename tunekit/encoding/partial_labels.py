@@ -3,7 +3,8 @@ O, the word may still be of a type the corpus leaves out. Training then counts t
 types' labels together (losses.CrossEntropyLoss, the CRF's likelihood), not of O alone, so a corpus without MISC
 does not teach the model that MISC-like mentions are O."""
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import datasets
 
@@ -26,24 +27,45 @@ def partial_label_sets(labels: list, annotates: dict) -> dict:
     return sets
 
 
-def corpora_config(described: list, labels: list) -> dict:
-    """What the model config records of the corpora (their maps, weights and annotated types, and which set of
-    allowed labels each partly annotated one trains with), and the sets themselves (config.partial_label_sets)."""
-    sets = partial_label_sets(labels, {corpus["name"]: corpus["annotates"] for corpus in described})
-    names = list(sets)
-    corpora = [dict(corpus, partial_set=names.index(corpus["name"]) if corpus["name"] in sets else None)
-               for corpus in described]
-    return {"corpora": corpora, "partial_label_sets": [sets[name] for name in names] or None}
+@dataclass(frozen=True)
+class RunCorpora:
+    """A run's corpora (--corpora) as its steps use them, passed down from reading: each corpus as the folder
+    records it (name, data, weight, label map, the types it annotates, the index of the set of labels allowed where
+    it says O, or None), and those sets of label ids. config.json gets a copy for the card and the CRF's loss
+    (`config()`); the run never reads it back."""
+
+    corpora: tuple
+    label_sets: Optional[tuple]
+
+    @classmethod
+    def of(cls, described: list, labels: list) -> "RunCorpora":
+        sets = partial_label_sets(labels, {corpus["name"]: corpus["annotates"] for corpus in described})
+        names = list(sets)
+        corpora = tuple(dict(corpus, partial_set=names.index(corpus["name"]) if corpus["name"] in sets else None)
+                        for corpus in described)
+        return cls(corpora, tuple(sets[name] for name in names) or None)
+
+    def config(self) -> dict:
+        """What the model config records of the corpora, and the sets themselves (config.partial_label_sets)."""
+        return {"corpora": [dict(corpus) for corpus in self.corpora],
+                "partial_label_sets": [list(ids) for ids in self.label_sets] if self.label_sets else None}
+
+    def weights(self) -> dict:
+        return {corpus["name"]: corpus["weight"] for corpus in self.corpora}
+
+    def annotated_types(self, entity_tags: bool) -> dict:
+        """Corpus name -> the types it annotates (None: tags that are labels of their own), for its own scores."""
+        return {corpus["name"]: tuple(corpus["annotates"]) if entity_tags else None for corpus in self.corpora}
 
 
 def partial_tag(corpus: str) -> str:
     return f"{OUTSIDE}?{corpus}"
 
 
-def with_partial_tags(sentences: Any, config: Any) -> tuple:
+def with_partial_tags(sentences: Any, run_corpora: Optional[RunCorpora]) -> tuple:
     """(the training sentences with every O of a partly annotated corpus tagged as its set, the label ids the
     encoder then needs); unchanged where no corpus leaves a type out."""
-    corpora = [corpus for corpus in (getattr(config, "corpora", None) or []) if corpus.get("partial_set") is not None]
+    corpora = [corpus for corpus in (run_corpora.corpora if run_corpora else ()) if corpus["partial_set"] is not None]
     dataset, source = sentences
     if not corpora or not isinstance(dataset, datasets.Dataset) or "corpus" not in dataset.column_names:
         return sentences, {}

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
     from tunekit.inference.predictor import Predictor, PredictorOptions
+    from tunekit.encoding.partial_labels import RunCorpora
     from tunekit.training.objective import GoldLoss
     from tunekit.training.soft_targets import SoftTargets
     from tunekit.training.speed.switch import SpeedPlan
@@ -34,7 +35,8 @@ Splits = dict  # split name -> (datasets.Dataset or IterableDataset, where it ca
 @dataclass(frozen=True)
 class TaskData:
     """A task's data after reading: every split with where it came from, the label set (None for regression), the
-    config changes it implies, the kind of labels (for the data report) and data arguments to settle (a Hub name)."""
+    config changes it implies, the kind of labels (for the data report), data arguments to settle (a Hub name) and
+    the run's corpora where it reads several."""
 
     splits: Splits
     labels: Optional[list]
@@ -43,6 +45,7 @@ class TaskData:
     label_kind: LabelKind
     settled: dict = field(default_factory=dict)
     problem_type: Optional[str] = None  # classification's: single-label, multi-label or regression
+    corpora: "Optional[RunCorpora]" = None  # the run's corpora (--corpora), for encoding, training and scoring
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from tunekit.data.token_data import documents_of, load_sentences, order_ner_labe
 from tunekit.data.vocabulary import warn_about_unknown_words
 from tunekit.encoding.corpus_mixing import mixed_rows, mixing_exponent
 from tunekit.encoding.ner import NerEncoder, context_reading
-from tunekit.encoding.partial_labels import corpora_config, with_partial_tags
+from tunekit.encoding.partial_labels import RunCorpora, with_partial_tags
 from tunekit.encoding.splits import encode_splits, padding_options
 from tunekit.encoding.unlabelled import with_unlabelled_text
 from tunekit.errors import UserError
@@ -165,12 +165,9 @@ def limitations(data_args) -> list:
     return lines
 
 
-def annotated_types(config: PretrainedConfig, task: str) -> Optional[dict]:
+def annotated_types(corpora: Optional[RunCorpora], task: str) -> Optional[dict]:
     """Corpus name -> the types it annotates (None: tags that are labels of their own), for per-corpus scores."""
-    corpora = getattr(config, "corpora", None)
-    if not corpora:
-        return None
-    return {corpus["name"]: tuple(corpus["annotates"]) if task not in PLAIN_TASKS else None for corpus in corpora}
+    return corpora.annotated_types(task not in PLAIN_TASKS) if corpora else None
 
 
 def corpus_of_training_examples(splits: dict, documents: dict) -> list:
@@ -181,10 +178,9 @@ def corpus_of_training_examples(splits: dict, documents: dict) -> list:
     return corpora
 
 
-def mixed(rows, corpus_of_examples: list, corpus_of_sentences: list, config: PretrainedConfig,
+def mixed(rows, corpus_of_examples: list, corpus_of_sentences: list, weights: dict,
           settings: Settings[NerDataArguments]) -> Any:
     """The training rows with each corpus repeated to its share of an epoch (--corpus_mixing, its weight)."""
-    weights = {corpus["name"]: corpus["weight"] for corpus in config.corpora}
     sentences = Counter(corpus_of_sentences)
     return mixed_rows(rows, [corpus_of_examples[example] for example in rows["example_id"]], sentences, weights,
                       mixing_exponent(settings.data.corpus_mixing), settings.training.seed)
@@ -214,11 +210,12 @@ class TokenClassification(Task):
         labels = resolve_label_set(trained_labels_only(splits, settings), "tags", settings.data.label_file, base_config,
                                    order_ner_labels, lambda names: iob2_label_names(names, task not in PLAIN_TASKS))
         overrides = label_maps(labels)
-        if corpora:
-            overrides.update(corpora_config(corpus_labels.described(corpora), labels))
+        run_corpora = RunCorpora.of(corpus_labels.described(corpora), labels) if corpora else None
+        if run_corpora:
+            overrides.update(run_corpora.config())
         elif getattr(base_config, "corpora", None):  # a folder trained on several corpora, trained on one now
             overrides.update(corpora=None, partial_label_sets=None)
-        return TaskData(splits, labels, overrides, task, LabelKind.TAGS)
+        return TaskData(splits, labels, overrides, task, LabelKind.TAGS, corpora=run_corpora)
 
     def model_inputs(self, data: TaskData, settings: Settings[NerDataArguments]) -> tuple[PretrainedConfig, PreTrainedTokenizerBase]:
         if settings.data.no_encoder and not settings.model.model_name_or_path:
@@ -268,7 +265,7 @@ class TokenClassification(Task):
                            "by %d", data_args.stride, window, window // 2)
         encoded, documents = {}, {}
         for split in splits:
-            sentences, partial = with_partial_tags(splits[split], config) if split == "train" else (splits[split], {})
+            sentences, partial = with_partial_tags(splits[split], data.corpora) if split == "train" else (splits[split], {})
             inputs, stride, per_sentence = sentences, data_args.stride, None
             if data_args.document_context:
                 grouped = documents_in(split, sentences, data_args, window)
@@ -280,9 +277,9 @@ class TokenClassification(Task):
             encoder = NerEncoder(tokenizer, {**(config.label2id or {}), **partial}, max_length, stride,
                                  data_args.label_all_tokens, per_sentence)
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
-        if "train" in encoded and getattr(config, "corpora", None):
+        if "train" in encoded and data.corpora:
             encoded["train"] = mixed(encoded["train"], corpus_of_training_examples(splits, documents),
-                                     splits["train"][0]["corpus"], config, settings)
+                                     splits["train"][0]["corpus"], data.corpora.weights(), settings)
         if settings.run.distill_text and "train" in encoded:
             encoded["train"] = with_unlabelled_text(encoded["train"], settings.run.distill_text, tokenizer,
                                                     dict(config.label2id or {}), max_length, data_args, settings.training)
@@ -309,7 +306,8 @@ class TokenClassification(Task):
             DataCollatorForTokenClassification(tokenizer, **padding_options(settings.data, settings.training, settings.max_length)), "f1",
             make_model,
             lambda plan: loss_function(settings.run, encoded.splits.get("train"), dict(config.label2id or {}),
-                                       plan.token_normaliser.on, getattr(config, "partial_label_sets", None), crf),
+                                       plan.token_normaliser.on,
+                                       list(data.corpora.label_sets or []) if data.corpora else None, crf),
             lambda model: {"preprocess_logits_for_metrics": argmax_logits}, search_crf=not is_crf(config),
         )
 
@@ -325,7 +323,7 @@ class TokenClassification(Task):
 
             return SplitEvaluation(split, prefix, lambda decided: NerScorer(
                 sentences, encoded.splits[split], dict(config.id2label or {}), settings.data, encoded.documents.get(split),
-                annotated_types(config, settings.data.task_name)), write)
+                annotated_types(data.corpora, settings.data.task_name)), write)
 
         return [evaluation(split, prefix_of(split)) for split in ("validation", "test") if split in data.splits]
 
