@@ -322,6 +322,18 @@ def test_the_page_highlights_exactly_the_entity_text_after_emoji_combining_marks
                 f'data-type="{entity["type"]}">{entity["text"]}<span class="type">{entity["type"]}</span></mark>') in page
 
 
+def same_entities(first: list, second: list) -> bool:
+    """The same records and entities, their scores equal to 1e-5."""
+    def without_scores(records):
+        return [dict(record, entities=[{key: value for key, value in entity.items() if key != "score"}
+                                       for entity in record["entities"]]) for record in records]
+
+    def scores(records):
+        return [entity["score"] for record in records for entity in record["entities"]]
+
+    return without_scores(first) == without_scores(second) and scores(first) == pytest.approx(scores(second), abs=1e-5)
+
+
 def test_long_texts_are_cut_at_sentence_ends_and_give_the_entities_of_the_whole_text(trained_ner):
     from starlette.testclient import TestClient
 
@@ -338,4 +350,5 @@ def test_long_texts_are_cut_at_sentence_ends_and_give_the_entities_of_the_whole_
     assert whole[0]["entities"]
     with TestClient(make_app(str(trained_ner), max_batch_characters=100)) as client:
         response = client.post("/predict", json=[text, TEXTS[0]])
-    assert response.status_code == 200 and response.json() == whole
+    # the same entities; a score may differ in its last bits, as the slices are batched with other lengths
+    assert response.status_code == 200 and same_entities(response.json(), whole)
