@@ -1,5 +1,6 @@
 """Shared fixtures: tiny random BERT and RoBERTa models built from configs, so tests run fast and offline."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -35,6 +36,17 @@ def tiny_config(config_class, vocab_size, **extra):
     )
 
 
+@contextlib.contextmanager
+def seeded(seed: int = 0):
+    """The same random weights in every run, whatever ran before on the worker (a session fixture is made when its
+    first test asks, under whatever random state that test left); the process's random state is left as it was."""
+    import torch
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory):
     """A random 2-layer BERT with the offline MiniLM's WordPiece tokenizer (uncased)."""
@@ -44,7 +56,8 @@ def tiny_bert(tmp_path_factory):
 
     folder = str(tmp_path_factory.mktemp("tiny_bert"))
     tokenizer = AutoTokenizer.from_pretrained(default_model_path())
-    BertModel(tiny_config(BertConfig, tokenizer.vocab_size)).save_pretrained(folder)
+    with seeded():
+        BertModel(tiny_config(BertConfig, tokenizer.vocab_size)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -69,7 +82,8 @@ def tiny_roberta(tmp_path_factory):
     tokenizer.model_max_length = 126
     config = tiny_config(RobertaConfig, len(tokenizer), pad_token_id=1, bos_token_id=0, eos_token_id=2)
     config.max_position_embeddings = 130
-    RobertaModel(config).save_pretrained(folder)
+    with seeded():
+        RobertaModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
