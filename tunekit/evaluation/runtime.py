@@ -23,8 +23,8 @@ def saved_folder(settings) -> str:
         return settings.output_dir
     folder = settings.model.model_name_or_path
     if not os.path.isfile(OutputFolder(folder).model_config):
-        raise UserError(f"--backend onnxruntime runs a saved model folder; {folder} is not one (train it first, or "
-                        "give --model_name_or_path a local folder)")
+        raise UserError(f"--backend {settings.run.backend} runs a saved model folder; {folder} is not one (train it "
+                        "first, or give --model_name_or_path a local folder)")
     return folder
 
 

@@ -18,7 +18,7 @@ DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
 SHOWN_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "mse")
 
 
-def no_source(data_args: Any) -> Optional[str]:
+def nothing(data_args: Any) -> Optional[str]:
     return None
 
 
@@ -39,10 +39,10 @@ class CardText:
     unit: str
     usage: Callable[[str, bool], str]
     limitations: Callable[[Any], list]
-    source: Callable[[Any], Optional[str]] = no_source
+    source: Callable[[Any], Optional[str]] = nothing
     results_detail: Callable[[str, dict, dict], str] = no_section
     section: Callable[[str, dict, dict], str] = no_section
-    scratch_limitation: Callable[[Any], Optional[str]] = no_source
+    scratch_limitation: Callable[[Any], Optional[str]] = nothing
 
 
 def hub_id(name: str) -> 'str | None':
@@ -75,17 +75,18 @@ def results_table(results) -> str:
     return "| split | " + " | ".join(names) + " |\n|" + " --- |" * (len(names) + 1) + "\n" + "\n".join(rows)
 
 
+def named_source(data_args) -> str:
+    """Where the data flags say the data came from: a Hub data set, or local files by name."""
+    if data_args.dataset_name:
+        return f"`{data_args.dataset_name}`" + (f" ({data_args.dataset_config_name})" if data_args.dataset_config_name else "")
+    files = [os.path.basename(str(path)) for path in (data_args.train_file, data_args.validation_file, data_args.test_file) if path]
+    folder = f"folder `{os.path.basename(os.path.normpath(data_args.data_dir))}`" if data_args.data_dir else ""
+    return "local files: " + ", ".join(filter(None, [folder] + [f"`{name}`" for name in files])) if (folder or files) else "not recorded"
+
+
 def data_description(card: CardText, data_args, results) -> str:
     """The data by name (never an absolute local path) and the number of examples in each split."""
-    source = card.source(data_args)
-    if source:
-        pass
-    elif data_args.dataset_name:
-        source = f"`{data_args.dataset_name}`" + (f" ({data_args.dataset_config_name})" if data_args.dataset_config_name else "")
-    else:
-        files = [os.path.basename(str(path)) for path in (data_args.train_file, data_args.validation_file, data_args.test_file) if path]
-        folder = f"folder `{os.path.basename(os.path.normpath(data_args.data_dir))}`" if data_args.data_dir else ""
-        source = "local files: " + ", ".join(filter(None, [folder] + [f"`{name}`" for name in files])) if (folder or files) else "not recorded"
+    source = card.source(data_args) or named_source(data_args)
     sizes = [f"{label} {results[key]:,}" for key, label in (("train_samples", "train"), ("eval_samples", "dev"),
              ("predict_samples", "test")) if key in results]
     return source + (f"; {card.unit}: " + ", ".join(sizes) if sizes else "")

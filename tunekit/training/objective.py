@@ -64,11 +64,16 @@ class Batch:
     @property
     def model_inputs(self) -> dict:
         """The inputs without the labels: what a second pass of the model takes."""
-        return {key: value for key, value in self.inputs.items() if key != "labels"}
+        return without_labels(self.inputs)
 
     @property
     def attention_mask(self) -> torch.Tensor:
         return attention_mask_of(self.inputs)
+
+
+def without_labels(inputs: dict) -> dict:
+    """A batch's inputs without its labels: what a model takes when the loss is computed outside it."""
+    return {key: value for key, value in inputs.items() if key != "labels"}
 
 
 def attention_mask_of(inputs: dict) -> torch.Tensor:
@@ -107,7 +112,7 @@ class GoldLoss:
         if labels is None:
             return torch.zeros((), device=inputs["input_ids"].device), model(**inputs)
         if function is not None:
-            outputs = model(**{key: value for key, value in inputs.items() if key != "labels"})
+            outputs = model(**without_labels(inputs))
             return function(outputs, labels, num_items_in_batch=scale.items) * scale.processes, outputs
         to_model = items_to_model and scale.items is not None
         outputs = model(**inputs, **({"num_items_in_batch": scale.items} if to_model else {}))
@@ -124,7 +129,7 @@ def without_unlabelled(inputs: dict) -> dict:
     if bool((labels == UNLABELLED).any()):
         labels = labels.masked_fill(labels == UNLABELLED, IGNORE_INDEX)
     if not bool((labels != IGNORE_INDEX).any()):
-        return {key: value for key, value in inputs.items() if key != "labels"}
+        return without_labels(inputs)
     return {**inputs, "labels": labels}
 
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from tunekit.encoding import IGNORE_INDEX
 from tunekit.modeling.taggers.modeling_crf import CrfForTokenClassification
-from tunekit.training.objective import Batch, attention_mask_of
+from tunekit.training.objective import Batch, attention_mask_of, without_labels
 
 
 class SoftTargets(Protocol):
@@ -27,13 +27,20 @@ class SoftTargets(Protocol):
     def loss(self, batch: Batch, targets: torch.Tensor, temperature: float) -> torch.Tensor: ...
 
 
-def model_inputs(inputs: dict) -> dict:
-    return {key: value for key, value in inputs.items() if key != "labels"}
+def logits_of(model: torch.nn.Module, inputs: dict) -> torch.Tensor:
+    return model(**without_labels(inputs)).logits.float()
 
 
 def divergence(targets: torch.Tensor, log_student: torch.Tensor) -> torch.Tensor:
     """KL(targets || student) per item (the last axis is the distribution)."""
     return (targets * (torch.log(targets.clamp_min(1e-12)) - log_student)).sum(-1)
+
+
+def predicted_tokens_divergence(batch: Batch, targets: torch.Tensor, log_student: torch.Tensor,
+                                temperature: float) -> tuple:
+    """(the KL summed over the batch's predicted tokens, times T^2; which tokens those are)."""
+    predicted = batch.inputs["labels"] != IGNORE_INDEX
+    return divergence(targets, log_student)[predicted].sum() * temperature ** 2, predicted
 
 
 class TokenDistributions:
@@ -43,12 +50,11 @@ class TokenDistributions:
     labelled = True
 
     def targets(self, model: torch.nn.Module, inputs: dict, temperature: float) -> torch.Tensor:
-        return torch.softmax(model(**model_inputs(inputs)).logits.float() / temperature, dim=-1)
+        return torch.softmax(logits_of(model, inputs) / temperature, dim=-1)
 
     def loss(self, batch: Batch, targets: torch.Tensor, temperature: float) -> torch.Tensor:
         log_student = F.log_softmax(batch.logits.float() / temperature, dim=-1)
-        predicted = batch.inputs["labels"] != IGNORE_INDEX
-        total = divergence(targets, log_student)[predicted].sum() * temperature ** 2
+        total, predicted = predicted_tokens_divergence(batch, targets, log_student, temperature)
         return batch.scale.of_sum(total, predicted.sum())
 
 
@@ -64,7 +70,7 @@ class CrfMarginals:
 
     def targets(self, model: torch.nn.Module, inputs: dict, temperature: float) -> torch.Tensor:
         crf_model = cast(CrfForTokenClassification, model)  # the task chose these targets for a CRF
-        emissions = crf_model.tagger(**model_inputs(inputs)).logits.float()
+        emissions = logits_of(crf_model.tagger, inputs)
         if self.teacher_reads == "marginals":
             return crf_model.crf.log_marginals(emissions, attention_mask_of(inputs), temperature).exp()
         return torch.softmax(emissions / temperature, dim=-1)
@@ -73,8 +79,7 @@ class CrfMarginals:
         head = cast(CrfForTokenClassification, batch.head)
         # in training the CRF returns its emissions as logits
         log_student = head.crf.log_marginals(batch.logits.float(), batch.attention_mask, temperature)
-        predicted = batch.inputs["labels"] != IGNORE_INDEX
-        total = divergence(targets, log_student)[predicted].sum() * temperature ** 2
+        total, predicted = predicted_tokens_divergence(batch, targets, log_student, temperature)
         return batch.scale.of_mean(total / predicted.shape[0])
 
 
@@ -84,7 +89,7 @@ class ClassDistributions:
     labelled = True
 
     def targets(self, model: torch.nn.Module, inputs: dict, temperature: float) -> torch.Tensor:
-        return torch.softmax(model(**model_inputs(inputs)).logits.float() / temperature, dim=-1)
+        return torch.softmax(logits_of(model, inputs) / temperature, dim=-1)
 
     def loss(self, batch: Batch, targets: torch.Tensor, temperature: float) -> torch.Tensor:
         log_student = F.log_softmax(batch.logits.float() / temperature, dim=-1)
@@ -97,7 +102,7 @@ class LabelProbabilities:
     labelled = True
 
     def targets(self, model: torch.nn.Module, inputs: dict, temperature: float) -> torch.Tensor:
-        return torch.sigmoid(model(**model_inputs(inputs)).logits.float() / temperature)
+        return torch.sigmoid(logits_of(model, inputs) / temperature)
 
     def loss(self, batch: Batch, targets: torch.Tensor, temperature: float) -> torch.Tensor:
         loss = F.binary_cross_entropy_with_logits(batch.logits.float() / temperature, targets) * temperature ** 2
@@ -110,7 +115,7 @@ class Values:
     labelled = False
 
     def targets(self, model: torch.nn.Module, inputs: dict, temperature: float) -> torch.Tensor:
-        return model(**model_inputs(inputs)).logits.float()
+        return logits_of(model, inputs)
 
     def loss(self, batch: Batch, targets: torch.Tensor, temperature: float) -> torch.Tensor:
         return batch.scale.of_mean(F.mse_loss(batch.logits.float().reshape(targets.shape), targets))
