@@ -152,14 +152,14 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
     # each corpus scored on its own, with intervals and error analysis, beside the line for all
     for prefix in ("eval", "predict"):
         for corpus, sentences in (("news", 16), ("tweets", 16)):
-            assert f"{prefix}_{corpus}_f1" in results and f"{prefix}_{corpus}_f1_ci_high" in results
-            assert f"{prefix}_{corpus}_errors_missed" in results and results[f"{prefix}_{corpus}_samples"] == sentences
-    assert json.loads((output / "predict_tweets_results.json").read_text())["predict_tweets_f1"] == results["predict_tweets_f1"]
+            assert f"{prefix}[{corpus}]_f1" in results and f"{prefix}[{corpus}]_f1_ci_high" in results
+            assert f"{prefix}[{corpus}]_errors_missed" in results and results[f"{prefix}[{corpus}]_samples"] == sentences
+    assert json.loads((output / "predict[tweets]_results.json").read_text())["predict[tweets]_f1"] == results["predict[tweets]_f1"]
     assert "dev tweets" in result.stdout and "test news" in result.stdout
     page = (output / "report.html").read_text()
     assert "Error analysis: dev, tweets" in page and "Per-type scores: test, news" in page
     if not head:  # eval.sh scores each corpus again as training did; predict.sh answers in the unified labels
-        before = {key: value for key, value in results.items() if key.startswith("eval_tweets_")}
+        before = {key: value for key, value in results.items() if key.startswith("eval[tweets]_")}
         assert run_program("sh", "scripts/eval.sh", output).returncode == 0
         again = json.loads((output / "all_results.json").read_text())
         assert {key: again[key] for key in before} == pytest.approx(before)
@@ -176,7 +176,7 @@ def test_a_run_trains_on_both_corpora_in_the_unified_labels(tiny_bert, tmp_path,
         assert json.loads((tmp_path / "again" / "config.json").read_text()).get("corpora") is None
     card = (output / "README.md").read_text()
     assert "## Corpora" in card and "| tweets | data_dir `tweets` | 3.0 | LOC, PER | company → O, location → LOC, person → PER |" in card
-    assert f"| tweets | {results['eval_tweets_f1']:.4f} [" in card and str(tmp_path) not in card
+    assert f"| tweets | {results['eval[tweets]_f1']:.4f} [" in card and str(tmp_path) not in card
 
 
 def test_bad_corpora_stop_the_run_naming_the_corpus(tiny_bert, tmp_path):
@@ -266,12 +266,20 @@ def test_mixing_repeats_the_corpora_to_their_shares_and_drops_no_row():
         mixing_exponent("1.5")
 
 
-def test_each_corpus_is_scored_on_its_own_types_and_all_on_what_each_annotates():
+PREDICTED = [["B-PER", "O", "B-MISC", "I-MISC"], ["B-PER", "O", "B-MISC"]]  # MISC on a tweet: not annotated there
+
+
+def two_corpus_scorer(names=("news", "tweets")) -> tuple:
+    """A scorer of a news sentence and a tweet (named as given), and its scores of PREDICTED."""
     tokens = [["Anna", "saw", "Euro", "2024"], ["bob", "at", "wembley"]]
     gold = [["B-PER", "O", "B-MISC", "I-MISC"], ["B-PER", "O", "B-LOC"]]
-    predicted = [["B-PER", "O", "B-MISC", "I-MISC"], ["B-PER", "O", "B-MISC"]]  # MISC on a tweet: not annotated there
-    scorer = TagScorer(tokens, NerDataArguments(), ["news", "tweets"], {"news": ("MISC", "PER"), "tweets": ("LOC", "PER")})
-    scored = scorer.scores_of(predicted, gold)
+    scorer = TagScorer(tokens, NerDataArguments(), list(names), dict(zip(names, (("MISC", "PER"), ("LOC", "PER")))))
+    return scorer, scorer.scores_of(PREDICTED, gold)
+
+
+def test_each_corpus_is_scored_on_its_own_types_and_all_on_what_each_annotates():
+    scorer, scored = two_corpus_scorer()
+    predicted = PREDICTED
     assert scored.predicted == predicted  # the writers get what the model said
     assert scored.metrics["precision"] == 1.0 and scored.metrics["recall"] == 0.75  # the MISC is no false positive
     (news, _, news_scored), (tweets, part, tweets_scored) = scorer.parts(scored)
@@ -284,11 +292,35 @@ def test_the_seeds_table_shows_each_corpus_after_its_split():
     from tunekit.programs.seeds import shown_keys
 
     figure = {"mean": 0.5, "std": 0.0, "min": 0.5, "max": 0.5, "values": [0.5]}
-    keys = ["eval_f1", "eval_samples", "eval_news_f1", "eval_news_samples", "eval_tweets_f1", "eval_tweets_samples",
-            "eval_mm_f1", "eval_mm_samples", "predict_f1", "predict_samples", "predict_tweets_f1",
-            "predict_tweets_samples", "train_runtime"]
+    keys = ["eval_f1", "eval_samples", "eval[news]_f1", "eval[news]_samples", "eval[tweets]_f1", "eval[tweets]_samples",
+            "eval_mm_f1", "eval_mm_samples", "predict_f1", "predict_samples", "predict[tweets]_f1",
+            "predict[tweets]_samples", "train_runtime"]
     assert shown_keys(dict.fromkeys(keys, figure)) == [
-        "eval_f1", "eval_news_f1", "eval_tweets_f1", "eval_mm_f1", "predict_f1", "predict_tweets_f1", "train_runtime"]
+        "eval_f1", "eval[news]_f1", "eval[tweets]_f1", "eval_mm_f1", "predict_f1", "predict[tweets]_f1", "train_runtime"]
+
+
+@pytest.mark.parametrize("name", ["span", "mm", "test", "f1"])
+def test_a_corpus_named_like_a_split_or_a_metric_keeps_keys_of_its_own(tmp_path, name):
+    """Per-corpus scores live in their own key space: a corpus named span does not overwrite the split's
+    eval_span_f1, one named mm is not MNLI's mismatched dev, test is not the test split, f1 not a metric."""
+    from tunekit.evaluation.run import corpus_parts
+    from tunekit.files import save_results
+    from tunekit.splits import short_name, split_and_part, title
+
+    scorer, scored = two_corpus_scorer(("news", name))
+    split_metrics = {f"eval_{key}": value for key, value in scored.metrics.items()}
+    parts = corpus_parts(scorer, scored, "eval", resamples=20, seed=0)
+    assert set(parts) == {"eval[news]", f"eval[{name}]"}
+    part_metrics, _ = parts[f"eval[{name}]"]
+    assert not set(part_metrics) & set(split_metrics)  # eval_span_f1 stays the split's own
+    assert all(key.startswith(f"eval[{name}]_") for key in part_metrics)
+    assert (short_name(f"eval[{name}]"), title(f"eval[{name}]")) == (f"dev {name}", f"dev, {name}")
+    assert split_and_part(f"eval[{name}]")[1] == name and split_and_part("eval_mm") is None
+    save_results(str(tmp_path), "eval", split_metrics)
+    save_results(str(tmp_path), f"eval[{name}]", part_metrics)
+    results = json.loads((tmp_path / "all_results.json").read_text())
+    assert {key: results[key] for key in split_metrics} == split_metrics
+    assert (tmp_path / "eval_results.json").exists() and (tmp_path / f"eval[{name}]_results.json").exists()
 
 
 def test_mixing_shares_count_sentences_not_rows():

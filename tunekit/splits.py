@@ -33,9 +33,16 @@ def prefix_of(name: str) -> str:
     return BY_NAME[name].prefix if name in BY_NAME else name
 
 
+def part_prefix(prefix: str, part: str) -> str:
+    """The metric prefix of a named part of a split (a corpus of --corpora): eval, btc -> eval[btc]. The brackets
+    keep parts in a key space of their own: no split prefix or metric name holds one, so a corpus named span, mm,
+    test or f1 cannot take a split's or a metric's key (eval[span]_f1 is not eval_span_f1)."""
+    return f"{prefix}[{part}]"
+
+
 def short_name(key: str) -> str:
     """The short name of a split or a metric prefix: validation -> dev, eval_mm -> dev-mm; a corpus's part of a
-    split (--corpora): eval_btc -> dev btc."""
+    split (--corpora): eval[btc] -> dev btc."""
     split = BY_NAME.get(key) or BY_PREFIX.get(key)
     if split:
         return split.short
@@ -44,7 +51,7 @@ def short_name(key: str) -> str:
 
 
 def title(prefix: str) -> str:
-    """The title of a metric prefix: eval_mm -> dev (mismatched); eval_btc -> dev, btc."""
+    """The title of a metric prefix: eval_mm -> dev (mismatched); eval[btc] -> dev, btc."""
     if prefix in BY_PREFIX:
         return BY_PREFIX[prefix].title
     part = split_and_part(prefix)
@@ -52,8 +59,8 @@ def title(prefix: str) -> str:
 
 
 def split_and_part(prefix: str) -> 'tuple[Split, str] | None':
-    """(the split, the part's name) of a part's prefix: eval_btc -> (dev, btc); None for other keys."""
-    for known in sorted(BY_PREFIX, key=len, reverse=True):
-        if known != "train" and prefix.startswith(known + "_"):
-            return BY_PREFIX[known], prefix[len(known) + 1:]
-    return None
+    """(the split, the part's name) of a part's prefix: eval[btc] -> (dev, btc); None for other keys."""
+    split, bracket, part = prefix.partition("[")
+    if not bracket or not prefix.endswith("]") or split not in SCORED_PREFIXES:
+        return None
+    return BY_PREFIX[split], part[:-1]

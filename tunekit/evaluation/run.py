@@ -11,6 +11,7 @@ from transformers import EvalPrediction
 from tunekit.evaluation.intervals import bootstrap_intervals, interval_metrics
 from tunekit.training.speed.length_order import in_input_order, in_order_scorer, sorted_by_length
 from tunekit.files import save_results
+from tunekit.splits import part_prefix
 from tunekit.evaluation.scored import Scored, Scorer
 
 logger = logging.getLogger("tunekit")
@@ -40,15 +41,15 @@ def closing_figures(scorer: Scorer, scored: Scored, prefix: str, resamples: int,
 
 def corpus_parts(scorer: Scorer, scored: Scored, prefix: str, resamples: int, seed: int) -> dict:
     """With several corpora (--corpora), each corpus's part of a scored split, scored on its own types with its
-    intervals and error analysis: {prefix_corpus: (its metrics, its Scored)}."""
+    intervals and error analysis: {prefix[corpus]: (its metrics, its Scored)}."""
     if not scored.metrics:
         return {}
     parts = {}
-    for name, part, part_scored in scorer.parts(scored):
-        part_prefix = f"{prefix}_{name}"
-        figures, part_scored = closing_figures(part, part_scored, part_prefix, resamples, seed)
-        metrics = {f"{part_prefix}_{key}": value for key, value in part_scored.metrics.items()}
-        parts[part_prefix] = (dict(metrics, **figures, **{f"{part_prefix}_samples": len(part_scored.gold)}), part_scored)
+    for name, part_scorer, part_scored in scorer.parts(scored):
+        part = part_prefix(prefix, name)
+        figures, part_scored = closing_figures(part_scorer, part_scored, part, resamples, seed)
+        metrics = {f"{part}_{key}": value for key, value in part_scored.metrics.items()}
+        parts[part] = (dict(metrics, **figures, **{f"{part}_samples": len(part_scored.gold)}), part_scored)
     return parts
 
 
@@ -90,6 +91,6 @@ def run_evaluations(trainer, evaluations: list[SplitEvaluation], encoded: dict, 
         if trainer.is_world_process_zero():
             save_results(trainer.args.output_dir, evaluation.prefix, metrics)
             evaluation.write(trainer.args.output_dir, scored[-1])
-            for part_prefix, (part_metrics, _) in parts.items():  # eval_btc_results.json, all_results.json
+            for part_prefix, (part_metrics, _) in parts.items():  # eval[btc]_results.json, all_results.json
                 save_results(trainer.args.output_dir, part_prefix, part_metrics)
     return summary, scored_splits

@@ -4,6 +4,7 @@ weight, label map and the types it annotates, and its own dev and test scores be
 import os
 
 from tunekit.outputs.score_text import with_interval
+from tunekit.splits import part_prefix
 
 SPLITS = (("eval", "dev"), ("predict", "test"))
 
@@ -27,7 +28,7 @@ def corpora_markdown(config: dict, results: dict) -> str:
     if scores:
         header = " | ".join(f"{split} F1" for _, split in scores)
         lines = [f"| all | " + " | ".join(with_interval(results, f"{prefix}_f1") for prefix, _ in scores) + " |"]
-        lines += [f"| {corpus['name']} | " + " | ".join(with_interval(results, f"{prefix}_{corpus['name']}_f1")
+        lines += [f"| {corpus['name']} | " + " | ".join(with_interval(results, f"{part_prefix(prefix, corpus['name'])}_f1")
                                                         for prefix, _ in scores) + " |" for corpus in corpora]
         text += f"\n\n| corpus | {header} |\n| --- |{' --- |' * len(scores)}\n" + "\n".join(lines)
     return text + "\n\n"
