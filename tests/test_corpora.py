@@ -12,7 +12,8 @@ from in_process import run_program
 
 from tunekit.data.corpora import Corpus, corpora_of
 from tunekit.data.corpus_labels import mapped_tags, unify
-from tunekit.encoding import IGNORE_INDEX, PARTIAL_BASE
+from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding.row_attributes import LabelSets, RowAttributes
 from tunekit.encoding.corpus_mixing import mixed_rows, mixing_exponent, repeats
 from tunekit.encoding.partial_labels import partial_label_sets
 from tunekit.errors import UserError
@@ -215,24 +216,31 @@ def test_a_corpus_that_leaves_a_type_out_allows_it_wherever_it_says_o():
 def test_the_softmax_loss_counts_o_and_the_left_out_labels_together():
     torch.manual_seed(0)
     logits = torch.randn(1, 3, len(LABELS))
-    labels = torch.tensor([[1, PARTIAL_BASE, IGNORE_INDEX]])  # B-PER; tweets' O (set 0); not a word
-    loss = CrossEntropyLoss(label_sets=[[0, 2, 4]])({"logits": logits}, labels)
+    labels = torch.tensor([[1, 4, IGNORE_INDEX]])  # B-PER; O; not a word
+    sets = LabelSets(outside=4, sets=((0, 2, 4),), count=len(LABELS))
+    loss = CrossEntropyLoss(label_sets=sets)({"logits": logits}, labels, rows=RowAttributes(torch.tensor([0])))
     probabilities = logits[0].softmax(-1)
     expected = -(probabilities[0, 1].log() + probabilities[1, [0, 2, 4]].sum().log()) / 2
     assert loss == pytest.approx(expected.item(), abs=1e-5)
-    plain = CrossEntropyLoss()({"logits": logits}, torch.tensor([[1, 4, IGNORE_INDEX]]))
+    plain = CrossEntropyLoss(label_sets=sets)({"logits": logits}, labels, rows=RowAttributes(torch.tensor([-1])))
+    assert plain == pytest.approx(CrossEntropyLoss()({"logits": logits}, labels).item())  # a row of a full corpus
     assert plain > loss  # O alone is less likely than O or MISC
+    # a row's weight scales its items' losses; the divisor stays the items of the step
+    twice = CrossEntropyLoss(label_sets=sets)({"logits": logits}, labels,
+                                              rows=RowAttributes(torch.tensor([0]), weight=torch.tensor([2.0])))
+    assert twice == pytest.approx(2 * loss.item(), rel=1e-6)
 
 
 def test_the_crf_likelihood_sums_every_path_through_the_allowed_labels():
     torch.manual_seed(0)
     labels = {0: "O", 1: "B-X", 2: "I-X"}
-    crf = LinearChainCrf(labels, label_sets=[[0, 1, 2]])  # a corpus without X: where it says O, X is open
+    crf = LinearChainCrf(labels)
     with torch.no_grad():
         for parameter in (crf.transitions, crf.start_transitions, crf.end_transitions):
             parameter.normal_()
     emissions, mask = torch.randn(1, 3, 3), torch.ones(1, 3, dtype=torch.bool)
-    gold = torch.tensor([[1, PARTIAL_BASE, 0]])  # B-X, then O-or-X, then O
+    gold = torch.tensor([[1, 0, 0]])  # B-X, then O that may be X (a corpus without X says O there), then O
+    open_at = LabelSets(outside=0, sets=((0, 1, 2),), count=3).allowed(gold, torch.tensor([[-1, 0, -1]]))
     transitions, start, end = crf.scores()
 
     def total(paths):
@@ -243,7 +251,7 @@ def test_the_crf_likelihood_sums_every_path_through_the_allowed_labels():
     every = list(itertools.product(range(3), repeat=3))
     allowed = [p for p in every if p[0] == 1 and p[2] == 0]
     expected = total(every) - total(allowed)
-    assert crf.negative_log_likelihood(emissions, mask, gold)[0].item() == pytest.approx(expected.item(), abs=1e-4)
+    assert crf.negative_log_likelihood(emissions, mask, gold, open_at)[0].item() == pytest.approx(expected.item(), abs=1e-4)
 
 
 def test_mixing_repeats_the_corpora_to_their_shares_and_drops_no_row():

@@ -12,12 +12,13 @@ from folders import copy_of, write_mrpc, write_stsb
 from in_process import run_program
 from conftest import quick_ner_flags
 
-from tunekit.encoding import IGNORE_INDEX, UNLABELLED
+from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding.row_attributes import UNLABELLED, RowAttributes
 from tunekit.errors import UserError
 from tunekit.modeling.student import cut_layers, kept_layers
 from tunekit.modeling.taggers.modeling_crf import LinearChainCrf
 from tunekit.training.distillation import SoftTargetTerm
-from tunekit.training.objective import Batch, StepScale, without_unlabelled
+from tunekit.training.objective import Batch, StepScale
 from tunekit.training.soft_targets import ClassDistributions, LabelProbabilities, TokenDistributions, Values
 
 TOKENS, ONE_LABEL, SEVERAL_LABELS, VALUES = TokenDistributions, ClassDistributions, LabelProbabilities, Values
@@ -99,7 +100,7 @@ def test_the_soft_loss_is_zero_when_the_student_says_what_the_teacher_says_and_g
     torch.manual_seed(1)
     shape = {TOKENS: (2, 5, 4), ONE_LABEL: (3, 4), SEVERAL_LABELS: (3, 4), VALUES: (3, 1)}[kind]
     logits = torch.randn(*shape)
-    labels = torch.tensor([[IGNORE_INDEX, 1, 2, IGNORE_INDEX, 0], [IGNORE_INDEX, UNLABELLED, 3, 1, IGNORE_INDEX]]) \
+    labels = torch.tensor([[IGNORE_INDEX, 1, 2, IGNORE_INDEX, 0], [IGNORE_INDEX, 0, 3, 1, IGNORE_INDEX]]) \
         if kind == TOKENS else torch.zeros(shape[0], dtype=torch.long)
     inputs = {"input_ids": torch.ones(shape[:2] if kind == TOKENS else (shape[0], 5), dtype=torch.long), "labels": labels}
     term = SoftTargetTerm(Logits(logits), kind(), kind(), 2.0)
@@ -110,8 +111,12 @@ def test_the_soft_loss_is_zero_when_the_student_says_what_the_teacher_says_and_g
         assert apart > same
     else:
         assert same.abs() < 1e-6 and apart > 1e-3
-    gold = without_unlabelled(inputs)["labels"]
-    assert not (gold == UNLABELLED).any() and (gold == IGNORE_INDEX).sum() == (labels < 0).sum()
+    # the second row is unlabelled (--distill_text): the teacher teaches its words, the gold loss skips them
+    rows = RowAttributes(unlabelled=torch.tensor([0, 1] if kind == TOKENS else [0] * shape[0]))
+    gold = rows.gold_labels(labels)
+    assert (gold != IGNORE_INDEX).sum() == ((labels != IGNORE_INDEX).sum() - (3 if kind == TOKENS else 0))
+    if kind == TOKENS:
+        assert (gold[1] == IGNORE_INDEX).all() and torch.equal(gold[0], labels[0])
 
 
 def test_a_teacher_with_its_labels_in_another_order_teaches_each_label_to_its_own_column():
@@ -143,8 +148,9 @@ def test_unlabelled_text_joins_training_with_every_word_marked_for_the_teacher_a
     added = joined.select(range(1, len(joined)))
     assert len(added) > 2  # the 30-word line is read in overlapping windows, as training reads long sentences
     first_row = added[0]
-    assert [label for label in first_row["labels"] if label != IGNORE_INDEX] == [UNLABELLED] * 6  # 6 words
-    marked = sum(label == UNLABELLED for row in added for label in row["labels"])
+    assert len([label for label in first_row["labels"] if label != IGNORE_INDEX]) == 6  # 6 words predicted
+    assert joined[UNLABELLED] == [0] + [1] * len(added)  # a row attribute, not a marker in the labels
+    marked = sum(label != IGNORE_INDEX for row in added for label in row["labels"])
     assert marked == 6 + 30  # every word once, whatever window owns it
 
 

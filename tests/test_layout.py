@@ -130,7 +130,7 @@ def test_the_task_name_check_notices_a_test():
 
 
 def test_minus_100_is_written_once():
-    from tunekit.encoding import IGNORE_INDEX, PARTIAL_BASE
+    from tunekit.encoding import IGNORE_INDEX
     from tunekit.modeling.taggers import modeling_bilstm, modeling_crf
 
     places = [os.path.relpath(path, REPO) for path in package_files()
@@ -138,7 +138,6 @@ def test_minus_100_is_written_once():
     assert places == ["tunekit/encoding/__init__.py"]
     # the taggers' own copy (they ship inside model folders and cannot import tunekit)
     assert modeling_crf.IGNORED == modeling_bilstm.IGNORED == IGNORE_INDEX
-    assert modeling_crf.PARTIAL_BASE == PARTIAL_BASE
 
 
 def test_every_public_function_says_what_it_returns():

@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from tunekit.errors import UserError
+
 if TYPE_CHECKING:
     import datasets
 
@@ -36,6 +38,9 @@ PRIVATE_NAMES = (
     PrivateName("transformers.trainer:Trainer", "_get_eval_sampler", ("eval_dataset",), "sorted_evaluation"),
     PrivateName("transformers.trainer:Trainer", "_remove_unused_columns", ("dataset", "description"), "length_buckets"),
     PrivateName("transformers.trainer_utils", "seed_worker", ("worker_id", "num_workers", "rank"), "length_buckets"),
+    # the columns Trainer keeps in its training data (the model's forward's): row attributes join them
+    PrivateName("transformers.trainer:Trainer", "_set_signature_columns_if_needed", (), "row_attributes"),
+    PrivateName("transformers.trainer:Trainer", "_signature_columns", None, "row_attributes"),
     PrivateName("transformers.configuration_utils:PretrainedConfig", "_attn_implementation", None, "attention"),
     PrivateName("transformers.masking_utils", "AttentionMaskInterface", None, "attention_dropout"),
     PrivateName("transformers.masking_utils", "eager_mask", ("batch_size", "q_length", "kv_length"), "attention_dropout"),
@@ -164,6 +169,21 @@ def dataset_fingerprint(dataset) -> 'str | None':
 def remove_unused_columns(trainer, dataset, description: str) -> 'datasets.Dataset':
     """The dataset without the columns the model's forward does not take, as Trainer prepares its own loaders."""
     return trainer._remove_unused_columns(dataset, description=description)
+
+
+def keep_columns(trainer, names: tuple, dataset) -> None:
+    """Make Trainer keep `names` in its training data beside the columns its model's forward takes (the row
+    attributes that the objective takes out of each batch); a one-line error where this release cannot and the
+    data has them."""
+    present = [name for name in names if name in (getattr(dataset, "column_names", None) or ())]
+    if not present:
+        return
+    problems = missing("row_attributes")
+    if problems:
+        raise UserError(f"the training rows' {', '.join(present)} cannot reach the loss: {'; '.join(problems)} in this "
+                        "transformers release")
+    trainer._set_signature_columns_if_needed()
+    trainer._signature_columns = list(dict.fromkeys([*trainer._signature_columns, *present]))
 
 
 def cpu_native_bf16() -> bool | None:

@@ -1,6 +1,7 @@
-"""Unlabelled text added to a student's training set (--distill_text): encoded as training is, and marked
-UNLABELLED (every word's first piece for a tagger, the example for a classifier), so that only the teacher's soft
-labels teach from it (training/distillation.py)."""
+"""Unlabelled text added to a student's training set (--distill_text): encoded as training is, its rows marked
+`unlabelled` (encoding/row_attributes.py), so that only the teacher's soft labels teach from them
+(training/distillation.py). Their labels only say which positions the model predicts: every word's first piece
+for a tagger, the example for a classifier."""
 
 import logging
 from typing import Callable
@@ -8,12 +9,16 @@ from typing import Callable
 import datasets
 
 from tunekit.data.unlabelled_text import read_unlabelled_examples, read_unlabelled_text
-from tunekit.encoding import IGNORE_INDEX, UNLABELLED
+from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding.row_attributes import COLUMNS, UNLABELLED, with_default_attributes, with_row_attribute
 from tunekit.encoding.ner import NOT_A_WORD, NerEncoder
 from tunekit.encoding.splits import encode_splits
 from tunekit.errors import UserError
 
 logger = logging.getLogger("tunekit")
+# The label an unlabelled row holds where the model predicts: a placeholder its `unlabelled` column tells every
+# gold loss to skip (the distillation terms read the positions only).
+PREDICTED = 0
 
 
 def with_unlabelled_text(train, path: str, tokenizer, label2id: dict, max_length: int, data_args,
@@ -24,7 +29,7 @@ def with_unlabelled_text(train, path: str, tokenizer, label2id: dict, max_length
     encoder = NerEncoder(tokenizer, label2id, max_length, data_args.stride, label_all_tokens=False)
 
     def marked(batch):
-        return {"labels": [[UNLABELLED if word != NOT_A_WORD else IGNORE_INDEX for word in words]
+        return {"labels": [[PREDICTED if word != NOT_A_WORD else IGNORE_INDEX for word in words]
                            for words in batch["word_index"]]}
 
     return joined(train, texts, path, encoder, marked, data_args, training_args)
@@ -36,7 +41,7 @@ def with_unlabelled_examples(train, path: str, pairs: bool, encoder: Callable, d
     per line, tab-separated, for pairs), encoded by `encoder` without labels."""
     check_whole(train)
     texts = read_unlabelled_examples(path, pairs)
-    return joined(train, texts, path, encoder, lambda batch: {"labels": [UNLABELLED] * len(batch["input_ids"])},
+    return joined(train, texts, path, encoder, lambda batch: {"labels": [PREDICTED] * len(batch["input_ids"])},
                   data_args, training_args)
 
 
@@ -47,7 +52,11 @@ def check_whole(train) -> None:
 
 def joined(train, texts, path: str, encoder: Callable, marked: Callable, data_args, training_args) -> 'datasets.Dataset':
     rows = encode_splits({"distill_text": (texts, path)}, encoder, data_args, training_args, with_indices=True)["distill_text"]
-    rows = rows.map(marked, batched=True, desc="Marking unlabelled examples").cast(train.features)
+    attributes = [UNLABELLED] + [name for name in COLUMNS if name in train.column_names and name != UNLABELLED]
+    train = with_default_attributes(train, attributes)
+    rows = with_row_attribute(rows.map(marked, batched=True, desc="Marking unlabelled examples"), UNLABELLED,
+                              [1] * len(rows))
+    rows = with_default_attributes(rows, attributes).cast(train.features)
     logger.info("--distill_text: %d texts from %s (%d model inputs) join %d training inputs, labelled by the teacher "
                 "only", len(texts), path, len(rows), len(train))
     return datasets.concatenate_datasets([train, rows])

@@ -57,7 +57,7 @@ from tunekit.tasks.base import (
 )
 from tunekit.tasks.classification_arguments import ClassificationDataArguments
 from tunekit.training.soft_targets import ClassDistributions, LabelProbabilities, SoftTargets, Values
-from tunekit.training.losses import loss_function
+from tunekit.training.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, SquaredErrorLoss, loss_function
 from tunekit.training.speed.switch import SpeedSupport
 
 if TYPE_CHECKING:
@@ -118,6 +118,10 @@ def limitations(data_args) -> list:
 
 def label_names(config) -> list:
     return [(config.id2label or {})[i] for i in range(config.num_labels or 0)]
+
+
+# each problem's loss per item, where the run needs ours (class weights, row weights) instead of the model's own
+ITEM_LOSSES = {SINGLE: CrossEntropyLoss, MULTI_LABEL: BinaryCrossEntropyLoss, REGRESSION: SquaredErrorLoss}
 
 
 class SequenceClassification(Task):
@@ -217,7 +221,8 @@ class SequenceClassification(Task):
             DataCollatorWithPadding(tokenizer, **padding_options(settings.data, settings.training,
                                                                  settings.max_length)),
             main_metric, lambda trial=None: load_classifier(settings.model, settings.data, config),
-            lambda plan: loss_function(settings.run, encoded.splits.get("train"), dict(config.label2id or {})),
+            lambda plan: loss_function(settings.run, encoded.splits.get("train"), dict(config.label2id or {}),
+                                       item_loss=ITEM_LOSSES[problem_type]),
             lambda model: {},
         )
 

@@ -2,6 +2,7 @@
 
 import logging
 from collections import Counter
+from functools import partial
 from typing import TYPE_CHECKING, Any, Optional
 
 import datasets
@@ -23,7 +24,8 @@ from tunekit.data.token_data import documents_of, load_sentences, order_ner_labe
 from tunekit.data.vocabulary import warn_about_unknown_words
 from tunekit.encoding.corpus_mixing import mixed_rows, mixing_exponent
 from tunekit.encoding.ner import NerEncoder, context_reading
-from tunekit.encoding.partial_labels import RunCorpora, with_partial_tags
+from tunekit.encoding.partial_labels import RunCorpora, with_label_sets
+from tunekit.encoding.row_attributes import LabelSets, RowAttributes
 from tunekit.encoding.splits import encode_splits, padding_options
 from tunekit.encoding.unlabelled import with_unlabelled_text
 from tunekit.errors import UserError
@@ -170,6 +172,14 @@ def annotated_types(corpora: Optional[RunCorpora], task: str) -> Optional[dict]:
     return corpora.annotated_types(task not in PLAIN_TASKS) if corpora else None
 
 
+def crf_row_inputs(label_sets: Optional[LabelSets], rows: RowAttributes, labels: "torch.Tensor") -> dict:
+    """What the CRF's own loss takes of a batch's row attributes: the labels each position may take, each
+    sentence's weight."""
+    allowed = rows.allowed(labels, label_sets)
+    return {**({"allowed": allowed} if allowed is not None else {}),
+            **({"sequence_weights": rows.weight} if rows.weighted else {})}
+
+
 def corpus_of_training_examples(splits: dict, documents: dict) -> list:
     """Each training example's corpus: a sentence's, or a document's (all its sentences are of one corpus)."""
     corpora = splits["train"][0]["corpus"]
@@ -265,7 +275,7 @@ class TokenClassification(Task):
                            "by %d", data_args.stride, window, window // 2)
         encoded, documents = {}, {}
         for split in splits:
-            sentences, partial = with_partial_tags(splits[split], data.corpora) if split == "train" else (splits[split], {})
+            sentences = splits[split]
             inputs, stride, per_sentence = sentences, data_args.stride, None
             if data_args.document_context:
                 grouped = documents_in(split, sentences, data_args, window)
@@ -274,12 +284,13 @@ class TokenClassification(Task):
                     stride, per_sentence = context_reading(
                         data_args.stride, data_args.document_context, data_args.document_context_mode
                     )
-            encoder = NerEncoder(tokenizer, {**(config.label2id or {}), **partial}, max_length, stride,
+            encoder = NerEncoder(tokenizer, dict(config.label2id or {}), max_length, stride,
                                  data_args.label_all_tokens, per_sentence)
             encoded.update(encode_splits({split: inputs}, encoder, data_args, settings.training, with_indices=True))
         if "train" in encoded and data.corpora:
-            encoded["train"] = mixed(encoded["train"], corpus_of_training_examples(splits, documents),
-                                     splits["train"][0]["corpus"], data.corpora.weights(), settings)
+            corpus_of_examples = corpus_of_training_examples(splits, documents)
+            encoded["train"] = mixed(with_label_sets(encoded["train"], corpus_of_examples, data.corpora),
+                                     corpus_of_examples, splits["train"][0]["corpus"], data.corpora.weights(), settings)
         if settings.run.distill_text and "train" in encoded:
             encoded["train"] = with_unlabelled_text(encoded["train"], settings.run.distill_text, tokenizer,
                                                     dict(config.label2id or {}), max_length, data_args, settings.training)
@@ -302,12 +313,13 @@ class TokenClassification(Task):
         def crf(model) -> bool:  # the CRF's loss is its own sentence likelihood (its ONNX stand-in's too)
             return isinstance(model, CrfForTokenClassification) or is_crf(model.config)
 
+        label_sets = data.corpora.label_sets if data.corpora else None
+
         return Recipe(
             DataCollatorForTokenClassification(tokenizer, **padding_options(settings.data, settings.training, settings.max_length)), "f1",
             make_model,
             lambda plan: loss_function(settings.run, encoded.splits.get("train"), dict(config.label2id or {}),
-                                       plan.token_normaliser.on,
-                                       list(data.corpora.label_sets or []) if data.corpora else None, crf),
+                                       plan.token_normaliser.on, label_sets, crf, partial(crf_row_inputs, label_sets)),
             lambda model: {"preprocess_logits_for_metrics": argmax_logits}, search_crf=not is_crf(config),
         )
 

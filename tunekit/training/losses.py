@@ -2,15 +2,16 @@
 token classification with length-bucketed batches."""
 
 import logging
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tunekit.encoding import IGNORE_INDEX, PARTIAL_BASE
+from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding.row_attributes import ROW_WEIGHT, UNLABELLED, LabelSets, RowAttributes
 from tunekit.errors import UserError, at
-from tunekit.training.objective import GoldLoss
+from tunekit.training.objective import GoldLoss, no_row_inputs
 
 logger = logging.getLogger("tunekit")
 
@@ -20,14 +21,16 @@ def label_counts(dataset, num_labels: int) -> 'np.ndarray':
     counts = np.zeros(num_labels, dtype=np.int64)
     for batch in dataset.iter(batch_size=4096):
         values = batch["labels"]
+        if UNLABELLED in batch:  # rows without gold (--distill_text) mark positions, not labels
+            values = [value for value, unlabelled in zip(values, batch[UNLABELLED]) if not unlabelled]
         flat = np.concatenate([np.asarray(v).ravel() for v in values]) if len(values) and np.ndim(values[0]) else np.asarray(values)
-        flat = flat[flat >= 0].astype(np.int64)  # not IGNORE_INDEX, nor UNLABELLED words (--distill_text)
+        flat = flat[flat >= 0].astype(np.int64)  # not IGNORE_INDEX
         counts += np.bincount(flat, minlength=num_labels)[:num_labels]
     return counts
 
 
 def predicted_positions(dataset) -> int:
-    """How many positions of the `labels` column are predicted: gold labels and UNLABELLED words alike."""
+    """How many positions of the `labels` column are predicted: gold labels and unlabelled rows' words alike."""
     return sum(int((np.asarray(labels) != IGNORE_INDEX).sum()) for batch in dataset.iter(batch_size=4096)
                for labels in batch["labels"])
 
@@ -84,37 +87,70 @@ class CrossEntropyLoss:
     """A gold loss function (objective.GoldLoss): cross-entropy over the labelled items (tokens or examples) with
     optional class weights, divided by the items of the optimizer step (objective.TrainingObjective.items_in_step:
     the labelled items over accumulation steps and processes, or the fixed count per sequence x the sequences the
-    step holds, so every token weighs the same whatever its batch); evaluation always reports the mean."""
+    step holds, so every token weighs the same whatever its batch); evaluation always reports the mean.
+    The batch's row attributes: where a row's label set leaves O open (--corpora), -log of the summed probability
+    of the allowed labels; each item's loss times its row's weight."""
 
-    def __init__(self, weights=None, label_sets=None):
+    def __init__(self, weights=None, label_sets: Optional[LabelSets] = None):
         self.weights = weights
-        # --corpora: the label ids allowed where a partly annotated corpus says O (PARTIAL_BASE - k names set k)
-        self.label_sets = label_sets or None
+        self.label_sets = label_sets
 
-    def __call__(self, outputs, labels, num_items_in_batch=None):
+    def __call__(self, outputs, labels, num_items_in_batch=None, rows: RowAttributes = RowAttributes()):
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
         logits = logits.float().reshape(-1, logits.shape[-1])
-        labels = labels.reshape(-1).to(logits.device)
+        labels = labels.to(logits.device)
         weights = self.weights.to(logits.device) if self.weights is not None else None
-        partial = (labels <= PARTIAL_BASE) & (labels != IGNORE_INDEX)
-        total = F.cross_entropy(logits, labels.masked_fill(partial, IGNORE_INDEX), weight=weights,
-                                ignore_index=IGNORE_INDEX, reduction="sum")
-        if self.label_sets is not None and bool(partial.any()):  # -log of the allowed labels' summed probability
-            sets = torch.zeros(len(self.label_sets), logits.shape[-1], dtype=torch.bool, device=logits.device)
-            for index, allowed_ids in enumerate(self.label_sets):
-                sets[index, allowed_ids] = True
-            allowed = sets[PARTIAL_BASE - labels[partial]]
+        rows_weight, open_positions = rows.weights_of(labels), rows.open_positions(labels, self.label_sets)
+        flat = labels.reshape(-1)
+        partial = open_positions.reshape(-1) if open_positions is not None else None
+        gold = flat.masked_fill(partial, IGNORE_INDEX) if partial is not None else flat
+        if rows_weight is None:
+            total = F.cross_entropy(logits, gold, weight=weights, ignore_index=IGNORE_INDEX, reduction="sum")
+        else:
+            each = F.cross_entropy(logits, gold, weight=weights, ignore_index=IGNORE_INDEX, reduction="none")
+            total = (each * rows_weight.reshape(-1)).sum()
+        if partial is not None and self.label_sets is not None:  # -log of the allowed labels' summed probability
+            allowed = self.label_sets.open_labels(labels, rows.label_set_of(labels))
             chosen = logits[partial]
-            total = total + (chosen.logsumexp(-1) - chosen.masked_fill(~allowed, float("-inf")).logsumexp(-1)).sum()
-        divisor = num_items_in_batch if num_items_in_batch is not None else (labels != IGNORE_INDEX).sum()
+            each = chosen.logsumexp(-1) - chosen.masked_fill(~allowed, float("-inf")).logsumexp(-1)
+            total = total + (each * rows_weight.reshape(-1)[partial] if rows_weight is not None else each).sum()
+        divisor = num_items_in_batch if num_items_in_batch is not None else (flat != IGNORE_INDEX).sum()
         return total / divisor
 
 
+class BinaryCrossEntropyLoss:
+    """Multi-label classification's loss as the model computes it (the mean binary cross-entropy over every label
+    of every example), with each example's terms times its row's weight."""
+
+    def __call__(self, outputs, labels, num_items_in_batch=None, rows: RowAttributes = RowAttributes()):
+        logits = (outputs["logits"] if isinstance(outputs, dict) else outputs[0]).float()
+        labels = labels.to(logits.device).float()
+        each = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
+        weights = rows.weights_of(labels)
+        total = (each * weights if weights is not None else each).sum()
+        return total / (num_items_in_batch if num_items_in_batch is not None else labels.numel())
+
+
+class SquaredErrorLoss:
+    """Regression's loss as the model computes it (the mean squared error), each example's times its row's weight."""
+
+    def __call__(self, outputs, labels, num_items_in_batch=None, rows: RowAttributes = RowAttributes()):
+        logits = (outputs["logits"] if isinstance(outputs, dict) else outputs[0]).float().reshape(-1)
+        labels = labels.to(logits.device).float().reshape(-1)
+        each = (logits - labels) ** 2
+        weights = rows.weights_of(labels)
+        total = (each * weights if weights is not None else each).sum()
+        return total / (num_items_in_batch if num_items_in_batch is not None else labels.numel())
+
+
 def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: bool = False,
-                  label_sets: 'list | None' = None,
-                  own_loss: 'Callable[[torch.nn.Module], bool] | None' = None) -> GoldLoss:
-    """The gold loss for this run: the model's own, unless class weights, a fixed normaliser or label sets need
-    CrossEntropyLoss; own_loss(model) says a model keeps its own loss whatever (a CRF: its sentence likelihood).
+                  label_sets: Optional[LabelSets] = None,
+                  own_loss: 'Callable[[torch.nn.Module], bool] | None' = None,
+                  row_inputs: Optional[Callable] = None, item_loss: Callable = CrossEntropyLoss) -> GoldLoss:
+    """The gold loss for this run: the model's own, unless class weights, a fixed normaliser, label sets or row
+    weights need a function of ours (item_loss: the task's per-item loss; CrossEntropyLoss takes the first three);
+    own_loss(model) says a model keeps its own loss whatever (a CRF: its sentence likelihood), and row_inputs what
+    that loss takes of the row attributes (objective.GoldLoss).
 
     label_sets: --corpora's sets of labels allowed where a partly annotated corpus says O (the model's own loss
     cannot read them). token_normaliser (the speed plan's choice, for token classification on packed or bucketed batches): batches
@@ -128,6 +164,8 @@ def loss_function(run_args, train_dataset, label2id: dict, token_normaliser: boo
     tokens_per_row = None
     if token_normaliser and train_dataset is not None and hasattr(train_dataset, "__len__"):
         tokens_per_row = predicted_positions(train_dataset) / max(len(train_dataset), 1)
-    if weights is None and tokens_per_row is None and not label_sets:
-        return GoldLoss()
-    return GoldLoss(CrossEntropyLoss(weights, label_sets), tokens_per_row, own_loss or (lambda model: False))
+    row_weights = ROW_WEIGHT in (getattr(train_dataset, "column_names", None) or ())
+    function = None
+    if weights is not None or tokens_per_row is not None or label_sets or row_weights:
+        function = CrossEntropyLoss(weights, label_sets) if item_loss is CrossEntropyLoss else item_loss()
+    return GoldLoss(function, tokens_per_row, own_loss or (lambda model: False), row_inputs or no_row_inputs)

@@ -13,7 +13,8 @@ from typing import Any, Callable, Optional, Protocol
 
 import torch
 
-from tunekit.encoding import IGNORE_INDEX, UNLABELLED
+from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding.row_attributes import RowAttributes
 from tunekit.errors import UserError
 
 # A Trainer compute_loss_func: (outputs, labels, num_items_in_batch=...) -> loss per item of the step
@@ -47,14 +48,15 @@ class StepScale:
 @dataclass(frozen=True)
 class Batch:
     """One training batch as the terms see it: the model as Trainer calls it (call it again for another pass),
-    the same model unwrapped (its parts, e.g. a CRF's marginals), the collated inputs with their labels, the gold
-    pass's outputs and the step's scale."""
+    the same model unwrapped (its parts, e.g. a CRF's marginals), the collated inputs with their labels (every
+    predicted position, unlabelled rows' too), the gold pass's outputs, the step's scale and the rows' attributes."""
 
     model: torch.nn.Module
     head: torch.nn.Module
     inputs: dict
     outputs: Any
     scale: StepScale
+    rows: RowAttributes = RowAttributes()
 
     @property
     def logits(self) -> torch.Tensor:
@@ -90,15 +92,25 @@ class Term(Protocol):
     def __call__(self, batch: Batch) -> torch.Tensor: ...
 
 
+def no_row_inputs(rows: RowAttributes, labels: torch.Tensor) -> dict:
+    """A model's own loss takes no row attributes: one that the batch sets cannot be honoured there."""
+    if rows.weighted or rows.label_set is not None:
+        raise UserError("this model computes its own loss, which cannot weigh rows or take partial labels")
+    return {}
+
+
 @dataclass(frozen=True)
 class GoldLoss:
-    """The head's loss on the gold labels: a Trainer compute_loss_func-style function, or the model's own loss
-    (function None, or own_loss(model) true: a CRF's sentence likelihood, a search trial that tries one).
+    """The head's loss on the gold labels: a Trainer compute_loss_func-style function that also takes the batch's
+    row attributes (rows=, encoding/row_attributes.py), or the model's own loss (function None, or own_loss(model)
+    true: a CRF's sentence likelihood, a search trial that tries one), which takes the row attributes as the model
+    inputs row_inputs(rows, labels) makes of them.
     tokens_per_row: a fixed normaliser per sequence of the step (training/losses.py) instead of the counted items."""
 
     function: Optional[LossFunction] = None
     tokens_per_row: Optional[float] = None
     own_loss: Callable[[torch.nn.Module], bool] = field(default=lambda model: False)
+    row_inputs: Callable[[RowAttributes, torch.Tensor], dict] = no_row_inputs
 
     def uses_own_loss(self, model: torch.nn.Module) -> bool:
         return self.function is None or self.own_loss(model)
@@ -106,31 +118,27 @@ class GoldLoss:
     def __call__(self, model: torch.nn.Module, head: torch.nn.Module, inputs: dict, scale: StepScale,
                  items_to_model: bool, smoother: Optional[LossFunction] = None) -> tuple:
         """(the step's share of the gold loss, the model's outputs). items_to_model: the model takes
-        num_items_in_batch and divides by it (Trainer's model_accepts_loss_kwargs)."""
+        num_items_in_batch and divides by it (Trainer's model_accepts_loss_kwargs). Unlabelled rows teach nothing
+        here; a batch of only those has no gold loss (a mean over none would be 0/0)."""
+        rows, inputs = RowAttributes.taken_from(inputs)
         labels = inputs.get("labels")
-        function = smoother if self.uses_own_loss(head) else self.function
+        if labels is not None and rows.unlabelled is not None:
+            labels = rows.gold_labels(labels)
+            inputs = {**inputs, "labels": labels} if bool((labels != IGNORE_INDEX).any()) else without_labels(inputs)
+            labels = inputs.get("labels")
         if labels is None:
             return torch.zeros((), device=inputs["input_ids"].device), model(**inputs)
+        own = self.uses_own_loss(head)
+        function = smoother if own else self.function
         if function is not None:
             outputs = model(**without_labels(inputs))
-            return function(outputs, labels, num_items_in_batch=scale.items) * scale.processes, outputs
+            by_rows = {} if own else {"rows": rows}  # Trainer's label smoother knows no rows
+            return function(outputs, labels, num_items_in_batch=scale.items, **by_rows) * scale.processes, outputs
         to_model = items_to_model and scale.items is not None
-        outputs = model(**inputs, **({"num_items_in_batch": scale.items} if to_model else {}))
+        outputs = model(**inputs, **self.row_inputs(rows, labels),
+                        **({"num_items_in_batch": scale.items} if to_model else {}))
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs[0]
         return (loss * scale.processes if to_model else scale.of_mean(loss)), outputs
-
-
-def without_unlabelled(inputs: dict) -> dict:
-    """The batch with the positions only a teacher labels (--distill_text) hidden from the gold loss; a batch
-    without any gold label loses its labels (a mean over none would be 0/0)."""
-    labels = inputs.get("labels")
-    if labels is None:
-        return inputs
-    if bool((labels == UNLABELLED).any()):
-        labels = labels.masked_fill(labels == UNLABELLED, IGNORE_INDEX)
-    if not bool((labels != IGNORE_INDEX).any()):
-        return without_labels(inputs)
-    return {**inputs, "labels": labels}
 
 
 @dataclass(frozen=True)
@@ -165,11 +173,11 @@ class TrainingObjective:
     def __call__(self, model: torch.nn.Module, head: torch.nn.Module, inputs: dict, scale: StepScale,
                  items_to_model: bool, smoother: Optional[LossFunction] = None) -> tuple:
         """(the batch's share of the step's loss, the model's outputs)."""
-        gold_inputs = without_unlabelled(inputs) if self.terms else inputs
-        loss, outputs = self.gold(model, head, gold_inputs, scale, items_to_model, smoother)
+        loss, outputs = self.gold(model, head, inputs, scale, items_to_model, smoother)
         if not self.terms:
             return loss, outputs
-        batch = Batch(model, head, inputs, outputs, scale)
+        rows, inputs = RowAttributes.taken_from(inputs)
+        batch = Batch(model, head, inputs, outputs, scale, rows)
         total = self.gold_weight * loss
         for weight, term in self.terms:
             total = total + weight * term(batch)

@@ -14,6 +14,7 @@ from transformers.trainer_utils import TrainOutput, has_length
 from tunekit import compat
 
 from tunekit.encoding.lengths import LENGTH_COLUMN, lengths_of
+from tunekit.encoding.row_attributes import COLUMNS as ROW_COLUMNS
 from tunekit.training.speed.buckets import LengthBucketSampler
 from tunekit.training.speed.fold_clipping import clip_in_step, can_fold_clipping, inner_optimizer
 from tunekit.training.objective import StepScale, TrainingObjective
@@ -131,6 +132,7 @@ class TunekitTrainer(Trainer):
         return count
 
     def get_train_dataloader(self) -> 'DataLoader':
+        compat.keep_columns(self, ROW_COLUMNS, self.train_dataset)  # the objective takes them out of each batch
         packer = self.packer = self._packer()
         if packer is not None:  # Trainer's random batches, through the packing collator
             collator, self.data_collator = self.data_collator, packer

@@ -22,7 +22,6 @@ from transformers.modeling_outputs import TokenClassifierOutput
 from .modeling_bilstm import IGNORED, SETTINGS as BILSTM_SETTINGS, AroundAnEncoder, BilstmForTokenClassification
 
 FORBIDDEN = -10000.0
-PARTIAL_BASE = -10  # tunekit.encoding.PARTIAL_BASE: this file ships inside model folders and imports nothing of it
 PATH_BONUS = 1000.0
 
 
@@ -49,12 +48,9 @@ def bio_constraints(id2label):
 class LinearChainCrf(nn.Module):
     """Transition scores with the forward algorithm (log partition) and Viterbi decoding, over masked batches."""
 
-    def __init__(self, id2label, label_sets=None):
-        """label_sets: the sets of label ids a partly annotated corpus allows where it says O (labels at or below
-        PARTIAL_BASE name them), from config.partial_label_sets."""
+    def __init__(self, id2label):
         super().__init__()
         count = len(id2label)
-        self.label_sets = [[index in allowed for index in range(count)] for allowed in (label_sets or [])]
         self.transitions = nn.Parameter(torch.zeros(count, count))
         self.start_transitions = nn.Parameter(torch.zeros(count))
         self.end_transitions = nn.Parameter(torch.zeros(count))
@@ -82,16 +78,14 @@ class LinearChainCrf(nn.Module):
             score = torch.where(mask[:, t].unsqueeze(1), step, score)
         return torch.logsumexp(score + end, dim=1)
 
-    def negative_log_likelihood(self, emissions, mask, labels):
-        """Per sequence: -log P(labelled positions | input), unlabelled positions summed over."""
+    def negative_log_likelihood(self, emissions, mask, labels, allowed_labels=None):
+        """Per sequence: -log P(labelled positions | input), unlabelled positions summed over. allowed_labels (a
+        boolean per position and label): the labels a labelled position may take, where more than its gold may
+        be right (O of a corpus that does not annotate every type)."""
         labelled = (labels != IGNORED) & mask
-        allowed = torch.ones_like(emissions, dtype=torch.bool)
-        one_hot = nn.functional.one_hot(labels.clamp(min=0), emissions.shape[-1]).bool()
-        partial = (labels <= PARTIAL_BASE) & labelled
-        if self.label_sets and bool(partial.any()):  # O of a corpus that does not annotate every type
-            sets = torch.tensor(self.label_sets, dtype=torch.bool, device=emissions.device)
-            one_hot[partial] = sets[PARTIAL_BASE - labels[partial]]
-        allowed = torch.where(labelled.unsqueeze(2), one_hot, allowed)
+        chosen = allowed_labels.to(emissions.device) if allowed_labels is not None else \
+            nn.functional.one_hot(labels.clamp(min=0), emissions.shape[-1]).bool()
+        allowed = torch.where(labelled.unsqueeze(2), chosen, torch.ones_like(emissions, dtype=torch.bool))
         return self.log_partition(emissions, mask) - self.log_partition(emissions, mask, allowed)
 
     def log_marginals(self, emissions, mask, temperature=1.0):
@@ -147,7 +141,7 @@ class CrfForTokenClassification(AroundAnEncoder):
             with_bilstm = getattr(config, BILSTM_SETTINGS, None)
             tagger = BilstmForTokenClassification(config) if with_bilstm else AutoModelForTokenClassification.from_config(config)
         self.tagger = tagger
-        self.crf = LinearChainCrf(config.id2label, getattr(config, "partial_label_sets", None))
+        self.crf = LinearChainCrf(config.id2label)
         self.post_init()
 
     def _init_weights(self, module):
@@ -157,7 +151,10 @@ class CrfForTokenClassification(AroundAnEncoder):
                 nn.init.zeros_(parameter)
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, return_dict=None):
+                inputs_embeds=None, labels=None, allowed=None, sequence_weights=None, return_dict=None):
+        """allowed (batch, length, labels; boolean): where a position may take more than its gold label;
+        sequence_weights (batch): how much each sequence's likelihood counts in the loss (1 each by default).
+        Neither name holds "label": Trainer takes every forward parameter that does for a label column."""
         inputs = {"input_ids": input_ids, "attention_mask": attention_mask, "inputs_embeds": inputs_embeds}
         if token_type_ids is not None:
             inputs["token_type_ids"] = token_type_ids
@@ -168,6 +165,7 @@ class CrfForTokenClassification(AroundAnEncoder):
         mask = attention_mask.bool() if attention_mask is not None else torch.ones_like(reference, dtype=torch.bool)
         loss = None
         if labels is not None:
-            loss = self.crf.negative_log_likelihood(emissions, mask, labels).mean()
+            losses = self.crf.negative_log_likelihood(emissions, mask, labels, allowed)
+            loss = (losses * sequence_weights.to(losses) if sequence_weights is not None else losses).mean()
         logits = emissions if self.training else self.crf.decoded_logits(emissions, mask)
         return TokenClassifierOutput(loss=loss, logits=logits)

@@ -14,6 +14,7 @@ import torch
 from tunekit import compat
 from tunekit.training.speed.fast_dropout import PLAIN_ATTENTION_MODELS
 from tunekit.encoding import IGNORE_INDEX
+from tunekit.encoding.row_attributes import COLUMNS, DEFAULTS, ROW_WEIGHT
 from tunekit.modeling.taggers.modeling_crf import CrfForTokenClassification
 
 logger = logging.getLogger("tunekit")
@@ -44,9 +45,9 @@ def first_fit_rows(lengths, capacity: int) -> list:
 
 
 class PackedBatches:
-    """Collator: features (input_ids, labels, optional token_type_ids) -> packed rows with position_ids and an
-    attention mask (rows, 1, length, length), boolean (True = attend) or, for eager attention, additive; a
-    row's padded tail attends only to itself."""
+    """Collator: features (input_ids, labels, optional token_type_ids and row attributes) -> packed rows with
+    position_ids, the row attributes per position and an attention mask (rows, 1, length, length), boolean (True =
+    attend) or, for eager attention, additive; a row's padded tail attends only to itself."""
 
     def __init__(self, pad_token_id, first_position=0, multiple=8, additive_mask=False, min_row_length=0):
         self.pad_token_id = pad_token_id or 0
@@ -65,6 +66,9 @@ class PackedBatches:
         positions = torch.full(shape, self.first_position, dtype=torch.long)
         sentence = torch.full(shape, -1, dtype=torch.long)  # which sentence of its row a cell holds; -1 padding
         types = torch.zeros(shape, dtype=torch.long) if "token_type_ids" in features[0] else None
+        # row attributes (encoding/row_attributes.py) per position: a packed row holds several sentences
+        attributes = {name: torch.full(shape, DEFAULTS[name], dtype=torch.float32 if name == ROW_WEIGHT else torch.long)
+                      for name in COLUMNS if name in features[0]}
         for r, members in enumerate(rows):
             start = 0
             for number, index in enumerate(members):
@@ -75,6 +79,8 @@ class PackedBatches:
                 sentence[r, start:end] = number
                 if types is not None:
                     types[r, start:end] = torch.as_tensor(feature["token_type_ids"])
+                for name, values in attributes.items():
+                    values[r, start:end] = feature[name]
                 start = end
         attend = (sentence[:, :, None] == sentence[:, None, :])[:, None]
         if self.additive_mask:
@@ -82,7 +88,7 @@ class PackedBatches:
         batch = {"input_ids": input_ids, "labels": labels, "position_ids": positions, "attention_mask": attend}
         if types is not None:
             batch["token_type_ids"] = types
-        return batch
+        return {**batch, **attributes}
 
     def sequences_in(self, batch) -> int:
         """How many sentences a packed batch holds: each starts at the first position with a real token (a row's
