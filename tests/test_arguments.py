@@ -1,5 +1,6 @@
 """Flags or one JSON/YAML file, official argument names, and clear errors for unknown ones."""
 
+import dataclasses
 import json
 import os
 import sys
@@ -20,7 +21,7 @@ OFFICIAL_NER_FIELDS = [
 
 
 def test_official_run_ner_argument_names_are_all_accepted():
-    fields = NerDataArguments.__dataclass_fields__
+    fields = {field.name: field for field in dataclasses.fields(NerDataArguments)}
     assert all(name in fields for name in OFFICIAL_NER_FIELDS)
     assert all(field.metadata.get("help") for field in fields.values())
 
@@ -122,3 +123,23 @@ def test_the_saved_run_config_holds_the_settled_arguments_and_repeats_the_run(ti
         assert scores[0] == scores[1]
     assert (first / "predictions.txt").read_text() == (second / "predictions.txt").read_text()
     assert yaml.safe_load((second / "run_config.yaml").read_text()) == dict(saved, output_dir=str(second))
+
+
+def test_run_arguments_are_groups_of_one_purpose_and_training_only_is_a_group_property():
+    """RunArguments is made of its groups in flag order; what evaluating a folder leaves out of the replayed run
+    is every field of a group that says training_only, and the model and data fields marked so."""
+    from tunekit.config.arguments import RUN_GROUPS, ModelArguments, RunArguments, training_only_arguments
+    from tunekit.tasks.classification_arguments import ClassificationDataArguments
+
+    grouped = [item.name for group in RUN_GROUPS for item in dataclasses.fields(group)]
+    assert [item.name for item in dataclasses.fields(RunArguments)] == grouped and len(set(grouped)) == len(grouped)
+    only = training_only_arguments(ModelArguments, ClassificationDataArguments)
+    assert {"distill_from", "distill_text", "seeds", "hp_search_trials", "export_onnx", "objective_terms",
+            "model_name_or_path", "max_train_samples", "tune_thresholds"} <= set(only)
+    assert not {"backend", "quantize", "precision", "class_weights", "max_eval_samples", "quiet"} & set(only)
+    for group in RUN_GROUPS:  # each group checks its own values, every one through RunArguments
+        assert all(item.name in grouped for item in dataclasses.fields(group))
+    with pytest.raises(ValueError, match="--distill_temperature must be more than 0"):
+        RunArguments(distill_from="teacher", distill_temperature=0)
+    with pytest.raises(ValueError, match="--length_bucket_batches must be 1 or more"):
+        RunArguments(length_bucket_batches=0)

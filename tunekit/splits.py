@@ -1,6 +1,7 @@
 """The splits a run reads and scores, named once: the dataset split, the prefix of its metrics (eval_f1), the short
 name the terminal and the data report print, the title the model card, charts and report.html show, and the
-key = value results file it gets. Imports nothing of tunekit: every stage may use it."""
+key = value results file it gets; beside them, the metrics each summary shows. Imports nothing of tunekit: every
+stage may use it."""
 
 from dataclasses import dataclass
 
@@ -26,6 +27,32 @@ BY_PREFIX: dict[str, Split] = {}
 for _split in SPLITS:
     BY_PREFIX.setdefault(_split.prefix, _split)
 SCORED_PREFIXES = tuple(prefix for prefix in BY_PREFIX if prefix != "train")  # eval, eval_mm, predict
+
+
+# Where a metric is shown (every place lists what a split has, in METRICS' order): the --seeds table, the card's
+# teacher-against-student rows, the card's results table, the closing summary in the terminal and report.html.
+SEEDS, TEACHER, CARD, CLOSING = "seeds", "teacher", "card", "closing"
+EVERYWHERE = frozenset({SEEDS, TEACHER, CARD, CLOSING})
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # after the split's prefix: eval_f1
+    shown: frozenset = EVERYWHERE
+
+
+METRICS = (
+    Metric("f1"), Metric("precision"), Metric("recall"), Metric("accuracy"), Metric("matthews_correlation"),
+    Metric("pearson"), Metric("spearmanr"),
+    Metric("span_f1", frozenset({SEEDS})),  # NER's exact-span score beside the entity F1
+    Metric("mse", frozenset({CARD})),  # regression's error, beside its correlations
+    Metric("loss", frozenset({CLOSING})),
+)
+
+
+def shown_metrics(place: str) -> tuple[str, ...]:
+    """The metric names a place shows, in the table's order."""
+    return tuple(metric.name for metric in METRICS if place in metric.shown)
 
 
 def prefix_of(name: str) -> str:

@@ -5,7 +5,7 @@ import difflib
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, cast
 
 from tunekit.backends import backend_for
 from tunekit.errors import UserError
@@ -20,6 +20,8 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 @dataclass
 class ModelArguments:
     """Which model, config and tokenizer to fine-tune from."""
+
+    training_only_fields: ClassVar[tuple] = ("model_name_or_path",)  # evaluation scores the folder's own model
 
     model_name_or_path: Optional[str] = field(
         default=None,
@@ -63,6 +65,8 @@ class ModelArguments:
 @dataclass
 class DataTrainingArguments:
     """Where the data comes from and how it is prepared; the fields both tasks share."""
+
+    training_only_fields: ClassVar[tuple] = ("max_train_samples",)
 
     dataset_name: Optional[str] = field(
         default=None, metadata={"help": "Hub dataset name (e.g. conll2003), used when the Hub is reachable."}
@@ -138,21 +142,60 @@ class DataTrainingArguments:
     )
 
 
-@dataclass
-class RunArguments:
-    """How this run trains beyond TrainingArguments, treats its output folder and the terminal, and what it exports."""
+class ArgumentGroup:
+    """A group of RunArguments of one purpose: whether only training uses it, and what it checks of its values."""
 
+    training_only: ClassVar[bool] = False
+
+    def check(self) -> None:
+        """Raise ValueError for values the group cannot run with (HfArgumentParser shows it as a usage error)."""
+
+
+@dataclass
+class FolderArguments(ArgumentGroup):
+    """What a training does with its output folder: start it afresh, report on the data only, export an ONNX graph."""
+
+    training_only: ClassVar[bool] = True
     overwrite_output_dir: bool = field(
         default=False,
         metadata={"help": "Start afresh in a non-empty output folder instead of refusing or resuming."},
     )
-    quiet: bool = field(
-        default=False, metadata={"help": "No progress bars, logs or tables: only errors (for scripts)."}
+    inspect_data: bool = field(
+        default=False,
+        metadata={"help": "Write the data report (data_report.json / .txt: sizes, word-piece lengths against "
+                  "--max_seq_length, labels, tagging scheme, unseen labels, overlap between splits) and stop, "
+                  "without loading the model. Every run writes it before training."},
     )
     export_onnx: bool = field(
         default=False,
         metadata={"help": "Also write onnx/model.onnx (checked against PyTorch on a sample) for onnxruntime serving."},
     )
+
+
+@dataclass
+class OutputArguments(ArgumentGroup):
+    """What the terminal shows and how the final scores are given."""
+
+    training_only: ClassVar[bool] = False
+    quiet: bool = field(
+        default=False, metadata={"help": "No progress bars, logs or tables: only errors (for scripts)."}
+    )
+    bootstrap_resamples: int = field(
+        default=1000,
+        metadata={"help": "Resamples of the evaluated sentences or texts behind the 95 percent confidence intervals of the "
+                  "final dev and test scores (seeded by --seed); 0: no intervals."},
+    )
+
+    def check(self) -> None:
+        if self.bootstrap_resamples < 0:
+            raise ValueError("--bootstrap_resamples must be zero or more")
+
+
+@dataclass
+class BackendArguments(ArgumentGroup):
+    """What runs the evaluations: PyTorch, an ONNX graph, int8."""
+
+    training_only: ClassVar[bool] = False
     backend: str = field(
         default="torch",
         metadata={
@@ -172,22 +215,34 @@ class RunArguments:
         default=0.5,
         metadata={"help": "The most the int8 graph may lose on the main dev metric, in points (F1 or accuracy x 100)."},
     )
-    bootstrap_resamples: int = field(
-        default=1000,
-        metadata={"help": "Resamples of the evaluated sentences or texts behind the 95 percent confidence intervals of the "
-                  "final dev and test scores (seeded by --seed); 0: no intervals."},
-    )
-    inspect_data: bool = field(
-        default=False,
-        metadata={"help": "Write the data report (data_report.json / .txt: sizes, word-piece lengths against "
-                  "--max_seq_length, labels, tagging scheme, unseen labels, overlap between splits) and stop, "
-                  "without loading the model. Every run writes it before training."},
-    )
+
+    def check(self) -> None:
+        self.backend = backend_for(self.backend, self.quantize)  # the int8 graph is an ONNX graph
+        if self.quantize_tolerance < 0:
+            raise ValueError("--quantize_tolerance must be zero or more")
+
+
+@dataclass
+class SeedArguments(ArgumentGroup):
+    """The same run once per seed."""
+
+    training_only: ClassVar[bool] = True
     seeds: Optional[str] = field(
         default=None,
         metadata={"help": "Comma-separated seeds, e.g. 42,1,2: the same run once per seed into <output_dir>/seed-N, "
                   "then every metric as mean and standard deviation in <output_dir>/seeds_summary.json / .md."},
     )
+
+    def check(self) -> None:
+        if self.seeds is not None:
+            self.seeds = seed_list(self.seeds)
+
+
+@dataclass
+class SpeedArguments(ArgumentGroup):
+    """How fast training and evaluation run, at the same results."""
+
+    training_only: ClassVar[bool] = False
     precision: str = field(
         default="auto",
         metadata={
@@ -204,7 +259,6 @@ class RunArguments:
             "per_device_train_batch_size rows and input-order evaluation like the official scripts."
         },
     )
-
     length_bucket_batches: int = field(
         default=4,
         metadata={
@@ -213,7 +267,6 @@ class RunArguments:
             "docs/speed.md)."
         },
     )
-
     pack_sequences: bool = field(
         default=True,
         metadata={
@@ -249,6 +302,18 @@ class RunArguments:
         },
     )
 
+    def check(self) -> None:
+        if self.length_bucket_batches < 1:
+            raise ValueError("--length_bucket_batches must be 1 or more")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision}")
+
+
+@dataclass
+class OptimisationArguments(ArgumentGroup):
+    """How training optimises: early stopping, learning rates, frozen parts, terms added to the loss."""
+
+    training_only: ClassVar[bool] = True
     early_stopping_patience: Optional[int] = field(
         default=None,
         metadata={
@@ -277,14 +342,24 @@ class RunArguments:
     freeze_layers: int = field(
         default=0, metadata={"help": "Keep the embeddings and the first K encoder layers fixed."}
     )
-    hp_search_trials: int = field(
-        default=0,
-        metadata={
-            "help": "Before training, try N settings of learning rate, batch size, epochs, warmup and weight decay "
-            "(and CRF on/off for NER) with optuna on the validation score; the trials go to hp_search_trials.tsv "
-            "and the best settings train the final model."
-        },
+    objective_terms: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Loss terms to add: NAME[=WEIGHT], registered or module:attribute of a term factory."},
     )
+
+    def check(self) -> None:
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            raise ValueError("--early_stopping_patience must be 1 or more")
+        if self.layerwise_lr_decay is not None and not 0 < self.layerwise_lr_decay <= 1:
+            raise ValueError("--layerwise_lr_decay must be in (0, 1]")
+        if self.freeze_layers < 0:
+            raise ValueError("--freeze_layers must be zero or more")
+
+
+@dataclass
+class LossArguments(ArgumentGroup):
+    """How the gold loss weighs the labels (evaluation's loss too)."""
+
     class_weights: Optional[str] = field(
         default=None,
         metadata={
@@ -293,11 +368,31 @@ class RunArguments:
         },
     )
 
-    objective_terms: list[str] = field(
-        default_factory=list,
-        metadata={"help": "Loss terms to add: NAME[=WEIGHT], registered or module:attribute of a term factory."},
+
+@dataclass
+class SearchArguments(ArgumentGroup):
+    """A hyperparameter search before training."""
+
+    training_only: ClassVar[bool] = True
+    hp_search_trials: int = field(
+        default=0,
+        metadata={
+            "help": "Before training, try N settings of learning rate, batch size, epochs, warmup and weight decay "
+            "(and CRF on/off for NER) with optuna on the validation score; the trials go to hp_search_trials.tsv "
+            "and the best settings train the final model."
+        },
     )
 
+    def check(self) -> None:
+        if self.hp_search_trials < 0:
+            raise ValueError("--hp_search_trials must be zero or more")
+
+
+@dataclass
+class DistillationArguments(ArgumentGroup):
+    """Learning from a teacher folder (--distill_from)."""
+
+    training_only: ClassVar[bool] = True
     distill_from: Optional[str] = field(
         default=None,
         metadata={"help": "A folder this suite trained to learn from (the teacher); without --model_name_or_path the "
@@ -320,29 +415,8 @@ class RunArguments:
         default=None, metadata={"help": "Texts that only the teacher labels, one per line (a pair: tab-separated)."}
     )
 
-    def __post_init__(self):
-        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
-            raise ValueError("--early_stopping_patience must be 1 or more")
-        if self.length_bucket_batches < 1:
-            raise ValueError("--length_bucket_batches must be 1 or more")
-        if self.layerwise_lr_decay is not None and not 0 < self.layerwise_lr_decay <= 1:
-            raise ValueError("--layerwise_lr_decay must be in (0, 1]")
-        if self.hp_search_trials < 0:
-            raise ValueError("--hp_search_trials must be zero or more")
-        if self.freeze_layers < 0:
-            raise ValueError("--freeze_layers must be zero or more")
-        self.backend = backend_for(self.backend, self.quantize)  # the int8 graph is an ONNX graph
-        if self.quantize_tolerance < 0:
-            raise ValueError("--quantize_tolerance must be zero or more")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision}")
-        if self.bootstrap_resamples < 0:
-            raise ValueError("--bootstrap_resamples must be zero or more")
-        if self.seeds is not None:
-            self.seeds = seed_list(self.seeds)
+    def check(self) -> None:
         check_options_of(self, "distill_from", DISTILLATION_OPTIONS)
-        if self.distill_from and self.hp_search_trials:
-            raise ValueError("--distill_from trains one student: leave out --hp_search_trials (search the teacher's recipe)")
         if self.distill_temperature <= 0:
             raise ValueError("--distill_temperature must be more than 0")
         if self.distill_hidden_weight < 0:
@@ -353,6 +427,31 @@ class RunArguments:
             raise ValueError(f"--distill_crf_targets must be one of {', '.join(CRF_TARGETS)}, not {self.distill_crf_targets}")
         if self.student_layers is not None:
             self.student_layers = layer_list(self.student_layers)
+
+
+# The groups in flag order (a dataclass lists its bases' fields from the last base to the first).
+RUN_GROUPS = (FolderArguments, OutputArguments, BackendArguments, SeedArguments, SpeedArguments, OptimisationArguments,
+              LossArguments, SearchArguments, DistillationArguments)
+
+
+@dataclass
+class RunArguments(DistillationArguments, SearchArguments, LossArguments, OptimisationArguments, SpeedArguments,
+                   SeedArguments, BackendArguments, OutputArguments, FolderArguments):
+    """How this run trains beyond TrainingArguments, treats its output folder and the terminal, and what it exports:
+    its groups, each of one purpose (RUN_GROUPS); those only training uses say so (training_only)."""
+
+    def __post_init__(self):
+        for group in RUN_GROUPS:
+            group.check(self)
+        if self.distill_from and self.hp_search_trials:
+            raise ValueError("--distill_from trains one student: leave out --hp_search_trials (search the teacher's recipe)")
+
+
+def training_only_arguments(*others: Any) -> tuple[str, ...]:
+    """The run's flags that only training uses (evaluating a folder leaves them out of its replayed settings): the
+    groups that say so, and the training_only_fields of `others` (model and data arguments)."""
+    grouped = [item.name for group in RUN_GROUPS if group.training_only for item in dataclasses.fields(group)]
+    return tuple(grouped + [name for other in others for name in other.training_only_fields])
 
 
 DISTILLATION_OPTIONS = ("distill_temperature", "distill_weight", "distill_hidden_weight", "distill_crf_targets", "distill_text")

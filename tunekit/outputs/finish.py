@@ -8,11 +8,11 @@ from tunekit.evaluation.entity_errors import KINDS
 from tunekit.outputs.model_card import CardText, with_interval, write_model_card
 from tunekit.outputs.plots import training_curves
 from tunekit.outputs.report_page import SplitSections, write_report
-from tunekit.splits import short_name
+from tunekit.splits import CLOSING, shown_metrics, short_name
 from tunekit.folder import OutputFolder, saved_run_facts
 
 logger = logging.getLogger("tunekit")
-SUMMARY_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "loss")
+SUMMARY_METRICS = shown_metrics(CLOSING)
 
 
 def error_row(prefix: str, metrics: dict) -> str | None:

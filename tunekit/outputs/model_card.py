@@ -8,14 +8,14 @@ from typing import Any, Callable, Optional
 from huggingface_hub import ModelCard, ModelCardData
 
 from tunekit.files import atomic_write
-from tunekit.splits import SCORED_PREFIXES, title
+from tunekit.splits import CARD, SCORED_PREFIXES, shown_metrics, title
 from tunekit.outputs.score_text import with_interval
 from tunekit.outputs.teacher import distillation_markdown
 from tunekit.folder import OutputFolder, saved_run_facts
 from tunekit.training.run_folder import CARD_SETTINGS
 
 DEFAULT_MODEL_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
-SHOWN_METRICS = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "mse")
+SHOWN_METRICS = shown_metrics(CARD)
 
 
 def nothing(data_args: Any) -> Optional[str]:

@@ -5,8 +5,9 @@ import json
 import os
 
 from tunekit.folder import OutputFolder
+from tunekit.splits import TEACHER, shown_metrics
 
-SHOWN = ("f1", "accuracy", "matthews_correlation", "pearson", "spearmanr", "precision", "recall")
+SHOWN = shown_metrics(TEACHER)
 SPLITS = (("eval", "dev"), ("predict", "test"))
 
 

@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 from tunekit import tasks
-from tunekit.config.arguments import read_config_file
+from tunekit.config.arguments import ModelArguments, read_config_file, training_only_arguments
 from tunekit.data.sources import SPLIT_FILE_STEMS, find_split_files, flag
 from tunekit.data.corpora import corpora_of
 from tunekit.errors import UserError, exits_cleanly_on_user_errors
@@ -35,11 +35,9 @@ def available_splits(data) -> set:
 
 
 # What only training uses: evaluation scores the saved model on all of dev and test, with its saved thresholds
-# (pass --tune_thresholds again to tune them anew), and leaves its ONNX graph as it is.
-TRAINING_ONLY = ("do_train", "do_eval", "do_predict", "max_train_samples", "tune_thresholds", "export_onnx",
-                 "hp_search_trials", "resume_from_checkpoint", "overwrite_output_dir", "seeds", "inspect_data",
-                 "report_to", "output_dir", "model_name_or_path", "distill_from", "student_layers", "distill_temperature",
-                 "distill_weight", "distill_crf_targets", "distill_text", "distill_hidden_weight", "objective_terms")
+# (pass --tune_thresholds again to tune them anew), and leaves its ONNX graph as it is. Trainer's own flags are
+# listed here; ours are the argument groups and fields that say training_only (config/arguments.py).
+TRAINER_TRAINING_ONLY = ("do_train", "do_eval", "do_predict", "resume_from_checkpoint", "report_to", "output_dir")
 
 
 def replayed_config(output_dir: str) -> tuple[str, dict]:
@@ -51,7 +49,8 @@ def replayed_config(output_dir: str) -> tuple[str, dict]:
         raise UserError(f"{output_dir}: not an output folder of a finished training (no {missing})")
     task = tasks.of_folder(facts)  # a plug-in's task is registered where the folder says
     values = read_config_file(folder.run_config)
-    return task.name, {key: value for key, value in values.items() if key not in TRAINING_ONLY}
+    training_only = set(TRAINER_TRAINING_ONLY + training_only_arguments(ModelArguments, task.data_arguments))
+    return task.name, {key: value for key, value in values.items() if key not in training_only}
 
 
 def main(argv: list | None = None) -> int:

@@ -22,14 +22,14 @@ from tunekit import tasks
 from tunekit.config.resolve import Settings, resolved_config_text
 from tunekit.errors import UserError
 from tunekit.files import atomic_write, write_json
-from tunekit.splits import BY_PREFIX, SCORED_PREFIXES, split_and_part
+from tunekit.splits import BY_PREFIX, SCORED_PREFIXES, SEEDS, shown_metrics, split_and_part
 from tunekit.outputs.report_page import seeds_report_html, write_page
 
 if TYPE_CHECKING:
     from tunekit.tasks.base import Task
 
 logger = logging.getLogger("tunekit")
-SHOWN = ("f1", "precision", "recall", "accuracy", "matthews_correlation", "pearson", "spearmanr", "span_f1")
+SHOWN = shown_metrics(SEEDS)
 
 
 def seed_command(task_name: str, config_file: str, seed: int, folder: str) -> list:

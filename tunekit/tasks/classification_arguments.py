@@ -1,7 +1,7 @@
 """run_glue.py's data arguments, importable without torch or transformers (so --help comes up at once)."""
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, ClassVar, Optional
 
 from tunekit.config.arguments import DataTrainingArguments
 from tunekit.data.glue_tasks import GLUE_TASKS
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 @dataclass
 class ClassificationDataArguments(DataTrainingArguments):
     """Data arguments of run_glue.py: the shared ones plus classification options."""
+
+    # evaluation uses the folder's saved thresholds unless --tune_thresholds is passed again
+    training_only_fields: ClassVar[tuple] = (*DataTrainingArguments.training_only_fields, "tune_thresholds")
 
     task_name: Optional[str] = field(
         default=None,
