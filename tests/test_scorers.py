@@ -34,3 +34,25 @@ def test_the_classification_scorer_returns_logits_per_text_and_the_predicted_ids
     assert scored.gold.tolist() == [0, 1, 1] and scored.metrics["accuracy"] == 2 / 3
     unlabelled = scorer.score(EvalPrediction(predictions=logits, label_ids=None))
     assert unlabelled.metrics == {} and unlabelled.predicted.shape == (3, 2)
+
+
+def test_the_closing_summary_shows_the_line_a_scorer_declares_for_its_error_analysis():
+    """finish.py knows no task: the NER scorer declares its error analysis's line, a classifier's has none."""
+    from tunekit.evaluation.ner_scorer import TagScorer
+    from tunekit.evaluation.run import closing_figures
+    from tunekit.outputs.finish import summary_table
+
+    scorer = TagScorer([["Anna", "saw", "Oslo"]], NerDataArguments())
+    tagged, metrics = closing_figures_of(scorer, scorer.scores_of([["B-PER", "O", "B-PER"]], [["B-PER", "O", "B-LOC"]]),
+                                         closing_figures)
+    table = summary_table(None, {"eval": metrics}, {"eval": tagged})
+    assert "span f1 1.0000; errors: 1 wrong type, 0 wrong boundary, 0 wrong boundary and type, 0 missed, 0 spurious" in table
+    classifier = ClassificationScorer(SINGLE, 2, [0, 1], "mean")
+    sorted_out, metrics = closing_figures_of(
+        classifier, classifier.score(EvalPrediction(np.array([[0.2, 0.8], [0.9, 0.1]]), np.array([1, 1]))), closing_figures)
+    assert sorted_out.analysis_line is None and summary_table(None, {"eval": metrics}, {"eval": sorted_out}).count("\n") == 0
+
+
+def closing_figures_of(scorer, scored, closing_figures) -> tuple:
+    figures, scored = closing_figures(scorer, scored, "eval", 10, 0)
+    return scored, {**{f"eval_{key}": value for key, value in scored.metrics.items()}, **figures}

@@ -58,6 +58,11 @@ class TagScorer:
         return {**{f"span_{name}": value for name, value in analysis["span"].items()},
                 **{f"errors_{kind}": analysis["totals"][kind] for kind in KINDS}}
 
+    def analysis_line(self, analysis: dict) -> str:
+        """`span f1 0.8841; errors: 120 wrong type, ...`"""
+        counts = ", ".join(f"{analysis['totals'][kind]} {kind.replace('_', ' ')}" for kind in KINDS)
+        return f"span f1 {analysis['span']['f1']:.4f}; errors: {counts}"
+
     def parts(self, scored: Scored) -> list:
         """(corpus name, its scorer, its Scored) for each corpus of the split, scored on its own types."""
         if not self.corpora:

@@ -34,7 +34,7 @@ def closing_figures(scorer: Scorer, scored: Scored, prefix: str, resamples: int,
     metrics = interval_metrics(prefix, bootstrap_intervals(scorer.statistics(scored), resamples, seed))
     analysis = scorer.error_analysis(scored)
     if analysis is not None:
-        scored = scored._replace(analysis=analysis)
+        scored = scored._replace(analysis=analysis, analysis_line=scorer.analysis_line(analysis))
         metrics.update({f"{prefix}_{name}": value for name, value in scorer.analysis_metrics(analysis).items()})
     return metrics, scored
 

@@ -1,12 +1,13 @@
 """What a scorer returns for one evaluated split."""
 
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Optional, Protocol
 
 
 class Scored(NamedTuple):
     """What a scorer returns for one split: the metrics, and what it predicted (and the gold it compared with),
-    for the writers; analysis: the error analysis of a scored NER split (evaluation/entity_errors.py); decided: what
-    scoring this split decided that later splits and the writers use (multi-label thresholds tuned on dev)."""
+    for the writers; analysis: the scorer's error analysis of the split (NER's: evaluation/entity_errors.py) and
+    analysis_line, its line in the closing summary; decided: what scoring this split decided that later splits and
+    the writers use (multi-label thresholds tuned on dev)."""
 
     metrics: dict
     predicted: Any
@@ -14,6 +15,7 @@ class Scored(NamedTuple):
     details: Any = None
     analysis: Any = None
     decided: Any = None
+    analysis_line: Optional[str] = None
 
 
 class Scorer(Protocol):
@@ -31,6 +33,10 @@ class Scorer(Protocol):
 
     def analysis_metrics(self, analysis: Any) -> dict:
         return {}
+
+    def analysis_line(self, analysis: Any) -> Optional[str]:
+        """The error analysis in a line of the closing summary (None: no line)."""
+        return None
 
     def parts(self, scored: Scored) -> list:
         """(name, its scorer, its Scored) for each part of the split scored on its own."""

@@ -4,7 +4,6 @@ import logging
 import os
 import time
 
-from tunekit.evaluation.entity_errors import KINDS
 from tunekit.outputs.model_card import CardText, with_interval, write_model_card
 from tunekit.outputs.plots import training_curves
 from tunekit.outputs.report_page import SplitSections, write_report
@@ -15,17 +14,9 @@ logger = logging.getLogger("tunekit")
 SUMMARY_METRICS = shown_metrics(CLOSING)
 
 
-def error_row(prefix: str, metrics: dict) -> str | None:
-    """`span f1 0.8841; errors: 120 wrong type, ...` of a scored NER split."""
-    if f"{prefix}_span_f1" not in metrics:
-        return None
-    counts = ", ".join(f"{metrics[f'{prefix}_errors_{kind}']} {kind.replace('_', ' ')}" for kind in KINDS)
-    return f"span f1 {metrics[f'{prefix}_span_f1']:.4f}; errors: {counts}"
-
-
-def summary_table(train_metrics, summary) -> str:
-    """A short table of the run's main numbers, one row per split (scores with their 95% intervals), and a row of
-    each NER split's errors."""
+def summary_table(train_metrics, summary, scored: dict) -> str:
+    """A short table of the run's main numbers, one row per split (scores with their 95% intervals), each followed
+    by its scorer's line of error analysis where it has one (scored: prefix -> Scored)."""
     rows = []
     if train_metrics:
         speed = train_metrics.get("train_samples_per_second")
@@ -33,12 +24,12 @@ def summary_table(train_metrics, summary) -> str:
                      + (f", {speed:.1f} samples/s" if speed else "")
                      + f", {train_metrics.get('train_runtime', 0):.0f}s"))
     for prefix, metrics in summary.items():
-        errors = error_row(prefix, metrics)
         shown = [f"{name} {with_interval(metrics, f'{prefix}_{name}')}"
                  for name in SUMMARY_METRICS if f"{prefix}_{name}" in metrics]
         rows.append((short_name(prefix), ", ".join(shown)))
-        if errors:
-            rows.append(("", errors))
+        line = scored[prefix].analysis_line if prefix in scored else None
+        if line:
+            rows.append(("", line))
     width = max((len(name) for name, _ in rows), default=5)
     return "\n".join(f"  {name:<{width}}  {values}" for name, values in rows)
 
@@ -80,4 +71,4 @@ def finish_run(trainer, run_args, model_args, data_args, card: CardText, section
             path = export_onnx(trainer.model, trainer.processing_class, output_dir)
             logger.info("ONNX model written to %s (same predictions as PyTorch on a sample)", path)
         if not run_args.quiet:
-            print(f"\nResults ({output_dir}):\n{summary_table(train_metrics, summary)}")
+            print(f"\nResults ({output_dir}):\n{summary_table(train_metrics, summary, scored)}")
