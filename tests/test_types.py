@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO
 
 
-@pytest.mark.slow  # about 50 s of one worker
+@pytest.mark.slow  # about 60 s of one worker on the slower CPU
 def test_mypy_passes_on_the_package(tmp_path):
     from mypy import api
 
