@@ -1,5 +1,6 @@
 """Shared fixtures: tiny random BERT and RoBERTa models built from configs, so tests run fast and offline."""
 
+import collections
 import contextlib
 import os
 import subprocess
@@ -22,6 +23,8 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n N: N workers share the co
     import torch
 
     torch.set_num_threads(1)
+    # and so do the processes a test starts, which would otherwise take every core while the other worker runs
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def tiny_config(config_class, vocab_size, **extra):
@@ -114,8 +117,11 @@ def chromium_binary() -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Without Chromium (no root to install it) its tests are skipped with the reason; CI sets
-    TUNEKIT_REQUIRE_CHROMIUM=1, where they run and fail instead."""
+    """The files with the most slow tests first, so that the two workers (which take a file at a time) end together
+    instead of one finishing a long file alone. Without Chromium (no root to install it) its tests are skipped with
+    the reason; CI sets TUNEKIT_REQUIRE_CHROMIUM=1, where they run and fail instead."""
+    slow = collections.Counter(item.nodeid.partition("::")[0] for item in items if "slow" in item.keywords)
+    items.sort(key=lambda item: -slow[item.nodeid.partition("::")[0]])  # stable: in-file order is kept
     if chromium_binary() or os.environ.get("TUNEKIT_REQUIRE_CHROMIUM"):
         return
     for item in items:
