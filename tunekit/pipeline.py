@@ -40,7 +40,7 @@ from tunekit.outputs.finish import finish_run
 from tunekit.training.terminal import setup_logging
 from tunekit import tasks
 from tunekit.tasks.base import Lengths, Task, TaskData
-from tunekit.training.distillation import cut_student, teacher_folder, with_teacher
+from tunekit.training.distillation import cut_student, settle_student_model, teacher_folder, with_teacher
 from tunekit.training.objective import objective_of
 from tunekit.training.build import TrainerParts, build_trainer, search_hyperparameters
 from tunekit.training.run_folder import checkpoint_to_resume, finished_training, save_run_arguments, train_and_save
@@ -67,7 +67,7 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     # One progress bar per phase, Trainer's: reading and tokenizing are logged as lines, loading shows no bar.
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
-    settings = settle_start(*parsed, terminal=sys.stderr.isatty())
+    settings = settle_student_model(settle_start(*parsed, terminal=sys.stderr.isatty()))
     setup_logging(settings.training)
     if settings.run.quiet:
         logging.getLogger("tunekit").setLevel(logging.ERROR)
@@ -159,7 +159,8 @@ def run(task: Task, settings: Settings, previous: dict | None, checkpoint: str |
         if trainer.is_world_process_zero():
             output_dir = settings.output_dir
             save_run_arguments(output_dir, task.name, tasks.where(task), settings.data, settings.training,
-                               settings.model.model_name_or_path, describe_hardware(settings.training), teacher)
+                               settings.model.model_name_or_path, describe_hardware(settings.training),
+                               {"distillation": teacher} if teacher else {})
             atomic_write(OutputFolder(output_dir).run_config, resolved_config)
         train_metrics = train_and_save(trainer, checkpoint, size_or_none(data.splits["train"][0]))
     with evaluation_backend(trainer, settings, tokenizer, recipe.main_metric):

@@ -74,10 +74,7 @@ def settle_start(model_args, data_args, run_args, training_args, terminal: bool)
     if not torch.cuda.is_available() and training_args.dataloader_pin_memory:
         training["dataloader_pin_memory"] = False  # pinning needs an accelerator; avoids a warning per loader
     settings = Settings(model_args, data_args, run_args, training_args, why_precision, why_attention)
-    model = {"attn_implementation": attention or "auto"}
-    if run_args.distill_from and not model_args.model_name_or_path:
-        model["model_name_or_path"] = run_args.distill_from  # the student is cut from the teacher
-    return settings.with_changes(model=model, training=training)
+    return settings.with_changes(model={"attn_implementation": attention or "auto"}, training=training)
 
 
 def settle_finished_run(settings: Settings) -> Settings:

@@ -10,7 +10,7 @@ from huggingface_hub import ModelCard, ModelCardData
 from tunekit.files import atomic_write
 from tunekit.splits import CARD, SCORED_PREFIXES, shown_metrics, title
 from tunekit.outputs.score_text import with_interval
-from tunekit.outputs.teacher import distillation_markdown
+from tunekit.outputs.folder_sections import card_sections
 from tunekit.folder import OutputFolder, saved_run_facts
 from tunekit.training.run_folder import CARD_SETTINGS
 
@@ -32,7 +32,8 @@ class CardText:
     usage section for a folder (given the folder's name and whether it needs trust_remote_code) and the task's own
     limitations for its data arguments. Declared optional parts: where the data came from when the task reads it
     its own way (None: the data flags say), the task's own detail after the results table and its own section
-    after the teacher's (each given the folder, its config.json and results: "" for none), and what the card says
+    after the folder's (outputs/folder_sections.py: a teacher's; each given the folder, its config.json and
+    results: "" for none), and what the card says
     of a model trained without a pretrained encoder (None: the task always has one)."""
 
     pipeline_tag: str
@@ -191,7 +192,7 @@ Fine-tuned with tunekit ({script}) from {origin}.
 
 {results_table(results)}{card.results_detail(output_dir, config, results)}
 
-{distillation_markdown(output_dir)}{card.section(output_dir, config, results)}
+{card_sections(output_dir)}{card.section(output_dir, config, results)}
 ## Labels
 
 {', '.join(f'`{label}`' for label in labels) if labels else 'one regression output'}

@@ -7,12 +7,12 @@ same offline, mailed or archived.
 """
 
 import base64
-import html
 import json
 import os
 from typing import Callable
 
-from tunekit.outputs.teacher import how_distilled, teacher_rows
+from tunekit.outputs.folder_sections import page_sections
+from tunekit.outputs.html_parts import escaped, table
 from tunekit.folder import OutputFolder, REPORT_FILE
 from tunekit.evaluation.entity_errors import KINDS
 from tunekit.files import atomic_write
@@ -37,16 +37,6 @@ mark sub { font-size: .65rem; font-weight: 600; color: #444; margin-left: .15rem
 .sentence { line-height: 2; margin: .2rem 0; } .label { display: inline-block; width: 5.5rem; color: #666; }
 .errors { color: #8a1c1c; font-size: .85rem; margin-bottom: .9rem; }
 """
-
-
-def escaped(value) -> str:
-    return html.escape(str(value))
-
-
-def table(header: list, rows: list) -> str:
-    head = "".join(f"<th>{escaped(cell)}</th>" for cell in header)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def number(value) -> str:
@@ -190,16 +180,6 @@ def page(title: str, meta_html: str, sections: list) -> str:
             f"<nav>{nav}</nav>{body}</body></html>\n")
 
 
-def teacher_section(output_dir: str) -> list:
-    """A distilled folder's section: how it was made, the teacher's scores beside this model's."""
-    about = OutputFolder(output_dir).facts().get("distillation")
-    if not about:
-        return []
-    rows = teacher_rows(output_dir, about)
-    return [("teacher", "Teacher", f"<p>{escaped(how_distilled(about))}</p>"
-             + (table(["score", "teacher", "this model"], rows) if rows else ""))]
-
-
 def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summary: dict, split_html: dict) -> str:
     """The page; facts: task, base model and the like shown under the title; split_html: prefix -> the split's
     sections (split_sections), rendered by this run or an earlier one of the folder."""
@@ -213,7 +193,7 @@ def report_html(output_dir: str, facts: dict, train_metrics: dict | None, summar
         ("data", "Data report", f"<pre>{escaped(data)}</pre>" if data else "<p class='note'>No data report.</p>"),
         ("curves", "Training curves", inlined_image(folder.training_curves, "training curves")),
         ("results", "Results", results_section(train_metrics, summary)),
-        *teacher_section(output_dir),
+        *page_sections(output_dir),
         ("analysis", "Per split", "".join(split_html.values()) or "<p>No split was scored.</p>"),
     ]
     meta = " · ".join(f"{escaped(key)}: {escaped(value)}" for key, value in facts.items() if value is not None)

@@ -5,6 +5,7 @@ import json
 import os
 
 from tunekit.folder import OutputFolder
+from tunekit.outputs.html_parts import escaped, table
 from tunekit.splits import TEACHER, shown_metrics
 
 SHOWN = shown_metrics(TEACHER)
@@ -49,3 +50,13 @@ def distillation_markdown(output_dir: str) -> str:
     rows = "\n".join(f"| {name} | {teacher} | {student} |" for name, teacher, student in teacher_rows(output_dir, about))
     table = f"\n\n| score | teacher | this model |\n| --- | --- | --- |\n{rows}" if rows else ""
     return f"## Distillation\n\n{how_distilled(about)}{table}\n\n"
+
+
+def distillation_html(output_dir: str) -> str:
+    """report.html's section of a distilled folder: how it was made, the teacher's scores beside this model's;
+    "" for a folder that was not distilled."""
+    about = OutputFolder(output_dir).facts().get("distillation")
+    if not about:
+        return ""
+    rows = teacher_rows(output_dir, about)
+    return f"<p>{escaped(how_distilled(about))}</p>" + (table(["score", "teacher", "this model"], rows) if rows else "")

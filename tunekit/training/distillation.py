@@ -38,6 +38,13 @@ class TeacherFolder:
         return int(config.get("num_hidden_layers") or config.get("n_layers") or 0)
 
 
+def settle_student_model(settings: Any) -> Any:
+    """Without --model_name_or_path the student is cut from the teacher: it starts from the teacher's folder."""
+    if settings.run.distill_from and not settings.model.model_name_or_path:
+        return settings.with_changes(model={"model_name_or_path": settings.run.distill_from})
+    return settings
+
+
 def teacher_folder(path: str, task_name: str, task_of: Callable[[dict], Any]) -> TeacherFolder:
     """The --distill_from folder, checked: a model folder this suite trained, for this task (task_of(facts) reads a
     folder's task as the registry does)."""

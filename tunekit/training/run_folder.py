@@ -117,10 +117,11 @@ CARD_SETTINGS = ("learning_rate", "per_device_train_batch_size", "gradient_accum
 
 
 def save_run_arguments(output_dir: str, task: str, task_plugin: str, data_args, training_args, base_model,
-                       hardware=None, distillation=None) -> None:
+                       hardware=None, facts: 'dict | None' = None) -> None:
     """Keep the task (its name, and where its Task object lives, so a plug-in task's folder finds it), the data
-    arguments (with absolute paths), the model training started from, its settings and the hardware it ran on,
-    for eval.sh, predict.sh, serve.sh and the model card of later evaluations."""
+    arguments (with absolute paths), the model training started from, its settings, the hardware it ran on and
+    what other steps record of the run (facts: a teacher's, under "distillation"), for eval.sh, predict.sh,
+    serve.sh and the model card of later evaluations."""
     seed = training_args.seed
     values = dataclasses.asdict(data_args)
     for key in ("data_dir", "train_file", "validation_file", "test_file", "label_file"):
@@ -131,6 +132,6 @@ def save_run_arguments(output_dir: str, task: str, task_plugin: str, data_args, 
         {
             "task": task, "task_plugin": task_plugin, "data": values, "seed": seed, "base_model": base_model, "hardware": hardware,
             "training": {name: getattr(training_args, name) for name in CARD_SETTINGS},
-            **({"distillation": distillation} if distillation else {}),
+            **(facts or {}),
         },
     )
