@@ -113,11 +113,12 @@ def chromium_binary() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-# The files that take longest (40 to 120 s of one worker each on the AVX2 machine, slowest first): a scheduling hint
-# only, a file missing here just starts in its collection order.
-LONGEST_FILES = ("test_multiprocess.py", "test_seeds.py", "test_launchers.py", "test_pooling.py", "test_onnx_runtime.py",
-                 "test_serving.py", "test_package.py", "test_scripts.py", "test_run_ner_e2e.py", "test_distillation.py",
-                 "test_training_options.py", "test_bilstm.py", "test_types.py")
+# The files that take longest (40 to 130 s of one worker each on the AVX2 machine), those that start processes
+# (launchers, --seeds, the wheel) taking turns with those that train in-process, so that the two workers do not both
+# run several processes at once: a scheduling hint only, a file missing here starts in its collection order.
+LONGEST_FILES = ("test_multiprocess.py", "test_pooling.py", "test_seeds.py", "test_onnx_runtime.py", "test_launchers.py",
+                 "test_distillation.py", "test_serving.py", "test_training_options.py", "test_package.py",
+                 "test_bilstm.py", "test_scripts.py", "test_document_context.py", "test_run_ner_e2e.py", "test_types.py")
 
 
 def pytest_collection_modifyitems(config, items):

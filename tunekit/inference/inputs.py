@@ -2,9 +2,11 @@
 file or standard input. A line that cannot be read (bytes that are not UTF-8, bad JSON, no text, invalid Unicode)
 is a problem of that line alone: it is answered with an error record in its place, and every other line normally."""
 
+import contextlib
 import json
 import sys
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from tunekit.data.readers.lines import check_readable, decoded_lines, is_valid_unicode
 from tunekit.data.readers.table import json_problem
@@ -28,15 +30,6 @@ def text_problem(text: str) -> str | None:
     position = next(i for i, character in enumerate(text) if not is_valid_unicode(character))
     return (f"invalid Unicode: character {position + 1} is half of a surrogate pair (U+{ord(text[position]):04X}), "
             "as a \\ud83d escape without its other half leaves")
-
-
-def input_lines(path: str | None, problems: dict) -> list:
-    """(line number, text) of every line; a line of bytes that are not UTF-8 is recorded in problems and read as ""."""
-    if path is None:
-        return list(decoded_lines(sys.stdin.buffer, "<stdin>", problems))
-    check_readable(path)
-    with open(path, "rb") as handle:
-        return list(decoded_lines(handle, path, problems))
 
 
 def json_line(text: str) -> tuple:
@@ -63,32 +56,74 @@ def record_text(record: dict) -> tuple:
     return record[name], pair
 
 
-def read_inputs(path: str | None) -> Inputs:
-    """Texts (and pairs) from plain lines or JSON lines, one per input line: output line N answers input line N, so a
-    blank line is an empty text (with an empty result), never skipped, and a bad line keeps its place."""
+@dataclass(frozen=True)
+class InputLine:
+    """One input line: its text (and pair), or what is wrong with it alone (text "", answered by an error record)."""
+
+    number: int
+    text: str
+    pair: str | None = None
+    problem: str | None = None
+
+
+def input_records(path: str | None) -> 'Iterator[InputLine]':
+    """The lines of a file or of standard input, read as they come (memory stays flat whatever the input's size):
+    plain lines, or JSON lines (a .jsonl/.json file, or a first non-blank line that starts with "{"). Output line N
+    answers input line N, so a blank line is an empty text, never skipped, and a bad line keeps its place. The first
+    text decides whether the lines give pairs; a line that disagrees is a problem of its own."""
     where = path or "<stdin>"
-    undecodable: dict = {}
-    lines = input_lines(path, undecodable)
-    filled = [text for number, text in lines if text.strip() and number not in undecodable]
-    as_json = (path or "").endswith((".jsonl", ".json")) or bool(filled and filled[0].lstrip().startswith("{"))
+    if path is not None:
+        check_readable(path)
+    with (open(path, "rb") if path is not None else contextlib.nullcontext(sys.stdin.buffer)) as handle:
+        undecodable: dict = {}
+        lines = decoded_lines(handle, where, undecodable)
+        waiting: list = []  # blank lines before the first text, until the format is known
+        as_json = None if not (path or "").endswith((".jsonl", ".json")) else True
+        with_pairs = None
+        for number, text in lines:
+            if as_json is None:
+                if not text.strip() or number in undecodable:
+                    waiting.append((number, text))
+                    continue
+                as_json = text.lstrip().startswith("{")
+            for number, text in [*waiting, (number, text)]:
+                line = parsed_line(number, text, as_json, undecodable, where)
+                if line.problem is None and line.text:
+                    given = line.pair is not None
+                    with_pairs = given if with_pairs is None else with_pairs
+                    if given != with_pairs:
+                        line = InputLine(number, "", None, str(at(where, number, "this line gives a text_pair and the "
+                                                                "first does not" if given else "the first line gives "
+                                                                "a text_pair and this one does not")))
+                yield line
+            waiting = []
+        for number, text in waiting:  # an input of blank lines only
+            yield parsed_line(number, text, False, undecodable, where)
+
+
+def parsed_line(number: int, text: str, as_json: bool, undecodable: dict, where: str) -> InputLine:
+    if number in undecodable:
+        return InputLine(number, "", None, undecodable[number])
+    pair = None
+    if as_json and text.strip():
+        try:
+            text, pair = json_line(text)
+        except ValueError as error:
+            return InputLine(number, "", None, str(at(where, number, str(error))))
+    elif as_json:
+        text = ""
+    problem = text_problem(text + (pair or ""))
+    if problem:
+        return InputLine(number, "", None, str(at(where, number, problem)))
+    return InputLine(number, text, pair)
+
+
+def read_inputs(path: str | None) -> Inputs:
+    """Every input line at once (input_records), for callers that want the whole input."""
     texts, pairs, problems = [], [], {}
-    for index, (number, text) in enumerate(lines):
-        pair = None
-        if number in undecodable:
-            problems[index], text = undecodable[number], ""
-        elif as_json and text.strip():
-            try:
-                text, pair = json_line(text)
-            except ValueError as error:
-                problems[index], text = str(at(where, number, str(error))), ""
-        elif as_json:
-            text = ""
-        problem = None if index in problems else text_problem(text + (pair or ""))
-        if problem:
-            problems[index], text, pair = str(at(where, number, problem)), "", None
-        texts.append(text)
-        pairs.append(pair)
-    given = [pair is not None for index, (text, pair) in enumerate(zip(texts, pairs)) if text and index not in problems]
-    if any(given) and not all(given):
-        raise at(where, 1, "either every line or no line gives a text_pair")
-    return Inputs(texts, pairs if any(given) else None, problems)
+    for index, line in enumerate(input_records(path)):
+        texts.append(line.text)
+        pairs.append(line.pair)
+        if line.problem is not None:
+            problems[index] = line.problem
+    return Inputs(texts, pairs if any(pair is not None for pair in pairs) else None, problems)

@@ -10,18 +10,21 @@ classification gives the label and the class probabilities.
 """
 
 import argparse
+import itertools
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from tunekit import tasks
 from tunekit.errors import OneLineErrors, UserError, exits_cleanly_on_user_errors
-from tunekit.files import atomic_write
+from tunekit.data.readers.lines import check_readable
 from tunekit.folder import RUN_ARGUMENTS_FILE, OutputFolder
 from tunekit.backends import BACKENDS, QUANTIZATIONS
-from tunekit.inference.inputs import read_inputs
+from tunekit.inference.inputs import InputLine, input_records
 from tunekit.inference.predictor import Predictor, PredictorOptions, predicted_records
+from tunekit.inference.progress import Progress
+from tunekit.inference.resumable_output import Resumed, ResumableOutput, checked_output
 
 if TYPE_CHECKING:
     from tunekit.tasks.base import Task
@@ -63,32 +66,84 @@ def load_predictor(model_dir: str, options: PredictorOptions = PredictorOptions(
 
 def main(argv: list | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    inputs = read_inputs(args.input)
+    if args.output:
+        checked_output(args.output, args.input)
+    elif args.input is not None:
+        check_readable(args.input)
     predictor = load_predictor(args.model_dir, PredictorOptions(args.max_seq_length, args.batch_size, args.backend,
                                                                 args.quantize))
-    progress = None
-    if args.input and not args.quiet:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(desc="Predicting", unit="window", file=sys.stderr)
-    readable = [i for i in range(len(inputs.texts)) if i not in inputs.problems]
-    predicted = predicted_records(predictor, [inputs.texts[i] for i in readable],
-                                  [inputs.pairs[i] for i in readable] if inputs.pairs else None, progress)
+    chunk = TEXTS_PER_BATCH_IN_A_CHUNK * args.batch_size
+    options = {"batch_size": args.batch_size, "max_seq_length": args.max_seq_length, "backend": args.backend,
+               "quantize": args.quantize}
+    output = ResumableOutput(args.output, ResumableOutput.command_of(args.model_dir, args.input, options), chunk) \
+        if args.output else None
+    resumed = output.resumed if output is not None else Resumed()
+    if resumed.lines:
+        print(f"{args.output}: {resumed.lines:,} lines were answered by an earlier run of this command; "
+              "continuing after them", file=sys.stderr, flush=True)
+    progress = Progress(counted_lines(args.input), resumed.lines) if args.input and not args.quiet else None
+    answered, failed, first_error = resumed.lines, resumed.failed, resumed.first_error
+    try:
+        for lines in chunks(itertools.islice(input_records(args.input), resumed.lines, None), chunk):
+            records = answer_records(predictor, lines)
+            answers = [json.dumps(record, ensure_ascii=False) + "\n" for record in records]
+            if output is not None:
+                output.write(answers)
+            else:
+                sys.stdout.write("".join(answers))
+                sys.stdout.flush()
+            for line, record in zip(lines, records):
+                if "error" in record:
+                    failed += 1
+                    first_error = first_error or line.problem or f"input line {line.number}: {record['error']}"
+            answered += len(lines)
+            if progress is not None:
+                progress.advance(len(lines))
+    except KeyboardInterrupt:
+        if output is not None:
+            output.close()
+        raise UserError(f"interrupted after {answered:,} answered lines"
+                        + (f"; the same command continues after the last complete chunk ({args.output})"
+                           if args.output and args.input else "")) from None
     if progress is not None:
         progress.close()
-    results = dict(zip(readable, predicted))
-    results.update({i: {"line": i + 1, "error": problem} for i, problem in inputs.problems.items()})
-    lines = "".join(json.dumps(results[i], ensure_ascii=False) + "\n" for i in range(len(inputs.texts)))
-    if args.output:
-        atomic_write(args.output, lines)
-    else:
-        sys.stdout.write(lines)
-    failed = [i for i in range(len(inputs.texts)) if "error" in results[i]]
+    if output is not None:
+        output.finish()
     if failed:  # every other line is answered; the exit status says that some were not
-        first = inputs.problems.get(failed[0]) or f"input line {failed[0] + 1}: {results[failed[0]]['error']}"
-        raise UserError(f"{len(failed)} of {len(inputs.texts)} inputs could not be predicted; their output lines hold "
-                        f"an error record in their place (first: {first})")
+        raise UserError(f"{failed} of {answered} inputs could not be predicted; their output lines hold "
+                        f"an error record in their place (first: {first_error})")
     return 0
+
+
+# Texts predicted together: enough batches for length-sorted batching to pay, few enough for memory to stay flat.
+# A rerun keeps whole chunks only, so the same texts meet in the same batches and give the same bytes.
+TEXTS_PER_BATCH_IN_A_CHUNK = 64
+
+
+def chunks(lines: 'Iterator[InputLine]', size: int) -> 'Iterator[list[InputLine]]':
+    while True:
+        chunk = list(itertools.islice(lines, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def answer_records(predictor: Predictor, lines: list) -> list:
+    """The record answering each input line: its prediction, or an error record for a line that cannot be read."""
+    readable = [line for line in lines if line.problem is None]
+    pairs = [line.pair for line in readable]
+    records = iter(predicted_records(predictor, [line.text for line in readable],
+                                     pairs if any(pair is not None for pair in pairs) else None))
+    return [next(records) if line.problem is None else {"line": line.number, "error": line.problem} for line in lines]
+
+
+def counted_lines(path: str) -> int:
+    """About how many lines a file has (line ends counted), for the time left."""
+    count, last = 0, b"\n"
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            count, last = count + block.count(b"\n"), block[-1:]
+    return count + (last != b"\n")
 
 
 if __name__ == "__main__":
