@@ -6,6 +6,7 @@ config/resolve.py at the points where their facts become known, and the speed pa
 (training/speed/switch.py). --seeds is not run here: programs/train.py runs the seeds, each a run of its own.
 """
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -36,6 +37,7 @@ from tunekit.evaluation.runtime import evaluation_backend
 from tunekit.modeling.loading import load_config
 from tunekit.files import atomic_write
 from tunekit.folder import OutputFolder
+from tunekit.folder_lock import folder_lock
 from tunekit.outputs.finish import finish_run
 from tunekit.training.terminal import setup_logging
 from tunekit import tasks
@@ -58,9 +60,10 @@ def use_cpu_processes_without_accelerator() -> None:
         os.environ.setdefault("ACCELERATE_USE_CPU", "true")
 
 
-def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
-    """Parse and settle the arguments, set up logging and the seed, and decide whether this run resumes a
-    checkpoint or re-evaluates a finished training: (settings, the finished run's train results, checkpoint)."""
+def start(task: Task, argv: list, held: contextlib.ExitStack) -> tuple[Settings, dict | None, str | None]:
+    """Parse and settle the arguments, set up logging and the seed, take the output folder's lock (held until
+    `held` closes: the caller's whole run) and decide whether this run resumes a checkpoint or re-evaluates a
+    finished training: (settings, the finished run's train results, checkpoint)."""
     use_cpu_processes_without_accelerator()
     parsed = parse_arguments(task.data_arguments, argv)
     check_settings(*parsed)
@@ -74,6 +77,9 @@ def start(task: Task, argv: list) -> tuple[Settings, dict | None, str | None]:
     set_seed(settings.training.seed)
     if settings.run.distill_from and settings.training.do_train:  # a wrong teacher stops before the data is read
         teacher_folder(settings.run.distill_from, task.name, tasks.of_folder)
+    if settings.training.process_index == 0:  # one lock per launch: the main process writes the folder
+        held.enter_context(folder_lock(settings.output_dir, "training" if settings.training.do_train else "evaluation",
+                                       logger))
     if settings.run.inspect_data or settings.run.seeds:  # the report alone, or seed folders below this one
         return settings, None, None
     previous = finished_training(settings.training, settings.run)

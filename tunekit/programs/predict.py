@@ -20,6 +20,7 @@ from tunekit import tasks
 from tunekit.errors import OneLineErrors, UserError, exits_cleanly_on_user_errors
 from tunekit.data.readers.lines import check_readable
 from tunekit.folder import RUN_ARGUMENTS_FILE, OutputFolder
+from tunekit.folder_lock import check_not_training
 from tunekit.backends import BACKENDS, QUANTIZATIONS
 from tunekit.inference.inputs import InputLine, input_records
 from tunekit.inference.predictor import Predictor, PredictorOptions, predicted_records
@@ -53,6 +54,7 @@ def saved_task(model_dir: str) -> "Task":
     folder = OutputFolder(model_dir)
     if not os.path.isfile(folder.model_config):
         raise UserError(f"{model_dir}: not a model folder (no config.json)")
+    check_not_training(model_dir)
     facts = folder.facts()
     if "task" not in facts:
         raise UserError(f"{model_dir}: not an output folder of run_ner.py or run_glue.py (no {RUN_ARGUMENTS_FILE})")

@@ -1,6 +1,8 @@
 """Training a task from the command line (run_ner.py, run_glue.py, tunekit-train): help without importing torch,
 then the pipeline, or with --seeds one run per seed (programs/seeds.py)."""
 
+import contextlib
+
 from tunekit import tasks
 from tunekit.errors import exits_cleanly_on_user_errors
 
@@ -20,7 +22,8 @@ def train(name: str, argv: list) -> int:
     from tunekit.programs.seeds import run_seeds
 
     task = tasks.get(name)
-    settings, previous, checkpoint = pipeline.start(task, argv)
-    if settings.run.seeds:
-        return run_seeds(task, settings)
-    return pipeline.run(task, settings, previous, checkpoint)
+    with contextlib.ExitStack() as held:  # the output folder's lock, for the whole run
+        settings, previous, checkpoint = pipeline.start(task, argv, held)
+        if settings.run.seeds:
+            return run_seeds(task, settings)
+        return pipeline.run(task, settings, previous, checkpoint)

@@ -11,6 +11,7 @@ from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from tunekit.errors import UserError
+from tunekit.folder_lock import LOCK_FILE
 from tunekit.folder import DATA_REPORT_FILES, OutputFolder
 from tunekit.files import give_usual_permissions, save_results, write_json
 
@@ -29,8 +30,8 @@ def checkpoint_to_resume(training_args, run_args) -> 'str | None':
             raise UserError(f"{training_args.resume_from_checkpoint}: --resume_from_checkpoint is not a folder")
         return training_args.resume_from_checkpoint
     output_dir = training_args.output_dir
-    if not os.path.isdir(output_dir) or not set(os.listdir(output_dir)) - DATA_REPORT_FILES:
-        return None  # empty, or only the report of an earlier --inspect_data
+    if not os.path.isdir(output_dir) or not set(os.listdir(output_dir)) - DATA_REPORT_FILES - {LOCK_FILE}:
+        return None  # empty, or only the report of an earlier --inspect_data (and this run's lock)
     if run_args.overwrite_output_dir:
         with training_args.main_process_first(desc="clearing old checkpoints"):
             if training_args.process_index == 0:
