@@ -81,3 +81,35 @@ def test_killed_run_resumes_to_the_same_metrics(tiny_bert, tmp_path, reference):
     assert train["train_resumed_at_step"] >= 60 and train["train_runtime"] > 0
     # the model card says so too (formatted from the file's value: rounding the rounded figure could differ)
     assert f"final average training loss {train['train_loss']:.4f}" in (output_dir / "README.md").read_text()
+
+
+@pytest.mark.parametrize("number, name, code", [(signal.SIGINT, "Ctrl-C", 130), (signal.SIGTERM, "SIGTERM", 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_a_signal_stops_training_at_the_next_step_with_its_checkpoint_and_one_line(tiny_bert, tmp_path, monkeypatch,
+                                                                                  number, name, code):
+    """Ctrl-C (or SIGTERM from a scheduler) in the third step: that step is saved, the run ends with one line that
+    says so, and the same command continues from it to the end."""
+    from conftest import quick_ner_flags
+    from tunekit.training.trainer import TunekitTrainer
+
+    step, steps = TunekitTrainer.training_step, []
+
+    def signalled(self, *args, **kwargs):
+        steps.append(1)
+        if len(steps) == 3:
+            os.kill(os.getpid(), number)
+        return step(self, *args, **kwargs)
+
+    output = tmp_path / "out"
+    monkeypatch.setattr(TunekitTrainer, "training_step", signalled)
+    stopped = run_program(*quick_ner_flags(tiny_bert, output))
+    monkeypatch.undo()
+    assert stopped.returncode == code and "Traceback" not in stopped.stderr
+    assert stopped.stderr.strip().splitlines()[-1] == (
+        f"error: {name}: training stopped at step 3, saved as {output}/checkpoint-3; the same command continues from it")
+    assert (output / "checkpoint-3" / "trainer_state.json").exists() and not (output / "train_results.json").exists()
+    assert signal.getsignal(number) in (signal.default_int_handler, signal.SIG_DFL)  # put back as it was
+    again = run_program(*quick_ner_flags(tiny_bert, output))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Resuming from" in again.stdout + again.stderr
+    assert json.loads((output / "trainer_state.json").read_text())["global_step"] == 6

@@ -11,7 +11,7 @@ PACKAGE = os.path.join(REPO, "tunekit")
 ARCHITECTURE = os.path.join(REPO, "docs", "ARCHITECTURE.md")
 # The floors, bottom first: a module imports from its own floor and those below it.
 FLOORS = (
-    {"__init__", "errors", "splits", "files", "folder", "backends", "compat"},
+    {"__init__", "errors", "splits", "files", "folder", "folder_lock", "backends", "compat"},
     {"config"}, {"data"}, {"encoding"}, {"modeling"}, {"training"}, {"inference"}, {"evaluation"}, {"outputs"},
     {"serving"}, {"tasks"}, {"pipeline"}, {"programs"},
 )

@@ -9,6 +9,16 @@ from typing import Callable, NoReturn
 class UserError(Exception):
     """Bad input from the user: shown as one line on stderr, exit code 2, no traceback."""
 
+    exit_code = 2
+
+
+class Interrupted(UserError):
+    """The user stopped the run (Ctrl-C, SIGTERM): one line that says what stands, the signal's exit code."""
+
+    def __init__(self, message: str, exit_code: int = 130):
+        super().__init__(message)
+        self.exit_code = exit_code
+
 
 def at(path: str, line: 'int | str | None', problem: str) -> UserError:
     """A UserError that names the file and line, in the `file:line: problem` form editors understand."""
@@ -25,7 +35,10 @@ def exits_cleanly_on_user_errors(main) -> 'Callable':
             return main(*args, **kwargs)
         except UserError as error:
             print(f"error: {error}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:  # Ctrl-C where no step saves first: files are written atomically, none is half
+            print("error: interrupted (Ctrl-C)", file=sys.stderr)
+            sys.exit(130)
 
     return wrapper
 

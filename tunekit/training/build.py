@@ -7,6 +7,7 @@ import logging
 import torch
 
 from tunekit.errors import UserError
+from tunekit.training.interruption import StopOnSignal
 from tunekit.training.speed.length_order import in_order_scorer, sorted_by_length
 from tunekit.training.terminal import ReadableLogLines, use_readable_logs
 from tunekit.training.early_stopping import early_stopping_callbacks
@@ -54,7 +55,7 @@ def build_trainer(run_args, training_args, model, parts: TrainerParts, plan) -> 
             return prepared_model(make_model(trial), run_args, plan)
 
     callbacks = early_stopping_callbacks(run_args, training_args)
-    callbacks.append(UsualPermissionsForCheckpoints())
+    callbacks += [UsualPermissionsForCheckpoints(), StopOnSignal()]
     eval_dataset, order = sorted_by_length(parts.encoded.get("validation"), plan.sorted_evaluation.on)
     trainer = TunekitTrainer(
         model=model,
