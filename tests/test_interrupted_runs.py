@@ -113,3 +113,26 @@ def test_a_signal_stops_training_at_the_next_step_with_its_checkpoint_and_one_li
     assert again.returncode == 0, again.stderr[-2000:]
     assert "Resuming from" in again.stdout + again.stderr
     assert json.loads((output / "trainer_state.json").read_text())["global_step"] == 6
+
+
+@pytest.mark.parametrize("damage", ["model.safetensors", "optimizer.pt", "trainer_state.json"])
+def test_a_checkpoint_that_does_not_load_is_skipped_and_the_run_resumes_from_the_one_before(tiny_bert, tmp_path,
+                                                                                          damage):
+    """The newest checkpoint's weights cut short, its optimizer state cut short or its state not JSON (a full disk,
+    a kill while copying): the rerun says which and why, and continues from the checkpoint before it."""
+    from conftest import quick_ner_flags
+
+    output = tmp_path / "out"
+    flags = quick_ner_flags(tiny_bert, output, "--save_strategy", "steps", "--save_steps", "2",
+                            "--save_total_limit", "3", "--max_steps", "4")
+    assert run_program(*flags).returncode == 0
+    (output / "train_results.json").unlink()  # as a run stopped before its end leaves the folder
+    damaged = output / "checkpoint-4" / damage
+    damaged.write_bytes(damaged.read_bytes()[: len(damaged.read_bytes()) // 2])
+    again = run_program(*flags)
+    assert again.returncode == 0, again.stderr[-2000:]
+    log = again.stdout + again.stderr
+    problem = "is not valid JSON" if damage == "trainer_state.json" else f"{damage} is truncated or corrupt"
+    assert f"Skipping {output}/checkpoint-4: " in log and problem in log
+    assert f"Resuming from {output}/checkpoint-2" in log
+    assert json.loads((output / "trainer_state.json").read_text())["global_step"] == 4

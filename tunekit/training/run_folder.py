@@ -6,6 +6,8 @@ import json
 import logging
 import os
 import shutil
+import struct
+import zipfile
 
 from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
@@ -65,18 +67,54 @@ def finished_training(training_args, run_args) -> 'dict | None':
 
 
 def last_complete_checkpoint(output_dir: str) -> 'str | None':
-    """The newest checkpoint-N whose trainer_state.json (written last) exists; a run killed while saving
-    leaves an incomplete folder, which is skipped with a warning."""
+    """The newest checkpoint-N that can be resumed from: a run killed while saving, a truncated weights file or a
+    corrupt state file make a checkpoint that does not load, which is skipped with a warning naming what is wrong
+    (the one before it is tried next)."""
     steps = []
     for path in glob.glob(os.path.join(output_dir, f"{PREFIX_CHECKPOINT_DIR}-*")):
         suffix = os.path.basename(path)[len(PREFIX_CHECKPOINT_DIR) + 1 :]
         if suffix.isdigit() and os.path.isdir(path):
             steps.append((int(suffix), path))
     for _, path in sorted(steps, reverse=True):
-        if os.path.exists(OutputFolder(path).trainer_state):
+        problem = checkpoint_problem(path)
+        if problem is None:
             return path
-        logger.warning("Skipping %s: it was not completely saved (the run was probably killed while saving)", path)
+        logger.warning("Skipping %s: %s", path, problem)
     return None
+
+
+def checkpoint_problem(path: str) -> 'str | None':
+    """Why a checkpoint folder cannot be resumed from, or None: trainer_state.json (written last) missing or not
+    JSON, a .safetensors file shorter than its header says, a torch state file (.pt, .pth, .bin) that is not a
+    whole zip archive."""
+    state = OutputFolder(path).trainer_state
+    if not os.path.exists(state):
+        return "it was not completely saved (the run was probably killed while saving)"
+    try:
+        with open(state, encoding="utf-8") as stream:
+            json.load(stream)
+    except (OSError, ValueError):
+        return "its trainer_state.json is not valid JSON"
+    for name in sorted(os.listdir(path)):
+        file = os.path.join(path, name)
+        if name.endswith(".safetensors") and not whole_safetensors(file):
+            return f"{name} is truncated or corrupt"
+        if name.endswith((".pt", ".pth", ".bin")) and not zipfile.is_zipfile(file):
+            return f"{name} is truncated or corrupt"
+    return None
+
+
+def whole_safetensors(path: str) -> bool:
+    """Whether the file holds every byte its header promises (8 bytes of header length, the JSON header, then
+    the tensors up to the largest end offset)."""
+    try:
+        with open(path, "rb") as stream:
+            length = struct.unpack("<Q", stream.read(8))[0]
+            header = json.loads(stream.read(length))
+        end = max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
+        return os.path.getsize(path) == 8 + length + end
+    except (OSError, ValueError, struct.error, KeyError, TypeError):
+        return False
 
 
 def save_model_atomically(trainer) -> None:
