@@ -60,3 +60,17 @@ def test_a_lock_whose_run_is_gone_is_taken_over_and_no_lock_outlives_its_run(tin
     # a folder that is only being evaluated can be predicted with
     lock(folder, live_process, "evaluation")
     assert run_program(*PREDICT, str(folder), input_text="Anna flew to Oslo .\n").returncode == 0
+
+
+def test_what_a_lock_says_about_its_run(tmp_path):
+    """Another host's run counts as running (its process cannot be looked at from here); an unreadable lock is
+    taken over."""
+    from tunekit.folder_lock import described, folder_lock, holder_of, running
+
+    assert running({"host": "elsewhere", "pid": 1}) and "process 1 on elsewhere" in described({"host": "elsewhere", "pid": 1})
+    assert not running({"host": socket.gethostname(), "pid": "not a number"})
+    (tmp_path / LOCK_FILE).write_text("{not json")
+    assert holder_of(str(tmp_path)) == {}
+    with folder_lock(str(tmp_path), "evaluation"):
+        assert holder_of(str(tmp_path))["doing"] == "evaluation"
+    assert holder_of(str(tmp_path)) is None

@@ -126,3 +126,9 @@ def test_kill_9_at_any_moment_loses_nothing_and_the_rerun_writes_the_bytes_of_an
     assert killed.read_bytes() == whole.read_bytes()
     assert [json.loads(line)["text"] for line in killed.read_text().splitlines()] == \
         (tmp_path / "texts.txt").read_text().splitlines()
+
+
+def test_progress_without_a_known_size_counts_lines_only():
+    progress = Progress(None, stream=io.StringIO(), clock=lambda: 10.0)
+    progress.done = 50
+    assert progress.line().startswith("Predicting: 50 lines (")
