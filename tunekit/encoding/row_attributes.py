@@ -41,12 +41,13 @@ class LabelSets:
         where = (labels == self.outside) & (label_set >= 0)
         return where if bool(where.any()) else None
 
-    def open_labels(self, labels: torch.Tensor, label_set: torch.Tensor) -> torch.Tensor:
-        """The labels allowed at each open position, a boolean (open positions, count)."""
-        table = torch.zeros(len(self.sets), self.count, dtype=torch.bool, device=labels.device)
+    def open_labels(self, where: torch.Tensor, label_set: torch.Tensor) -> torch.Tensor:
+        """The labels allowed at each open position (`where`, from open_positions), a boolean (open positions,
+        count)."""
+        table = torch.zeros(len(self.sets), self.count, dtype=torch.bool, device=where.device)
         for index, ids in enumerate(self.sets):
             table[index, list(ids)] = True
-        return table[label_set[(labels == self.outside) & (label_set >= 0)]]
+        return table[label_set[where]]
 
     def allowed(self, labels: torch.Tensor, label_set: torch.Tensor) -> Optional[torch.Tensor]:
         """A boolean (..., count) of the labels each position may be taught: its gold, or the row's set where the
@@ -55,7 +56,7 @@ class LabelSets:
         if where is None:
             return None
         allowed = torch.nn.functional.one_hot(labels.clamp(min=0), self.count).bool()
-        allowed[where] = self.open_labels(labels, label_set)
+        allowed[where] = self.open_labels(where, label_set)
         return allowed
 
 

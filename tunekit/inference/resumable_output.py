@@ -75,16 +75,12 @@ class ResumableOutput:
             self._start_afresh()
             return Resumed()
         with open(self.path, "rb") as stream:
-            data = stream.read()
-        complete = data.count(b"\n")
-        kept = complete - complete % self.chunk  # whole chunks only: a cut chunk is predicted again as it was
-        end = 0
-        for _ in range(kept):
-            end = data.index(b"\n", end) + 1
+            complete = [line for line in stream if line.endswith(b"\n")]  # a line cut by the kill has no end
+        kept = complete[:len(complete) - len(complete) % self.chunk]  # whole chunks only: a cut one is done again
         with open(self.path, "r+b") as stream:
-            stream.truncate(end)
-        resumed = Resumed(kept)
-        for line in data[:end].splitlines():
+            stream.truncate(sum(len(line) for line in kept))
+        resumed = Resumed(len(kept))
+        for line in kept:
             record = json.loads(line)
             if "error" in record:
                 resumed.failed += 1

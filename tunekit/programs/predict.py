@@ -68,10 +68,10 @@ def load_predictor(model_dir: str, options: PredictorOptions = PredictorOptions(
 
 def main(argv: list | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.input is not None:  # both paths are checked before the model loads
+        check_readable(args.input)
     if args.output:
         checked_output(args.output, args.input)
-    elif args.input is not None:
-        check_readable(args.input)
     predictor = load_predictor(args.model_dir, PredictorOptions(args.max_seq_length, args.batch_size, args.backend,
                                                                 args.quantize))
     chunk = TEXTS_PER_BATCH_IN_A_CHUNK * args.batch_size

@@ -102,15 +102,15 @@ class CrossEntropyLoss:
         weights = self.weights.to(logits.device) if self.weights is not None else None
         rows_weight, open_positions = rows.weights_of(labels), rows.open_positions(labels, self.label_sets)
         flat = labels.reshape(-1)
-        partial = open_positions.reshape(-1) if open_positions is not None else None
-        gold = flat.masked_fill(partial, IGNORE_INDEX) if partial is not None else flat
+        gold = flat.masked_fill(open_positions.reshape(-1), IGNORE_INDEX) if open_positions is not None else flat
         if rows_weight is None:
             total = F.cross_entropy(logits, gold, weight=weights, ignore_index=IGNORE_INDEX, reduction="sum")
         else:
             each = F.cross_entropy(logits, gold, weight=weights, ignore_index=IGNORE_INDEX, reduction="none")
             total = (each * rows_weight.reshape(-1)).sum()
-        if partial is not None and self.label_sets is not None:  # -log of the allowed labels' summed probability
-            allowed = self.label_sets.open_labels(labels, rows.label_set_of(labels))
+        if open_positions is not None and self.label_sets is not None:  # -log of the allowed labels' summed probability
+            partial = open_positions.reshape(-1)
+            allowed = self.label_sets.open_labels(open_positions, rows.label_set_of(labels))
             chosen = logits[partial]
             each = chosen.logsumexp(-1) - chosen.masked_fill(~allowed, float("-inf")).logsumexp(-1)
             total = total + (each * rows_weight.reshape(-1)[partial] if rows_weight is not None else each).sum()
